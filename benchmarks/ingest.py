@@ -1,0 +1,232 @@
+"""Ingest throughput on the production shape, with raw Postgres COPY of the same rows as ceiling.
+
+A synthetic history (tracker.simulation BENCHMARK scale: ≥ 200,000 rows in submissions of about
+500 rows, one engine's night each) is posted by concurrent clients to `tracker serve` with a real
+`tracker worker` (Celery on Redis) and Postgres. Printed: rows/s accepted (202) and rows/s
+processed (status "processed"), and in the same run rows/s of a bare COPY of those rows.
+
+    python -m benchmarks.ingest                   # from the repository root
+    python -m benchmarks.ingest --clients 4 --api-workers 2 --worker-concurrency 1   # the defaults
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+import redis
+
+from tests.conftest import POSTGRES_ADMIN_URL, REDIS_URL, ScratchDatabases, make_token
+from tests.services import free_port, tracker_process, wait_for
+from tracker import jsonio
+from tracker.db import create_db_engine, make_sessionmaker
+from tracker.formats import parse_results
+from tracker.ingest import RESULT_ROW_COLUMNS, result_row_values
+from tracker.models import TokenScope
+from tracker.simulation import BENCHMARK, generate_history
+
+BROKER_URL = f"{REDIS_URL}/12"
+COPY_CEILING_STATEMENT = f"COPY copy_ceiling ({', '.join(RESULT_ROW_COLUMNS)}) FROM STDIN"
+
+
+@dataclass(frozen=True)
+class Figures:
+    rows: int
+    submissions: int
+    accepted_s: float
+    processed_s: float
+    copy_s: float
+    cpu_s_by_role: dict[str, float]
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds_by_role() -> dict[str, float]:
+    """CPU time (user + system) so far of the processes on this machine, by their role here.
+
+    A process started by a tracked one (uvicorn's and Celery's children) counts for its parent.
+    """
+    processes: dict[int, tuple[int, str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        cpu_s = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+        processes[int(entry.name)] = (int(fields[1]), command, cpu_s)
+
+    def role(pid: int) -> str | None:
+        parent, command, _ = processes[pid]
+        if pid == os.getpid():
+            return "clients (this script)"
+        for name, marker in ROLE_MARKERS:
+            if marker in command:
+                return name
+        return role(parent) if parent in processes else None
+
+    totals: dict[str, float] = defaultdict(float)
+    for pid, (_, _, cpu_s) in processes.items():
+        name = role(pid)
+        if name is not None:
+            totals[name] += cpu_s
+    return dict(totals)
+
+
+ROLE_MARKERS = (
+    ("api", "tracker serve"),
+    ("worker", "tracker worker"),
+    ("postgres", "postgres"),
+    ("redis", "redis-server"),
+)
+
+
+def post_all(url: str, token: str, bodies: list[bytes], clients: int) -> tuple[float, list[int]]:
+    """Post every body with ``clients`` threads; seconds until the last answer, and statuses."""
+    work: queue.Queue[bytes] = queue.Queue()
+    for body in bodies:
+        work.put(body)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        with httpx.Client(base_url=url, headers=headers, timeout=120) as http:
+            while True:
+                try:
+                    body = work.get_nowait()
+                except queue.Empty:
+                    return
+                status = http.post("/api/v1/submissions", content=body).status_code
+                with lock:
+                    statuses.append(status)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started, statuses
+
+
+def unprocessed(database_url: str) -> int:
+    with psycopg.connect(database_url.replace("+psycopg", "")) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM submissions WHERE status <> 'processed'"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def copy_ceiling(database_url: str, bodies: list[bytes]) -> tuple[float, int]:
+    """COPY the same rows (hot columns and JSON extras) into an unindexed copy of result_rows."""
+    records = []
+    for body in bodies:
+        document = jsonio.loads(body)
+        for row in parse_results(format="inferencex", results=document["results"], config=None):
+            values = result_row_values(1, row)
+            records.append((*values[:-1], jsonio.dumps(row.extra)))
+    with psycopg.connect(database_url.replace("+psycopg", "")) as connection:
+        connection.execute(
+            "CREATE TABLE copy_ceiling (LIKE result_rows INCLUDING DEFAULTS INCLUDING IDENTITY)"
+        )
+        started = time.perf_counter()
+        with connection.cursor() as cursor, cursor.copy(COPY_CEILING_STATEMENT) as copy:
+            for record in records:
+                copy.write_row(record)
+        connection.commit()
+        return time.perf_counter() - started, len(records)
+
+
+def run(arguments: argparse.Namespace) -> Figures:
+    history = generate_history(seed=arguments.seed, scale=BENCHMARK)
+    bodies = [jsonio.dumps(body).encode() for body in history.submissions()]
+    print(
+        f"history: {history.row_count:,} rows in {len(bodies):,} submissions "
+        f"({history.row_count / len(bodies):.0f} rows each), {len(history.configs)} configs"
+    )
+    databases = ScratchDatabases()
+    try:
+        database_url = databases.create()
+        redis.Redis.from_url(BROKER_URL).flushdb()
+        engine = create_db_engine(database_url)
+        token = make_token(make_sessionmaker(engine), TokenScope.SUBMIT)
+        engine.dispose()
+        env = {"TRACKER_DATABASE_URL": database_url, "TRACKER_BROKER_URL": BROKER_URL}
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        logs = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+        with (
+            tracker_process(
+                ["serve", "--port", str(port), "--workers", str(arguments.api_workers)],
+                env,
+                logs / "api.log",
+            ),
+            tracker_process(
+                ["worker", "--concurrency", str(arguments.worker_concurrency)],
+                env,
+                logs / "worker.log",
+            ),
+        ):
+            wait_for(lambda: _healthy(url), 60, f"the API (logs in {logs})")
+            cpu_before = cpu_seconds_by_role()
+            started = time.perf_counter()
+            accepted_s, statuses = post_all(url, token, bodies, arguments.clients)
+            assert set(statuses) == {202}, f"answers: {sorted(set(statuses))} (logs in {logs})"
+            wait_for(lambda: unprocessed(database_url) == 0, 3600, "every submission processed")
+            processed_s = time.perf_counter() - started
+            cpu_after = cpu_seconds_by_role()
+        copy_s, copied = copy_ceiling(database_url, bodies)
+        assert copied == history.row_count
+        cpu_used = {role: cpu_after[role] - cpu_before.get(role, 0.0) for role in cpu_after}
+        return Figures(history.row_count, len(bodies), accepted_s, processed_s, copy_s, cpu_used)
+    finally:
+        databases.drop_all()
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--worker-concurrency", type=int, default=1)
+    parser.add_argument("--api-workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=7)
+    arguments = parser.parse_args()
+    print(f"postgres: {POSTGRES_ADMIN_URL.rsplit('@', 1)[-1]}, broker: {BROKER_URL}")
+    figures = run(arguments)
+    accepted = figures.rows / figures.accepted_s
+    processed = figures.rows / figures.processed_s
+    ceiling = figures.rows / figures.copy_s
+    print(
+        f"\n{figures.rows:,} rows, {figures.submissions:,} submissions, {arguments.clients} clients"
+    )
+    print(f"accepted (202):        {accepted:>10,.0f} rows/s  ({figures.accepted_s:.1f} s)")
+    print(f"processed end to end:  {processed:>10,.0f} rows/s  ({figures.processed_s:.1f} s)")
+    print(f"raw COPY (ceiling):    {ceiling:>10,.0f} rows/s  ({figures.copy_s:.1f} s)")
+    print(f"processed / COPY:      {processed / ceiling:>10.3f}")
+    print("target: ≥ 10,000 rows/s processed end to end")
+    print("\nCPU during the run (user + system), per result row:")
+    for role, seconds in sorted(figures.cpu_s_by_role.items(), key=lambda item: -item[1]):
+        print(f"  {role:<22} {seconds:6.1f} s  {seconds / figures.rows * 1e6:6.1f} µs/row")
+
+
+if __name__ == "__main__":
+    main()

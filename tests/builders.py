@@ -1,0 +1,124 @@
+"""Submission bodies built from the real InferenceX samples."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from tests.conftest import sample_rows
+
+GPT_OSS_CONFIG = {
+    "hardware": "gb200",
+    "framework": "dynamo-trt",
+    "model": "openai/gpt-oss-120b",
+    "precision": "fp4",
+    "isl": 1024,
+    "osl": 1024,
+    "disagg": True,
+    "is_multinode": True,
+    "num_prefill_gpu": 8,
+    "num_decode_gpu": 8,
+}
+
+
+def source(**overrides: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "engine": "vllm",
+        "engine_version": "0.21.0",
+        "commit": "4f2c1e9b7d",
+        "repo": "https://github.com/vllm-project/vllm",
+        "branch": "main",
+        "run_key": "github:vllm-project/vllm:123456789:1",
+        "timestamp": "2026-06-01T03:00:00Z",
+        "components": {"rocm": "7.0.2"},
+    }
+    fields.update(overrides)
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def processed_body(**source_overrides: Any) -> dict[str, Any]:
+    """The three processed Kimi-K2.5 rows (inferencex format): two configs, 1k/1k and 8k/1k."""
+    return {
+        "source": source(**source_overrides),
+        "format": "inferencex",
+        "results": sample_rows("fixed_seq_len_agg"),
+    }
+
+
+def gpt_oss_body(**source_overrides: Any) -> dict[str, Any]:
+    """The eight raw gpt-oss-120b benchmark_serving files of one disaggregated sweep."""
+    overrides = {"engine": "dynamo-trt", "run_key": "gptoss-sweep-1", **source_overrides}
+    return {
+        "source": source(**overrides),
+        "format": "benchmark-serving",
+        "config": copy.deepcopy(GPT_OSS_CONFIG),
+        "results": sample_rows("raw_benchmark_serving", "gptoss-120b"),
+    }
+
+
+def minimax_body(**source_overrides: Any) -> dict[str, Any]:
+    overrides = {"engine": "dynamo-trt", "run_key": "minimax-sweep-1", **source_overrides}
+    config = {
+        **copy.deepcopy(GPT_OSS_CONFIG),
+        "model": "MiniMaxAI/MiniMax-M2.5",
+        "precision": "fp8",
+    }
+    return {
+        "source": source(**overrides),
+        "format": "benchmark-serving",
+        "config": config,
+        "results": sample_rows("raw_benchmark_serving", "minimax-m2.5"),
+    }
+
+
+def synthetic_rows(
+    *,
+    hardware: str = "mi355x",
+    framework: str = "sglang",
+    precision: str = "fp8",
+    model: str = "deepseek-ai/DeepSeek-R1-0528",
+    level: float = 1.0,
+    isl: int = 1024,
+    osl: int = 1024,
+    tp: int = 8,
+) -> list[dict[str, Any]]:
+    """A plausible single-node sweep: interactivity falls and throughput rises with concurrency."""
+    rows = []
+    for conc in (4, 8, 16, 32, 64, 128, 256):
+        interactivity = 160.0 / (1 + (conc / 48) ** 0.9)
+        output_per_gpu = conc * interactivity / tp * 0.9 * level
+        rows.append(
+            {
+                "hw": hardware,
+                "framework": framework,
+                "model": model,
+                "precision": precision,
+                "isl": isl,
+                "osl": osl,
+                "tp": tp,
+                "ep": 1,
+                "dp_attention": "false",
+                "conc": conc,
+                "median_intvty": interactivity,
+                "median_tpot": 1 / interactivity,
+                "median_ttft": 0.05 * (1 + conc / 32),
+                "median_e2el": osl / interactivity,
+                "tput_per_gpu": output_per_gpu * (isl + osl) / osl,
+                "output_tput_per_gpu": output_per_gpu,
+                "input_tput_per_gpu": output_per_gpu * isl / osl,
+            }
+        )
+    return rows
+
+
+def synthetic_body(*, engine: str, night: int, **row_fields: Any) -> dict[str, Any]:
+    return {
+        "source": source(
+            engine=engine,
+            run_key=f"test:{engine}:{night}:{sorted(row_fields.items())}",
+            commit=f"{night:04d}abcdef",
+            engine_version=f"0.5.{night}",
+            timestamp=f"2026-06-{night + 1:02d}T03:00:00Z",
+        ),
+        "results": synthetic_rows(framework=engine, **row_fields),
+    }

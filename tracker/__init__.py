@@ -1,0 +1,1 @@
+"""Frontier Tracker: regression tracking for LLM-inference benchmark sweeps."""

@@ -1,0 +1,71 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.api.errors import install_error_handlers
+from tracker.api.metrics import create_metrics, install_request_metrics
+from tracker.api.routes import compare, health, series, submissions
+from tracker.db import create_db_engine, make_sessionmaker
+from tracker.dispatch import CeleryDispatcher, Dispatcher, InProcessDispatcher, celery_client
+from tracker.ingest import SubmissionIn
+from tracker.settings import Settings
+
+DESCRIPTION = """
+Frontier Tracker takes LLM-inference benchmark sweeps from engine CI, reads throughput per GPU
+off each sweep's Pareto front at fixed interactivity, and keeps the history queryable.
+Writes need a bearer token (`tracker tokens create`); reads are public unless
+`TRACKER_PUBLIC_READS=false`.
+"""
+
+
+def default_dispatcher(settings: Settings, session_factory: sessionmaker[Session]) -> Dispatcher:
+    """Celery when a broker is configured, else processing in-process (the embedded default)."""
+    if settings.broker_url:
+        return CeleryDispatcher(celery_client(settings.broker_url))
+    return InProcessDispatcher(session_factory=session_factory, settings=settings)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    session_factory: sessionmaker[Session] | None = None,
+    dispatcher: Dispatcher | None = None,
+) -> FastAPI:
+    """The API for ``settings``; tests may pass their own session factory and dispatcher."""
+    if session_factory is None:
+        session_factory = make_sessionmaker(create_db_engine(settings.resolved_database_url))
+    app = FastAPI(title="Frontier Tracker", version="0.1.0", description=DESCRIPTION)
+    app.state.settings = settings
+    app.state.session_factory = session_factory
+    app.state.dispatcher = dispatcher or default_dispatcher(settings, session_factory)
+    app.state.metrics = create_metrics()
+    install_error_handlers(app)
+    install_request_metrics(app, app.state.metrics)
+    for module in (submissions, series, compare, health):
+        app.include_router(module.router)
+    _document_submission_body(app)
+    return app
+
+
+def _document_submission_body(app: FastAPI) -> None:
+    """Put ``SubmissionIn`` in the OpenAPI components: the route reads its body raw (for the size
+    limit and the stored payload), so FastAPI cannot see the model by itself."""
+    build_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build_openapi()
+        schema = SubmissionIn.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = document.setdefault("components", {}).setdefault("schemas", {})
+        components.update(schema.pop("$defs", {}))
+        components["SubmissionIn"] = schema
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

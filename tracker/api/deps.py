@@ -1,0 +1,148 @@
+"""Typed FastAPI dependencies: settings, sessions, auth, bounded request bodies, config filters."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from tracker.configs import CONFIG_FIELD_TYPES, parse_config_filter
+from tracker.dispatch import Dispatcher
+from tracker.errors import FieldError, InvalidQuery, TrackerError
+from tracker.models import ApiToken, TokenScope
+from tracker.settings import Settings
+from tracker.tokens import authenticate, scope_allows
+
+
+class Unauthenticated(TrackerError):
+    """No token, or one that is unknown (401)."""
+
+
+class Forbidden(TrackerError):
+    """A valid token without the needed scope (403)."""
+
+
+class PayloadTooLarge(TrackerError):
+    """A request body over the size limit (413)."""
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session for one request; routes that write commit explicitly before answering."""
+    with request.app.state.session_factory() as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def get_dispatcher(request: Request) -> Dispatcher:
+    dispatcher: Dispatcher = request.app.state.dispatcher
+    return dispatcher
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+DispatcherDep = Annotated[Dispatcher, Depends(get_dispatcher)]
+
+bearer_scheme = HTTPBearer(auto_error=False, description="A token from `tracker tokens create`.")
+CredentialsDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+
+
+def _token(session: Session, credentials: HTTPAuthorizationCredentials | None) -> ApiToken:
+    if credentials is None:
+        raise Unauthenticated("a bearer token is required")
+    token = authenticate(session=session, raw_token=credentials.credentials)
+    if token is None:
+        raise Unauthenticated("the bearer token is not known")
+    return token
+
+
+def require_scope(scope: TokenScope) -> Callable[..., ApiToken]:
+    """A dependency that admits tokens holding ``scope`` (``admin`` holds every scope)."""
+
+    def dependency(session: SessionDep, credentials: CredentialsDep) -> ApiToken:
+        token = _token(session, credentials)
+        if not scope_allows(token.scope, scope):
+            raise Forbidden(f"the token {token.name!r} lacks the {scope.value!r} scope")
+        return token
+
+    return dependency
+
+
+def read_access(settings: SettingsDep, session: SessionDep, credentials: CredentialsDep) -> None:
+    """Reads are public unless ``TRACKER_PUBLIC_READS=false``; then any valid token will do."""
+    if not settings.public_reads:
+        _token(session, credentials)
+
+
+async def submission_body(request: Request) -> bytes:
+    """The raw request body, refused as soon as it passes ``TRACKER_MAX_SUBMISSION_BYTES``."""
+    limit = request.app.state.settings.max_submission_bytes
+    declared = request.headers.get("content-length")
+    too_large = f"the body is larger than the limit of {limit} bytes (TRACKER_MAX_SUBMISSION_BYTES)"
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(too_large)
+    chunks: list[bytes] = []
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > limit:
+            raise PayloadTooLarge(too_large)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def config_filters(*other_parameters: str) -> Callable[..., dict[str, Any]]:
+    """A dependency taking every config field (DESIGN §3) as an optional query filter.
+
+    Unknown query parameters are refused rather than ignored: a misspelt filter would otherwise
+    silently widen the answer. ``other_parameters`` are the endpoint's own parameters.
+    """
+    allowed = set(CONFIG_FIELD_TYPES) | set(other_parameters)
+
+    def dependency(request: Request, **raw_filters: str | None) -> dict[str, Any]:
+        errors = [
+            FieldError(
+                loc=("query", name),
+                msg=f"unknown query parameter {name!r}; filters are config fields: "
+                + ", ".join(CONFIG_FIELD_TYPES),
+                type="extra_forbidden",
+            )
+            for name in request.query_params
+            if name not in allowed
+        ]
+        filters: dict[str, Any] = {}
+        for name, raw in raw_filters.items():
+            if raw is None:
+                continue
+            try:
+                filters[name] = parse_config_filter(name, raw)
+            except ValueError as error:
+                errors.append(FieldError(loc=("query", name), msg=str(error)))
+        if errors:
+            raise InvalidQuery(errors)
+        return filters
+
+    dependency.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)]
+        + [
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=Query(None, description=f"Config field {name} ({field_type.__name__})."),
+                annotation=str | None,
+            )
+            for name, field_type in CONFIG_FIELD_TYPES.items()
+        ]
+    )
+    return dependency

@@ -1,0 +1,40 @@
+"""Engines or GPUs side by side at one interactivity."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from tracker import compare, views
+from tracker.api.deps import SessionDep, config_filters, read_access
+from tracker.api.paging import Cursor, Limit, items_page
+
+router = APIRouter(prefix="/api/v1", tags=["compare"], dependencies=[Depends(read_access)])
+
+
+@router.get(
+    "/compare",
+    response_model=views.ItemsPage[views.CompareItem],
+    summary="Configs side by side at any interactivity, from each one's latest sweep",
+    description=(
+        "Needs model, precision, isl and osl, plus hardware (engines side by side) or "
+        "framework (GPUs side by side); any other config field narrows further."
+    ),
+)
+def get_compare(
+    session: SessionDep,
+    filters: Annotated[dict[str, Any], Depends(config_filters("interactivity", "limit", "cursor"))],
+    interactivity: Annotated[float, Query(gt=0, description="tok/s/user; any value.")],
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    return items_page(
+        compare.compare(
+            session=session,
+            filters=filters,
+            interactivity=interactivity,
+            limit=limit,
+            cursor=cursor,
+        )
+    )

@@ -1,0 +1,92 @@
+"""Series (configs' histories): the filtered list, trends, and their sweeps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from tracker import series, sweeps, views
+from tracker.api.deps import SessionDep, SettingsDep, config_filters, read_access
+from tracker.api.paging import Cursor, Limit, items_page
+from tracker.pricing import PriceSet
+
+router = APIRouter(prefix="/api/v1", tags=["series"], dependencies=[Depends(read_access)])
+
+
+@router.get(
+    "/series",
+    response_model=views.ItemsPage[views.SeriesItem],
+    summary="Series matching any config fields, with their latest frontier values",
+)
+def list_series(
+    session: SessionDep,
+    filters: Annotated[dict[str, Any], Depends(config_filters("limit", "cursor"))],
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    return items_page(
+        series.list_series(session=session, filters=filters, limit=limit, cursor=cursor)
+    )
+
+
+@router.get(
+    "/series/{series_id}/trend",
+    response_model=views.Trend,
+    summary="A track over time: one metric at one target interactivity",
+)
+def get_trend(
+    series_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    interactivity: Annotated[
+        float, Query(description="A target interactivity (tok/s/user), one of the settings'.")
+    ],
+    metric: series.TrendMetric = series.TrendMetric.TPUT_PER_GPU,
+    price_set: Annotated[
+        PriceSet, Query(description="Price set for cost_per_mtok.")
+    ] = PriceSet.HYPERSCALER,
+    since: Annotated[datetime | None, Query(description="Inclusive lower bound.")] = None,
+    until: Annotated[datetime | None, Query(description="Exclusive upper bound.")] = None,
+) -> views.Trend:
+    return series.trend(
+        session=session,
+        series_id=series_id,
+        metric=metric,
+        interactivity=interactivity,
+        price_set=price_set,
+        since=since,
+        until=until,
+        targets=settings.interactivity_targets,
+    )
+
+
+@router.get(
+    "/series/{series_id}/sweeps",
+    response_model=views.ItemsPage[views.SweepView],
+    summary="A series' sweeps, newest first",
+)
+def list_sweeps(
+    series_id: int,
+    session: SessionDep,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    return items_page(
+        sweeps.list_sweeps(
+            session=session,
+            series_id=series_id,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+        )
+    )
+
+
+@router.get("/sweeps/{sweep_id}", response_model=views.SweepView, summary="One sweep")
+def get_sweep(sweep_id: int, session: SessionDep) -> views.SweepView:
+    return sweeps.get_sweep(session=session, sweep_id=sweep_id)

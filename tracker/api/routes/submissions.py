@@ -1,0 +1,91 @@
+"""POST a submission; read its processing status."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from tracker import models, views
+from tracker.api.deps import (
+    DispatcherDep,
+    SessionDep,
+    read_access,
+    require_scope,
+    submission_body,
+)
+from tracker.errors import NotFound
+from tracker.intake import accept_submission
+
+router = APIRouter(prefix="/api/v1", tags=["submissions"])
+
+SUBMISSION_BODY_SCHEMA = {"$ref": "#/components/schemas/SubmissionIn"}
+
+
+def _accepted_view(submission: models.Submission) -> views.SubmissionAccepted:
+    return views.SubmissionAccepted(
+        id=submission.id,
+        status=submission.status.value,
+        results=submission.results,
+        series=submission.series,
+        status_url=f"/api/v1/submissions/{submission.id}",
+    )
+
+
+@router.post(
+    "/submissions",
+    status_code=202,
+    response_model=views.SubmissionAccepted,
+    summary="Submit one benchmark run's results",
+    description=(
+        "Stores the rows, then queues them for processing. The 202 is sent only after the "
+        "data is committed. A repeat with the same `source.run_key` and the same body answers "
+        "200 with the first answer (status as it is now); another body under that key is a 409. "
+        "A rejected submission stores nothing. Needs a token with the `submit` scope."
+    ),
+    responses={
+        200: {"model": views.SubmissionAccepted, "description": "Repeat of a stored submission."},
+        401: {"description": "No token, or an unknown one."},
+        403: {"description": "The token lacks the submit scope."},
+        409: {"description": "The run_key was used for a different body."},
+        413: {"description": "Body over TRACKER_MAX_SUBMISSION_BYTES."},
+        422: {"description": "Invalid submission; every bad field is named."},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": SUBMISSION_BODY_SCHEMA}},
+        }
+    },
+)
+def create_submission(
+    body: Annotated[bytes, Depends(submission_body)],
+    session: SessionDep,
+    dispatcher: DispatcherDep,
+    _token: Annotated[models.ApiToken, Depends(require_scope(models.TokenScope.SUBMIT))],
+) -> JSONResponse:
+    receipt = accept_submission(session=session, dispatcher=dispatcher, body=body)
+    answer = _accepted_view(receipt.submission)
+    return JSONResponse(status_code=202 if receipt.created else 200, content=answer.model_dump())
+
+
+@router.get(
+    "/submissions/{submission_id}",
+    response_model=views.SubmissionStatusView,
+    summary="A submission's processing status",
+    dependencies=[Depends(read_access)],
+)
+def get_submission(submission_id: int, session: SessionDep) -> views.SubmissionStatusView:
+    submission = session.get(models.Submission, submission_id)
+    if submission is None:
+        raise NotFound(f"submission {submission_id} does not exist")
+    return views.SubmissionStatusView(
+        id=submission.id,
+        status=submission.status.value,
+        error=submission.error,
+        results=submission.results,
+        series=submission.series,
+        received_at=submission.received_at,
+        processed_at=submission.processed_at,
+    )

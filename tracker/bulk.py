@@ -1,0 +1,108 @@
+"""Bulk insert: Postgres `COPY` in production, `executemany` on embedded SQLite (DESIGN §9)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from psycopg.types.json import Jsonb
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Connection,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    Table,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from tracker import jsonio
+
+
+def bulk_insert(
+    session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Insert ``rows`` (values in ``columns`` order) inside the session's transaction.
+
+    Values are plain Python: str rather than enum members, dicts for JSON columns, aware
+    datetimes for timestamps. Table and column names come from the models, never from input.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        _copy(connection, table, columns, rows)
+    else:
+        _executemany(connection, table, columns, rows)
+
+
+def _copy(
+    connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Binary COPY: neither side formats or parses numbers as text."""
+    type_names = [_binary_copy_type(table, name, connection.dialect) for name in columns]
+    json_positions = [i for i, type_name in enumerate(type_names) if type_name == "jsonb"]
+    driver_connection = connection.connection.driver_connection
+    assert driver_connection is not None
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+    with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        copy.set_types(type_names)
+        for row in rows:
+            if json_positions:
+                row = list(row)  # noqa: PLW2901 (a copy: the caller's row stays as it was)
+                for position in json_positions:
+                    row[position] = Jsonb(row[position], dumps=jsonio.dumps)
+            copy.write_row(row)
+
+
+_BINARY_COPY_TYPES: tuple[tuple[type[TypeEngine[Any]], str], ...] = (
+    (BigInteger, "int8"),
+    (Integer, "int4"),
+    (Float, "float8"),
+    (JSON, "jsonb"),
+    (DateTime, "timestamptz"),
+    (Boolean, "bool"),
+    (String, "text"),  # also Text and enums stored as strings: they share text's wire format
+)
+
+
+def _binary_copy_type(table: Table, column: str, dialect: Dialect) -> str:
+    column_type = table.c[column].type.dialect_impl(dialect)
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    for type_class, name in _BINARY_COPY_TYPES:
+        if isinstance(column_type, type_class):
+            return name
+    raise TypeError(f"no binary COPY type for {table.name}.{column} ({column_type!r})")
+
+
+def _executemany(
+    connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """The DB-API's executemany with each column type's own bind processing (timestamps, JSON):
+    SQLAlchemy's per-row bookkeeping would cost more than the inserts themselves."""
+    dialect = connection.dialect
+    processors: list[Callable[[Any], Any] | None] = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    ]
+    values = [
+        tuple(
+            value if process is None or value is None else process(value)
+            for process, value in zip(processors, row, strict=True)
+        )
+        for row in rows
+    ]
+    if not values:
+        return
+    placeholders = ", ".join("?" for _ in columns)
+    statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608
+    driver_connection = connection.connection.driver_connection
+    assert driver_connection is not None
+    cursor = driver_connection.cursor()
+    try:
+        cursor.executemany(statement, values)
+    finally:
+        cursor.close()

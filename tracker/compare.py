@@ -1,0 +1,83 @@
+"""Engines (or GPUs) side by side at one interactivity, from each config's latest sweep."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tracker import models, views
+from tracker.errors import FieldError, InvalidQuery
+from tracker.pagination import Page
+from tracker.pricing import PriceSet, cost_per_mtok
+from tracker.processing import sweep_frontier_values, sweep_points
+from tracker.series import config_view, configs_with_latest_sweep, sweep_sources
+
+REQUIRED_FIELDS = ("model", "precision", "isl", "osl")
+
+
+def _check_filters(filters: dict[str, Any]) -> None:
+    errors = [
+        FieldError(loc=("query", name), msg=f"{name} is required to compare", type="missing")
+        for name in REQUIRED_FIELDS
+        if name not in filters
+    ]
+    if "hardware" not in filters and "framework" not in filters:
+        errors.append(
+            FieldError(
+                loc=("query", "hardware"),
+                msg="give hardware (engines side by side) or framework (GPUs side by side)",
+                type="missing",
+            )
+        )
+    if errors:
+        raise InvalidQuery(errors)
+
+
+def compare(
+    *,
+    session: Session,
+    filters: dict[str, Any],
+    interactivity: float,
+    limit: int,
+    cursor: str | None,
+) -> Page[views.CompareItem]:
+    """Throughput and cost at ``interactivity`` (any value) for every matching config.
+
+    Read off the Pareto front of each config's latest processed sweep; a config whose front does
+    not reach that interactivity is listed without values.
+    """
+    _check_filters(filters)
+    page = configs_with_latest_sweep(session=session, filters=filters, limit=limit, cursor=cursor)
+    sweep_ids = [sweep_id for _, sweep_id in page.items if sweep_id is not None]
+    points = sweep_points(session=session, sweep_ids=sweep_ids)
+    sources = sweep_sources(session, sweep_ids)
+    items = []
+    for config, sweep_id in page.items:
+        values = {
+            metric: value
+            for metric, _, value in sweep_frontier_values(
+                points.get(sweep_id, []) if sweep_id is not None else [], [interactivity]
+            )
+        }
+        tput = values.get(models.Metric.TPUT_PER_GPU)
+        timestamp, commit = sources.get(sweep_id, (None, None)) if sweep_id else (None, None)
+        items.append(
+            views.CompareItem(
+                series_id=config.id,
+                config=config_view(config),
+                interactivity=interactivity,
+                tput_per_gpu=tput,
+                output_tput_per_gpu=values.get(models.Metric.OUTPUT_TPUT_PER_GPU),
+                cost_per_mtok={
+                    price_set.value: (
+                        None if tput is None else cost_per_mtok(tput, config.hardware, price_set)
+                    )
+                    for price_set in PriceSet
+                },
+                sweep_id=sweep_id,
+                commit=commit,
+                timestamp=timestamp,
+            )
+        )
+    return Page(items=items, next_cursor=page.next_cursor)

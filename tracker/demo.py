@@ -1,0 +1,215 @@
+"""`tracker demo`: six months of nightly InferenceX-like history through the real code paths."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker import jsonio, migrate, models
+from tracker.background import run_periodic_jobs
+from tracker.compare import compare
+from tracker.db import create_db_engine, make_sessionmaker
+from tracker.dispatch import InProcessDispatcher
+from tracker.intake import accept_submission
+from tracker.series import list_series
+from tracker.settings import Settings
+from tracker.simulation import DEMO, History, generate_history
+
+SUMMARY_TARGETS = ("35", "125")
+COMPARE_INTERACTIVITY = 35.0
+
+
+@dataclass(frozen=True)
+class IngestFigures:
+    submissions: int
+    rows: int
+    seconds: float
+
+
+def ingest_history(
+    *,
+    history: History,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    console: Console,
+) -> IngestFigures:
+    """Every submission through intake and in-process processing, with a progress bar."""
+    dispatcher = InProcessDispatcher(session_factory=session_factory, settings=settings)
+    started = time.perf_counter()
+    rows = 0
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("ingesting nightly runs", total=history.submission_count, rows=0)
+        for body in history.submissions():
+            with session_factory() as session:
+                receipt = accept_submission(
+                    session=session, dispatcher=dispatcher, body=jsonio.dumps(body).encode()
+                )
+            rows += receipt.submission.results
+            progress.update(task, advance=1, rows=rows)
+    run_periodic_jobs(session_factory=session_factory, settings=settings, dispatcher=dispatcher)
+    return IngestFigures(
+        submissions=history.submission_count, rows=rows, seconds=time.perf_counter() - started
+    )
+
+
+def _all_series(session: Session) -> list[Any]:
+    items, cursor = [], None
+    while True:
+        page = list_series(session=session, filters={}, limit=1000, cursor=cursor)
+        items.extend(page.items)
+        if page.next_cursor is None:
+            return items
+        cursor = page.next_cursor
+
+
+def _latest_table(series: list[Any]) -> Table:
+    """The best config per engine and GPU: latest tput/GPU at 35 and 125 tok/s/user."""
+    best: dict[tuple[str, str], Any] = {}
+    for item in series:
+        if item.latest is None:
+            continue
+        at_35 = item.latest.values["tput_per_gpu"].get("35")
+        key = (item.config.framework, item.config.hardware)
+        current = best.get(key)
+        if at_35 is not None and (
+            current is None or at_35 > current.latest.values["tput_per_gpu"]["35"]
+        ):
+            best[key] = item
+    table = Table(title="Latest throughput per GPU (tok/s/GPU), best config per engine × GPU")
+    for column in ("engine", "GPU", "model", "prec", "ISL/OSL", "topology", "@35", "@125"):
+        table.add_column(column, justify="right" if column.startswith("@") else "left")
+    for (engine, hardware), item in sorted(best.items()):
+        config, values = item.config.model_dump(), item.latest.values["tput_per_gpu"]
+        topology = (
+            f"disagg {config['num_prefill_gpu']}P+{config['num_decode_gpu']}D"
+            if config["disagg"]
+            else f"tp{config['tp']}" + (f" ep{config['ep']}" if (config["ep"] or 1) > 1 else "")
+        )
+        if config["wide_ep"]:
+            topology += " wide-EP"
+        if config["spec_method"] != "none":
+            topology += f" {config['spec_method']}"
+        table.add_row(
+            engine,
+            hardware,
+            config["model_prefix"] or config["model"],
+            config["precision"],
+            f"{config['isl']}/{config['osl']}",
+            topology,
+            *(f"{values[t]:,.0f}" if t in values else "—" for t in SUMMARY_TARGETS),
+        )
+    return table
+
+
+def _compare_table(session: Session, series: list[Any]) -> Table | None:
+    """Engines side by side on the GPU × model × precision × ISL/OSL that most engines share."""
+    engines_by_slice: dict[tuple[Any, ...], set[str]] = defaultdict(set)
+    for item in series:
+        config = item.config.model_dump()
+        key = (
+            config["hardware"],
+            config["model"],
+            config["precision"],
+            config["isl"],
+            config["osl"],
+        )
+        engines_by_slice[key].add(config["framework"])
+    if not engines_by_slice:
+        return None
+    hardware, model, precision, isl, osl = max(
+        engines_by_slice, key=lambda key: (len(engines_by_slice[key]), key)
+    )
+    filters = {"hardware": hardware, "model": model, "precision": precision, "isl": isl, "osl": osl}
+    page = compare(
+        session=session,
+        filters=filters,
+        interactivity=COMPARE_INTERACTIVITY,
+        limit=1000,
+        cursor=None,
+    )
+    table = Table(
+        title=f"Engines on {hardware.upper()}: {model} {precision} {isl}/{osl} "
+        f"at {COMPARE_INTERACTIVITY:g} tok/s/user"
+    )
+    for column in ("engine", "topology", "tok/s/GPU", "$/Mtok hyperscaler", "$/Mtok neocloud"):
+        table.add_column(column, justify="left" if column in {"engine", "topology"} else "right")
+    ranked = sorted(page.items, key=lambda item: -(item.tput_per_gpu or 0))
+    for item in ranked:
+        config = item.config.model_dump()
+        topology = "disagg" if config["disagg"] else f"tp{config['tp']}"
+        if config["spec_method"] != "none":
+            topology += f" {config['spec_method']}"
+        costs = item.cost_per_mtok
+        table.add_row(
+            config["framework"],
+            topology,
+            f"{item.tput_per_gpu:,.0f}" if item.tput_per_gpu else "out of range",
+            f"{costs['hyperscaler']:.3f}" if costs["hyperscaler"] else "—",
+            f"{costs['neocloud']:.3f}" if costs["neocloud"] else "—",
+        )
+    return table
+
+
+def print_summary(*, session: Session, figures: IngestFigures, console: Console) -> None:
+    series = _all_series(session)
+    sweeps = session.scalar(select(func.count()).select_from(models.Sweep)) or 0
+    processed = session.scalar(
+        select(func.count())
+        .select_from(models.Submission)
+        .where(models.Submission.status == models.SubmissionStatus.PROCESSED)
+    )
+    console.print(
+        f"\n[bold]{len(series)} series[/bold], {sweeps:,} sweeps; this run ingested "
+        f"{figures.submissions:,} submissions ({figures.rows:,} rows) in {figures.seconds:.1f} s "
+        f"({figures.rows / max(figures.seconds, 1e-9):,.0f} rows/s); {processed:,} processed.\n"
+    )
+    console.print(_latest_table(series))
+    compare_table = _compare_table(session, series)
+    if compare_table is not None:
+        console.print(compare_table)
+
+
+def run_demo(
+    settings: Settings,
+    *,
+    seed: int,
+    serve_after: bool,
+    host: str,
+    port: int,
+    nights: int | None = None,
+) -> None:
+    """Generate, ingest and summarise the demo history; then serve the API unless told not to."""
+    console = Console()
+    url = settings.resolved_database_url
+    migrate.upgrade(url)
+    session_factory = make_sessionmaker(create_db_engine(url))
+    history = generate_history(seed=seed, scale=DEMO, nights=nights)
+    console.print(
+        f"Demo history: {history.submission_count:,} nightly submissions, {history.row_count:,} "
+        f"result rows, {len(history.configs)} configs, {len(history.true_changes)} real changes."
+    )
+    figures = ingest_history(
+        history=history, session_factory=session_factory, settings=settings, console=console
+    )
+    with session_factory() as session:
+        print_summary(session=session, figures=figures, console=console)
+    if serve_after:
+        from tracker.server import serve_api  # noqa: PLC0415 (uvicorn only when serving)
+
+        console.print(f"\nServing the API on http://{host}:{port} (docs at /docs); Ctrl-C stops.")
+        serve_api(settings, host=host, port=port)

@@ -1,0 +1,94 @@
+"""Retrospective analysis of one stretch of a track: outliers first, then level shifts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from tracker.detection.arrays import FloatArray, IntArray
+from tracker.detection.noise import ar1_coefficient, median, noise_sigma
+from tracker.detection.outliers import screen_outliers
+from tracker.detection.results import DetectionOptions
+from tracker.detection.segmentation import binary_segmentation
+from tracker.detection.significance import ShiftTests, prune_candidates
+from tracker.detection.sums import SegmentSums
+
+# Residual autocorrelation beyond the usual 2 / sqrt(n) band (Box & Jenkins) means the
+# noise is serially correlated, and the AR(1) test is used.
+SERIAL_CORRELATION_Z = 2.0
+
+
+@dataclass(frozen=True)
+class Shift:
+    """A level shift found in a window, with indices relative to the whole track."""
+
+    index: int
+    before: float
+    after: float
+    p_value: float
+
+
+@dataclass(frozen=True)
+class WindowFindings:
+    """Level shifts (confirmed or not) and outlier runs of one window, in track indices."""
+
+    shifts: tuple[Shift, ...]
+    outliers: tuple[int, ...]
+
+
+def analysis_scale(values: FloatArray) -> FloatArray:
+    """Logarithms when every value is positive (throughput noise is multiplicative)."""
+    levels = np.log(values) if float(values.min()) > 0.0 else values.copy()
+    return levels - median(levels)
+
+
+def analyse_window(values: FloatArray, offset: int, options: DetectionOptions) -> WindowFindings:
+    """Outlier runs and confirmed-or-not level shifts of `values` (track indices + offset).
+
+    1. Noise sigma from the MAD of first differences (`noise.noise_sigma`).
+    2. Outlier runs of one or two points (`outliers.screen_outliers`) are set aside.
+    3. Binary segmentation of the rest proposes candidates (`segmentation`).
+    4. Backward elimination keeps those whose level-shift test passes (`significance`):
+       first assuming independent noise; if the residuals of that segmentation are
+       serially correlated (lag-one autocorrelation above 2 / sqrt(n)), the candidates
+       are pruned again under AR(1) errors.
+    """
+    if values.size < 2:
+        return WindowFindings(shifts=(), outliers=())
+    levels = analysis_scale(values)
+    sigma = noise_sigma(levels)
+    if not sigma > 0.0 or not math.isfinite(sigma):
+        return WindowFindings(shifts=(), outliers=())
+    is_outlier = screen_outliers(levels, sigma)
+    kept_at = np.flatnonzero(~is_outlier)
+    kept_levels = levels[kept_at]
+    sums = SegmentSums.of(kept_levels, values[kept_at])
+    candidates = binary_segmentation(kept_levels, sigma)
+
+    def prune(ar1: float) -> tuple[IntArray, ShiftTests]:
+        return prune_candidates(
+            sums,
+            candidates,
+            ar1=ar1,
+            max_p_value=options.max_p_value,
+            min_relative_change=options.min_relative_change,
+        )
+
+    changes, tests = prune(0.0)
+    boundaries = np.concatenate(([0], changes, [kept_levels.size])).astype(np.intp)
+    correlation = sums.residual_autocorrelation(boundaries)
+    if correlation * math.sqrt(kept_levels.size) > SERIAL_CORRELATION_Z:
+        changes, tests = prune(ar1_coefficient(kept_levels))
+    shifts = tuple(
+        Shift(
+            index=offset + int(kept_at[change]),
+            before=float(tests.before[i]),
+            after=float(tests.after[i]),
+            p_value=float(tests.p_values[i]),
+        )
+        for i, change in enumerate(changes)
+    )
+    outliers = tuple(offset + int(i) for i in np.flatnonzero(is_outlier))
+    return WindowFindings(shifts=shifts, outliers=outliers)

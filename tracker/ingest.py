@@ -1,0 +1,375 @@
+"""Accepting a submission: validate it whole, then store source run, configs, sweeps and rows."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tracker import configs, jsonio, models
+from tracker.bulk import bulk_insert
+from tracker.errors import Conflict, FieldError, InvalidSubmission
+from tracker.formats import ResultRow, parse_results
+
+
+class SourceIn(BaseModel):
+    """Where the rows came from (DESIGN §2, §7)."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, str_strip_whitespace=True)
+
+    engine: str = Field(min_length=1, examples=["sglang"])
+    engine_version: str | None = Field(default=None, examples=["0.5.4"])
+    image: str | None = Field(default=None, examples=["lmsysorg/sglang:v0.5.4"])
+    commit: str | None = Field(default=None, examples=["4f2c1e9b7d"])
+    repo: str | None = Field(default=None, examples=["https://github.com/sgl-project/sglang"])
+    branch: str | None = Field(default=None, examples=["main"])
+    run_key: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Idempotency key; absent: a hash of the body.",
+        examples=["github:sgl-project/sglang:123456789:1"],
+    )
+    run_url: str | None = None
+    timestamp: AwareDatetime = Field(description="ISO 8601 with a zone; naive is rejected.")
+    components: dict[str, str] = Field(
+        default_factory=dict, examples=[{"rocm": "7.0.2", "driver": "580.82"}]
+    )
+
+    @model_validator(mode="after")
+    def _commit_or_image(self) -> SourceIn:
+        if not self.commit and not self.image:
+            raise ValueError("source needs a commit or an image (or both)")
+        return self
+
+
+class SubmissionIn(BaseModel):
+    """The body of ``POST /api/v1/submissions``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: SourceIn
+    format: str = Field(default="inferencex", examples=["inferencex"])
+    config: dict[str, Any] | None = Field(
+        default=None, description="Fields the rows lack (required for raw formats)."
+    )
+    results: list[Any] = Field(min_length=1, description="Result rows in the given format.")
+
+
+@dataclass(frozen=True)
+class ParsedSubmission:
+    """A submission that passed validation, ready to store."""
+
+    source: SourceIn
+    engine: str
+    format: str
+    rows: list[ResultRow]
+    run_key: str
+    body_sha256: str
+    body_text: str
+    document: Any
+
+
+@dataclass(frozen=True)
+class SubmissionReceipt:
+    submission: models.Submission
+    created: bool
+
+
+def canonical_sha256(document: Any) -> str:
+    """Hash of a JSON document with its keys sorted: the run key of a submission without one."""
+    return hashlib.sha256(jsonio.canonical_bytes(document)).hexdigest()
+
+
+def _pydantic_errors(error: ValidationError) -> list[FieldError]:
+    return [
+        FieldError(loc=tuple(detail["loc"]), msg=detail["msg"], type=detail["type"])
+        for detail in error.errors(include_url=False)
+    ]
+
+
+def parse_submission(body: bytes) -> ParsedSubmission:
+    """Validate a body completely; raise one `InvalidSubmission` naming every bad field."""
+    try:
+        body_text = body.decode("utf-8")
+        document = jsonio.loads(body)
+    except UnicodeDecodeError as error:
+        raise InvalidSubmission(
+            [FieldError(loc=(), msg=f"body is not UTF-8 text: {error}", type="json_invalid")]
+        ) from error
+    except json.JSONDecodeError as error:
+        raise InvalidSubmission(
+            [FieldError(loc=(), msg=f"body is not valid JSON: {error}", type="json_invalid")]
+        ) from error
+    try:
+        envelope = SubmissionIn.model_validate(document)
+    except ValidationError as error:
+        errors = _pydantic_errors(error)
+        errors.extend(_row_errors_beside(document, errors))
+        raise InvalidSubmission(errors) from error
+    rows = parse_results(format=envelope.format, results=envelope.results, config=envelope.config)
+    return ParsedSubmission(
+        source=envelope.source,
+        engine=configs.normalise_framework(envelope.source.engine),
+        format=envelope.format,
+        rows=rows,
+        run_key=envelope.source.run_key or f"sha256:{canonical_sha256(document)}",
+        body_sha256=hashlib.sha256(body).hexdigest(),
+        body_text=body_text,
+        document=document,
+    )
+
+
+def _row_errors_beside(document: Any, envelope_errors: list[FieldError]) -> list[FieldError]:
+    """Row errors too, when the envelope failed elsewhere, so one answer names every bad field."""
+    if not isinstance(document, dict) or any(
+        error.loc[:1] in {("results",), ("format",), ("config",)} for error in envelope_errors
+    ):
+        return []
+    try:
+        parse_results(
+            format=document.get("format", "inferencex"),
+            results=document.get("results", []),
+            config=document.get("config"),
+        )
+    except InvalidSubmission as error:
+        return error.errors
+    return []
+
+
+def find_submission(*, session: Session, run_key: str) -> tuple[models.Submission, str] | None:
+    """The submission stored under ``run_key`` and its body hash, if any."""
+    found = session.execute(
+        select(models.Submission, models.SourceRun.body_sha256)
+        .join(models.SourceRun, models.Submission.source_run_id == models.SourceRun.id)
+        .where(models.SourceRun.run_key == run_key)
+    ).first()
+    return None if found is None else (found[0], found[1])
+
+
+def _existing_receipt(
+    *, session: Session, submission: ParsedSubmission
+) -> SubmissionReceipt | None:
+    found = find_submission(session=session, run_key=submission.run_key)
+    if found is None:
+        return None
+    stored, stored_sha256 = found
+    if stored_sha256 != submission.body_sha256 and not _same_document(
+        session=session, source_run_id=stored.source_run_id, document=submission.document
+    ):
+        raise Conflict(
+            f"run_key {submission.run_key!r} was already used for a different body "
+            f"(submission {stored.id}); send the same body, or a new run_key"
+        )
+    return SubmissionReceipt(submission=stored, created=False)
+
+
+def _same_document(*, session: Session, source_run_id: int, document: Any) -> bool:
+    """Whether the stored body is the same JSON as ``document`` once keys are sorted.
+
+    Only reached when the bytes differ, so the canonical forms are computed on this rare path.
+    """
+    stored_text = session.execute(
+        select(models.SourceRun.payload).where(models.SourceRun.id == source_run_id)
+    ).scalar_one()
+    stored_document = jsonio.loads(stored_text)
+    return jsonio.canonical_bytes(stored_document) == jsonio.canonical_bytes(document)
+
+
+def record_submission(
+    *, session: Session, submission: ParsedSubmission, now: datetime
+) -> SubmissionReceipt:
+    """Store a validated submission, or find the identical one stored before (idempotency).
+
+    Raises ``Conflict`` when the run key was used for a different body. Never commits.
+    """
+    existing = _existing_receipt(session=session, submission=submission)
+    if existing is not None:
+        return existing
+    source = submission.source
+    source_run = models.SourceRun(
+        run_key=submission.run_key,
+        body_sha256=submission.body_sha256,
+        engine=submission.engine,
+        engine_version=source.engine_version,
+        image=source.image,
+        commit=source.commit,
+        repo=source.repo,
+        branch=source.branch,
+        run_url=source.run_url,
+        timestamp=source.timestamp,
+        components=source.components,
+        format=submission.format,
+        payload=submission.body_text,
+    )
+    try:
+        with session.begin_nested():
+            session.add(source_run)
+            session.flush()
+    except IntegrityError:
+        # A concurrent request stored the same run key between our look-up and our insert.
+        existing = _existing_receipt(session=session, submission=submission)
+        if existing is None:
+            raise
+        return existing
+
+    rows_by_digest = _rows_by_config_digest(submission.rows)
+    config_ids = ensure_configs(
+        session=session, configs_by_digest={d: rows[0].config for d, rows in rows_by_digest.items()}
+    )
+    sweep_ids = _insert_sweeps(
+        session=session,
+        source_run=source_run,
+        source=source,
+        rows_by_config_id={config_ids[d]: rows for d, rows in rows_by_digest.items()},
+    )
+    _insert_rows(
+        session=session, sweep_ids=sweep_ids, rows_by_digest=rows_by_digest, config_ids=config_ids
+    )
+    stored = models.Submission(
+        source_run_id=source_run.id,
+        status=models.SubmissionStatus.ACCEPTED,
+        results=len(submission.rows),
+        series=len(rows_by_digest),
+        received_at=now,
+    )
+    session.add(stored)
+    session.flush()
+    return SubmissionReceipt(submission=stored, created=True)
+
+
+def _rows_by_config_digest(rows: list[ResultRow]) -> dict[str, list[ResultRow]]:
+    # Group by the (hashable) config first: hashing the key once per config, not once per row.
+    rows_by_config: dict[configs.Config, list[ResultRow]] = defaultdict(list)
+    for row in rows:
+        rows_by_config[row.config].append(row)
+    rows_by_digest: dict[str, list[ResultRow]] = defaultdict(list)
+    for config, config_rows in rows_by_config.items():
+        rows_by_digest[config.key_digest()].extend(config_rows)
+    return rows_by_digest
+
+
+def ensure_configs(
+    *, session: Session, configs_by_digest: dict[str, configs.Config]
+) -> dict[str, int]:
+    """Config ids by key digest, inserting the configs not seen before (safe under concurrency)."""
+    table = models.Config.__table__
+    digests = list(configs_by_digest)
+    known = _config_ids(session, digests)
+    missing = [digest for digest in digests if digest not in known]
+    if missing:
+        insert_statement = _insert_ignoring_conflicts(session, table)
+        session.execute(
+            insert_statement,
+            [{"key_sha256": d, **configs_by_digest[d].as_dict()} for d in missing],
+        )
+        known.update(_config_ids(session, missing))
+    return known
+
+
+def _config_ids(session: Session, digests: list[str]) -> dict[str, int]:
+    rows = session.execute(
+        select(models.Config.key_sha256, models.Config.id).where(
+            models.Config.key_sha256.in_(digests)
+        )
+    )
+    return dict(rows.all())
+
+
+def _insert_ignoring_conflicts(session: Session, table: Any) -> Any:
+    insert_for_dialect = (
+        postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    )
+    return insert_for_dialect(table).on_conflict_do_nothing(index_elements=["key_sha256"])
+
+
+def sweep_components(source: SourceIn, rows: list[ResultRow]) -> dict[str, str]:
+    """Component versions of one sweep: the source's, overridden by what its rows record."""
+    values_by_name: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        for name, value in row.components.items():
+            values_by_name[name].add(value)
+    components = dict(source.components)
+    components.update({name: ", ".join(sorted(values)) for name, values in values_by_name.items()})
+    return components
+
+
+def _insert_sweeps(
+    *,
+    session: Session,
+    source_run: models.SourceRun,
+    source: SourceIn,
+    rows_by_config_id: dict[int, list[ResultRow]],
+) -> dict[int, int]:
+    """Sweep ids by config id, one sweep per config in this source run."""
+    records = [
+        {
+            "config_id": config_id,
+            "source_run_id": source_run.id,
+            "timestamp": source_run.timestamp,
+            "components": sweep_components(source, rows),
+        }
+        for config_id, rows in rows_by_config_id.items()
+    ]
+    inserted = session.execute(
+        insert(models.Sweep).returning(models.Sweep.config_id, models.Sweep.id), records
+    )
+    return dict(inserted.all())
+
+
+RESULT_ROW_COLUMNS = (
+    "sweep_id",
+    "conc",
+    "median_intvty",
+    "tput_per_gpu",
+    "output_tput_per_gpu",
+    "input_tput_per_gpu",
+    "median_ttft_s",
+    "median_tpot_s",
+    "median_e2el_s",
+    "extra",
+)
+
+
+def result_row_values(sweep_id: int, row: ResultRow) -> tuple[Any, ...]:
+    """A row's values in ``RESULT_ROW_COLUMNS`` order."""
+    return (
+        sweep_id,
+        row.conc,
+        row.median_intvty,
+        row.tput_per_gpu,
+        row.output_tput_per_gpu,
+        row.input_tput_per_gpu,
+        row.median_ttft_s,
+        row.median_tpot_s,
+        row.median_e2el_s,
+        row.extra,
+    )
+
+
+def _insert_rows(
+    *,
+    session: Session,
+    sweep_ids: dict[int, int],
+    rows_by_digest: dict[str, list[ResultRow]],
+    config_ids: dict[str, int],
+) -> None:
+    bulk_insert(
+        session,
+        models.ResultRow.__table__,  # type: ignore[arg-type]
+        RESULT_ROW_COLUMNS,
+        (
+            result_row_values(sweep_ids[config_ids[digest]], row)
+            for digest, rows in rows_by_digest.items()
+            for row in rows
+        ),
+    )

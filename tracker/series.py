@@ -1,0 +1,215 @@
+"""Reads over series (configs' histories): the filtered list with latest values, and trends."""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, ScalarSelect, select
+from sqlalchemy.orm import Session
+
+from tracker import models, views
+from tracker.configs import CONFIG_FIELD_TYPES
+from tracker.errors import FieldError, InvalidQuery, NotFound
+from tracker.frontier import target_label
+from tracker.pagination import Page, decode_cursor, paginate
+from tracker.pricing import PRICE_PER_GPU_HOUR, PriceSet, cost_per_mtok, price_per_gpu_hour
+
+
+class TrendMetric(enum.StrEnum):
+    TPUT_PER_GPU = "tput_per_gpu"
+    OUTPUT_TPUT_PER_GPU = "output_tput_per_gpu"
+    COST_PER_MTOK = "cost_per_mtok"
+
+
+def config_view(config: models.Config) -> dict[str, Any]:
+    """A config's canonical fields, as the API shows them."""
+    return {name: getattr(config, name) for name in CONFIG_FIELD_TYPES}
+
+
+def config_conditions(filters: dict[str, Any]) -> list[ColumnElement[bool]]:
+    """WHERE clauses for equality filters on config fields (already parsed to their types)."""
+    return [getattr(models.Config, name) == value for name, value in filters.items()]
+
+
+def latest_processed_sweep_id() -> ScalarSelect[int]:
+    """Per config (correlated): the newest sweep whose submission is processed.
+
+    One probe of the (config_id, timestamp) index per config, on every backend.
+    """
+    return (
+        select(models.Sweep.id)
+        .join(models.Submission, models.Submission.source_run_id == models.Sweep.source_run_id)
+        .where(
+            models.Sweep.config_id == models.Config.id,
+            models.Submission.status == models.SubmissionStatus.PROCESSED,
+        )
+        .order_by(models.Sweep.timestamp.desc(), models.Sweep.id.desc())
+        .limit(1)
+        .correlate(models.Config)
+        .scalar_subquery()
+    )
+
+
+def require_series(session: Session, series_id: int) -> models.Config:
+    config = session.get(models.Config, series_id)
+    if config is None:
+        raise NotFound(f"series {series_id} does not exist")
+    return config
+
+
+def frontier_values_by_sweep(
+    session: Session, sweep_ids: Sequence[int]
+) -> dict[int, dict[str, dict[str, float]]]:
+    """Stored frontier values: sweep id → metric → target label → value."""
+    values: dict[int, dict[str, dict[str, float]]] = defaultdict(
+        lambda: {metric.value: {} for metric in models.Metric}
+    )
+    rows = session.execute(
+        select(
+            models.FrontierValue.sweep_id,
+            models.FrontierValue.metric,
+            models.FrontierValue.interactivity,
+            models.FrontierValue.value,
+        )
+        .where(models.FrontierValue.sweep_id.in_(sweep_ids))
+        .order_by(models.FrontierValue.sweep_id, models.FrontierValue.interactivity)
+    )
+    for sweep_id, metric, interactivity, value in rows:
+        values[sweep_id][metric.value][target_label(interactivity)] = value
+    return values
+
+
+def configs_with_latest_sweep(
+    *, session: Session, filters: dict[str, Any], limit: int, cursor: str | None
+) -> Page[tuple[models.Config, int | None]]:
+    """Configs matching the filters in id order, each with its latest processed sweep's id."""
+    latest_sweep = latest_processed_sweep_id().label("latest_sweep_id")
+    query = select(models.Config, latest_sweep).where(*config_conditions(filters))
+    if cursor is not None:
+        (after_id,) = decode_cursor(cursor)
+        query = query.where(models.Config.id > after_id)
+    rows = session.execute(query.order_by(models.Config.id).limit(limit + 1)).all()
+    return paginate(list(rows), limit, lambda row: [row[0].id])
+
+
+def sweep_sources(
+    session: Session, sweep_ids: Sequence[int]
+) -> dict[int, tuple[datetime, str | None]]:
+    """Sweep id → (timestamp, commit) of the source run it came from."""
+    return {
+        sweep_id: (timestamp, commit)
+        for sweep_id, timestamp, commit in session.execute(
+            select(models.Sweep.id, models.Sweep.timestamp, models.SourceRun.commit)
+            .join(models.SourceRun, models.SourceRun.id == models.Sweep.source_run_id)
+            .where(models.Sweep.id.in_(sweep_ids))
+        )
+    }
+
+
+def list_series(
+    *, session: Session, filters: dict[str, Any], limit: int, cursor: str | None
+) -> Page[views.SeriesItem]:
+    """Series matching the config filters, in id order, with their latest frontier values."""
+    page = configs_with_latest_sweep(session=session, filters=filters, limit=limit, cursor=cursor)
+    sweep_ids = [sweep_id for _, sweep_id in page.items if sweep_id is not None]
+    sources = sweep_sources(session, sweep_ids)
+    values = frontier_values_by_sweep(session, sweep_ids)
+    items = []
+    for config, sweep_id in page.items:
+        latest = None
+        if sweep_id is not None:
+            timestamp, commit = sources[sweep_id]
+            latest = views.LatestValues(
+                timestamp=timestamp, commit=commit, sweep_id=sweep_id, values=values[sweep_id]
+            )
+        items.append(
+            views.SeriesItem(
+                id=config.id, config=config_view(config), latest=latest, last_change=None
+            )
+        )
+    return Page(items=items, next_cursor=page.next_cursor)
+
+
+def trend(
+    *,
+    session: Session,
+    series_id: int,
+    metric: TrendMetric,
+    interactivity: float,
+    price_set: PriceSet,
+    since: datetime | None,
+    until: datetime | None,
+    targets: Sequence[float],
+) -> views.Trend:
+    """A track's values over time, oldest first; absent where the target is off the front."""
+    config = require_series(session, series_id)
+    if interactivity not in targets:
+        raise InvalidQuery(
+            [
+                FieldError(
+                    loc=("query", "interactivity"),
+                    msg="interactivity must be one of the targets "
+                    f"{', '.join(map(target_label, targets))}, got {target_label(interactivity)}",
+                )
+            ]
+        )
+    is_cost = metric is TrendMetric.COST_PER_MTOK
+    if is_cost and price_per_gpu_hour(config.hardware, price_set) is None:
+        raise InvalidQuery(
+            [
+                FieldError(
+                    loc=("query", "metric"),
+                    msg=f"no published GPU-hour price for hardware {config.hardware!r}; "
+                    f"cost is known for {', '.join(PRICE_PER_GPU_HOUR)}",
+                )
+            ]
+        )
+    stored_metric = models.Metric.TPUT_PER_GPU if is_cost else models.Metric(metric.value)
+    query = (
+        select(
+            models.FrontierValue.timestamp,
+            models.FrontierValue.sweep_id,
+            models.FrontierValue.value,
+            models.SourceRun.commit,
+            models.SourceRun.engine_version,
+        )
+        .join(models.Sweep, models.Sweep.id == models.FrontierValue.sweep_id)
+        .join(models.SourceRun, models.SourceRun.id == models.Sweep.source_run_id)
+        .where(
+            models.FrontierValue.config_id == series_id,
+            models.FrontierValue.metric == stored_metric,
+            models.FrontierValue.interactivity == interactivity,
+        )
+        .order_by(models.FrontierValue.timestamp, models.FrontierValue.sweep_id)
+    )
+    if since is not None:
+        query = query.where(models.FrontierValue.timestamp >= since)
+    if until is not None:
+        query = query.where(models.FrontierValue.timestamp < until)
+    points = []
+    for timestamp, sweep_id, value, commit, engine_version in session.execute(query):
+        shown = cost_per_mtok(value, config.hardware, price_set) if is_cost else value
+        assert shown is not None, "prices exist for this hardware and throughput is positive"
+        points.append(
+            views.TrendPoint(
+                timestamp=timestamp,
+                sweep_id=sweep_id,
+                commit=commit,
+                engine_version=engine_version,
+                value=shown,
+                outlier=False,
+            )
+        )
+    return views.Trend(
+        series_id=series_id,
+        metric=metric.value,
+        interactivity=interactivity,
+        price_set=price_set.value if is_cost else None,
+        points=points,
+        changes=[],
+        suspected=[],
+    )

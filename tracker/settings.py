@@ -1,0 +1,87 @@
+"""Settings from the environment (prefix ``TRACKER_``), DESIGN §7.
+
+Absent ``TRACKER_DATABASE_URL`` means the embedded SQLite file; absent ``TRACKER_BROKER_URL`` means
+tasks run in-process. Those two choices are the only difference between the embedded default and
+production (DESIGN §9).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+EMBEDDED_DATABASE_PATH = Path(".tracker") / "tracker.db"
+DEFAULT_INTERACTIVITY_TARGETS = (10.0, 20.0, 35.0, 50.0, 75.0, 100.0, 125.0, 150.0, 200.0)
+
+
+def normalise_database_url(url: str) -> str:
+    """Rewrite ``postgres://`` and ``postgresql://`` to the psycopg 3 driver URL."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+class Settings(BaseSettings):
+    """Service settings; every field is read from ``TRACKER_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="TRACKER_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql+psycopg://user@host:port/db; absent: embedded SQLite file.",
+    )
+    broker_url: str | None = Field(
+        default=None, description="Celery broker (redis://…); absent: tasks run in-process."
+    )
+    public_reads: bool = Field(default=True, description="Reads need no token when true.")
+    max_submission_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
+    interactivity_targets: Annotated[tuple[float, ...], NoDecode] = Field(
+        default=DEFAULT_INTERACTIVITY_TARGETS,
+        description="Interactivities (tok/s/user) at which frontier values are read.",
+    )
+    stale_submission_seconds: float = Field(
+        default=60.0, gt=0, description="Beat re-enqueues submissions still accepted after this."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _rewrite_scheme(cls, url: str | None) -> str | None:
+        return normalise_database_url(url) if url else None
+
+    @field_validator("interactivity_targets", mode="before")
+    @classmethod
+    def _parse_targets(cls, raw: object) -> object:
+        if isinstance(raw, str):
+            return tuple(float(part) for part in raw.split(",") if part.strip())
+        return raw
+
+    @field_validator("interactivity_targets")
+    @classmethod
+    def _check_targets(cls, targets: tuple[float, ...]) -> tuple[float, ...]:
+        if not targets:
+            raise ValueError("at least one interactivity target is needed")
+        if any(t <= 0 for t in targets):
+            raise ValueError("interactivity targets must be positive")
+        return tuple(sorted(set(targets)))
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The URL to connect to: the configured one, or the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{EMBEDDED_DATABASE_PATH}"
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

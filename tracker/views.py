@@ -1,0 +1,141 @@
+"""The shapes reads answer with (DESIGN §7): pydantic models, separate from the ORM models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, Field, create_model
+
+from tracker.configs import CONFIG_FIELD_TYPES
+
+Item = TypeVar("Item")
+
+ValuesByTarget = dict[str, float]
+"""Throughput (or cost) keyed by target interactivity label: ``{"35": 1843.2}``."""
+
+ConfigView: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "ConfigView",
+    __doc__="A configuration's canonical fields (DESIGN §3), derived `gpus` and `wide_ep` too.",
+    **{name: (field_type | None, None) for name, field_type in CONFIG_FIELD_TYPES.items()},
+)
+
+
+class ItemsPage(BaseModel, Generic[Item]):
+    items: list[Item]
+    next: str | None = Field(description="Cursor of the next page; null on the last page.")
+
+
+class SubmissionAccepted(BaseModel):
+    id: int
+    status: str = Field(examples=["accepted"])
+    results: int = Field(description="Result rows stored.")
+    series: int = Field(description="Configs (series) the submission touched.")
+    status_url: str = Field(examples=["/api/v1/submissions/17"])
+
+
+class SubmissionStatusView(BaseModel):
+    id: int
+    status: str = Field(description="accepted, processed or failed")
+    error: str | None
+    results: int
+    series: int
+    received_at: datetime
+    processed_at: datetime | None
+
+
+class LatestValues(BaseModel):
+    timestamp: datetime
+    commit: str | None
+    sweep_id: int
+    values: dict[str, ValuesByTarget] = Field(
+        description="Frontier values by metric, then by target interactivity.",
+        examples=[{"tput_per_gpu": {"35": 1843.2}, "output_tput_per_gpu": {"35": 921.6}}],
+    )
+
+
+class SeriesItem(BaseModel):
+    id: int = Field(description="The series id (the config's id).")
+    config: ConfigView
+    latest: LatestValues | None
+    last_change: dict[str, Any] | None = Field(
+        description="The series' latest confirmed change point; null until one is found."
+    )
+
+
+class TrendPoint(BaseModel):
+    timestamp: datetime
+    sweep_id: int
+    commit: str | None
+    engine_version: str | None
+    value: float
+    outlier: bool = Field(description="A run the detector set aside as a one-off.")
+
+
+class SuspectedChange(BaseModel):
+    timestamp: datetime
+    direction: str
+    relative_change: float
+
+
+class Trend(BaseModel):
+    series_id: int
+    metric: str
+    interactivity: float
+    price_set: str | None = Field(default=None, description="Only for cost_per_mtok.")
+    points: list[TrendPoint]
+    changes: list[dict[str, Any]]
+    suspected: list[SuspectedChange]
+
+
+class SourceView(BaseModel):
+    engine: str
+    engine_version: str | None
+    image: str | None
+    commit: str | None
+    repo: str | None
+    branch: str | None
+    run_key: str
+    run_url: str | None
+    timestamp: datetime
+    components: dict[str, str]
+
+
+class SweepPointView(BaseModel):
+    conc: int
+    median_intvty: float
+    tput_per_gpu: float
+    output_tput_per_gpu: float | None
+    median_ttft_s: float | None
+    median_tpot_s: float | None
+    median_e2el_s: float | None
+    on_front: bool = Field(description="On the tput_per_gpu Pareto front.")
+
+
+class SweepFrontier(BaseModel):
+    tput_per_gpu: ValuesByTarget
+    output_tput_per_gpu: ValuesByTarget
+    cost_per_mtok: dict[str, ValuesByTarget] = Field(
+        description="USD per million tokens by price set (hyperscaler, neocloud, rental)."
+    )
+
+
+class SweepView(BaseModel):
+    id: int
+    series_id: int
+    source: SourceView
+    points: list[SweepPointView]
+    frontier: SweepFrontier
+    components: dict[str, str]
+
+
+class CompareItem(BaseModel):
+    series_id: int
+    config: ConfigView
+    interactivity: float
+    tput_per_gpu: float | None = Field(description="null when out of the front's range.")
+    output_tput_per_gpu: float | None
+    cost_per_mtok: dict[str, float | None]
+    sweep_id: int | None
+    commit: str | None
+    timestamp: datetime | None
