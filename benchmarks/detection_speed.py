@@ -9,7 +9,7 @@
 3. Equality: on seeded tracks of up to 2,500 runs, fed in chunks of random sizes, the
    nightly answer must equal `analyse` of the whole history after every chunk.
 
-    python benchmarks/detection_speed.py [--tracks 1000] [--equality-tracks 200]
+    python -m benchmarks.detection_speed [--tracks 1000] [--equality-tracks 200]
 
 Targets: append < 1 ms amortised at 1,000 runs; a night of 1,000 tracks < 1 s; no
 difference between the two paths.
@@ -20,16 +20,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
-from pathlib import Path
 
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 import numpy as np  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tracker.detection import TrackState, analyse, analyse_incremental  # noqa: E402
 

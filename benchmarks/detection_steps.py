@@ -6,9 +6,9 @@ generator and scorer are imported, not copied, and the anchors run in it, in the
 virtual environment (.venv-anchors, see the anchors' README), while ours runs here in
 the project's. Time per series = median over series of the per-series median of 3 runs.
 
-    python benchmarks/detection_steps.py                       # n = 100, 500, 2,000, 10,000
-    python benchmarks/detection_steps.py --quick               # n = 100, 500; 5 series
-    python benchmarks/detection_steps.py --skip-slow-anchors   # no MongoDB E-divisive at 10,000
+    python -m benchmarks.detection_steps                       # n = 100, 500, 2,000, 10,000
+    python -m benchmarks.detection_steps --quick               # n = 100, 500; 5 series
+    python -m benchmarks.detection_steps --skip-slow-anchors   # no MongoDB E-divisive at 10,000
 
 Targets: our F1 >= 0.95 at every n; our median time <= Otava's and >= 20x below
 MongoDB E-divisive's (where it finishes).
@@ -33,12 +33,12 @@ from typing import Any
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")  # the anchors run single-threaded too
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
+from tests.shared_data import ROOT, SHARED  # noqa: E402
 from tracker.detection import detect_change_points  # noqa: E402
 
-DEFAULT_ANCHORS_DIR = REPO.parent / "shared" / "anchors"
+REPO = ROOT
+
+DEFAULT_ANCHORS_DIR = SHARED / "anchors"
 DEFAULT_ANCHORS_PYTHON = REPO / ".venv-anchors" / "bin" / "python"
 ANCHOR_TOOLS = ("otava", "edivisive_mongodb")
 SLOW_ANCHOR = "edivisive_mongodb"

@@ -7,7 +7,7 @@ track gets, and prints its report (per series, the headline mean over the univar
 series present, and the published default scores of the reference methods on the same
 series), then the targets.
 
-    python benchmarks/detection_tcpd.py [--tcpd-dir PATH]
+    python -m benchmarks.detection_tcpd [--tcpd-dir PATH]
 
 Targets: F1 >= 0.72 and cover >= 0.70 (published best defaults on these series: binseg
 F1 0.690 / cover 0.655; no change at all: 0.647 / 0.557).
@@ -22,8 +22,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_TCPD_DIR = REPO.parent / "shared" / "tcpd"
+from tests.shared_data import ROOT, SHARED
+
+REPO = ROOT
+DEFAULT_TCPD_DIR = SHARED / "tcpd"
 DETECTOR = "tracker.detection:detect_change_points"
 F1_TARGET = 0.72
 COVER_TARGET = 0.70

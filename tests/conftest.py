@@ -7,7 +7,6 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -16,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.shared_data import SHARED
 from tracker import migrate
 from tracker.api.app import create_app
 from tracker.db import create_db_engine, transaction
@@ -29,7 +29,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "TRACKER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("TRACKER_TEST_REDIS", "redis://127.0.0.1:6379")
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "inferencex"
+SAMPLES = SHARED / "samples" / "inferencex"
 
 
 def _sqlalchemy_url(database: str) -> str:
