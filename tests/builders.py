@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import random
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.conftest import sample_rows
@@ -111,14 +113,43 @@ def synthetic_rows(
     return rows
 
 
-def synthetic_body(*, engine: str, night: int, **row_fields: Any) -> dict[str, Any]:
+FIRST_NIGHT = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
+
+
+def night_timestamp(night: int) -> str:
+    return (FIRST_NIGHT + timedelta(days=night)).isoformat().replace("+00:00", "Z")
+
+
+def synthetic_body(
+    *, engine: str, night: int, engine_version: str | None = None, **row_fields: Any
+) -> dict[str, Any]:
+    """One engine's night: a synthetic sweep, commit ``<night>abcdef``."""
     return {
         "source": source(
             engine=engine,
             run_key=f"test:{engine}:{night}:{sorted(row_fields.items())}",
             commit=f"{night:04d}abcdef",
-            engine_version=f"0.5.{night}",
-            timestamp=f"2026-06-{night + 1:02d}T03:00:00Z",
+            engine_version=engine_version or f"0.5.{night}",
+            timestamp=night_timestamp(night),
+            repo=None,  # the engine's known repository gives the compare link
         ),
         "results": synthetic_rows(framework=engine, **row_fields),
     }
+
+
+def nightly_levels(
+    nights: int,
+    *,
+    steps: dict[int, float] | None = None,
+    outliers: dict[int, float] | None = None,
+    noise: float = 0.01,
+    seed: int = 3,
+) -> list[float]:
+    """Throughput levels night by night: 1.0 with seeded noise, multiplied by each step from its
+    night on, and by an outlier factor on single nights."""
+    rng = random.Random(seed)
+    level, levels = 1.0, []
+    for night in range(nights):
+        level *= (steps or {}).get(night, 1.0)
+        levels.append(level * (1 + rng.gauss(0, noise)) * (outliers or {}).get(night, 1.0))
+    return levels

@@ -10,7 +10,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from tests.builders import gpt_oss_body, synthetic_body
+from tests.builders import gpt_oss_body, night_timestamp, nightly_levels, synthetic_body
 from tests.conftest import REDIS_URL, ScratchDatabases, make_token
 from tests.services import tracker_process, wait_for
 from tracker.api.app import create_app
@@ -113,3 +113,24 @@ def test_a_submission_made_while_the_broker_is_down_is_picked_up_by_beat(
                 60,
                 f"beat to re-enqueue the submission (logs in {stack['logs']})",
             )
+
+
+def test_a_backfill_is_processed_by_one_deferred_pass(stack: dict[str, Any]) -> None:
+    levels = nightly_levels(40, steps={20: 0.85})
+    with _client(stack, BROKER_URL) as client:
+        answers = []
+        for night, level in enumerate(levels):
+            body = {**synthetic_body(engine="vllm", night=night, level=level), "backfill": True}
+            response = client.post("/api/v1/submissions", json=body, headers=stack["headers"])
+            assert response.status_code == 202
+            answers.append(response.json())
+        for answer in answers:
+            wait_for(
+                lambda answer=answer: _status(client, answer) == "processed",
+                90,
+                f"backfill {answer['id']} processed (worker log in {stack['logs']})",
+            )
+        found = client.get("/api/v1/changes?metric=tput_per_gpu&interactivity=35").json()["items"]
+        assert [(c["run_timestamp"], c["direction"]) for c in found] == [
+            (night_timestamp(20), "regression")
+        ]

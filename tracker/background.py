@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.dispatch import Dispatcher
-from tracker.jobs import requeue_stale_submissions
+from tracker.jobs import DeferredPass, requeue_stale_submissions, run_deferred_detection
 from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -19,13 +20,27 @@ log = logging.getLogger(__name__)
 
 def run_periodic_jobs(
     *, session_factory: sessionmaker[Session], settings: Settings, dispatcher: Dispatcher
-) -> None:
+) -> DeferredPass:
     """One pass of every periodic job."""
     requeue_stale_submissions(
         session_factory=session_factory,
         settings=settings,
         enqueue=dispatcher.submission_stored,
     )
+    return run_deferred_detection(session_factory=session_factory, settings=settings)
+
+
+def run_periodic_jobs_to_completion(
+    *, session_factory: sessionmaker[Session], settings: Settings, dispatcher: Dispatcher
+) -> None:
+    """Periodic jobs until none has work left to wait for (`tracker demo`)."""
+    while True:
+        deferred = run_periodic_jobs(
+            session_factory=session_factory, settings=settings, dispatcher=dispatcher
+        )
+        if deferred.retry_in_s is None:
+            return
+        time.sleep(deferred.retry_in_s)
 
 
 class PeriodicThread(threading.Thread):

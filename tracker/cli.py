@@ -149,6 +149,10 @@ def submit(
     component: Annotated[
         list[str] | None, typer.Option(help="NAME=VERSION of a component; repeatable.")
     ] = None,
+    backfill: Annotated[
+        bool,
+        typer.Option(help="Part of a history posted at once: detection runs once at the end."),
+    ] = False,
     wait: Annotated[bool, typer.Option(help="Wait until the submission is processed.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ) -> None:
@@ -179,6 +183,7 @@ def submit(
             ),
             result_format=result_format,
             config=config_fields,
+            backfill=backfill,
         )
     except (ResultFileError, ValueError, OSError) as error:
         raise _fail(str(error), code=2) from error

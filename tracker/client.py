@@ -73,6 +73,7 @@ def build_submission(
     source: SourceOptions,
     result_format: str,
     config: dict[str, Any] | None,
+    backfill: bool = False,
 ) -> dict[str, Any]:
     """The JSON body of ``POST /api/v1/submissions`` for rows read from ``files``."""
     results: list[Any] = []
@@ -97,6 +98,8 @@ def build_submission(
     }
     if config is not None:
         body["config"] = config
+    if backfill:
+        body["backfill"] = True
     return body
 
 

@@ -7,11 +7,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tracker import models, views
+from tracker.config_rows import config_view
 from tracker.errors import FieldError, InvalidQuery
 from tracker.pagination import Page
 from tracker.pricing import PriceSet, cost_per_mtok
 from tracker.processing import sweep_frontier_values, sweep_points
-from tracker.series import config_view, configs_with_latest_sweep, sweep_sources
+from tracker.series import configs_with_latest_sweep, sweep_sources
 
 REQUIRED_FIELDS = ("model", "precision", "isl", "osl")
 

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker import jsonio, migrate, models
-from tracker.background import run_periodic_jobs
+from tracker.background import run_periodic_jobs_to_completion
+from tracker.changes import list_changes
 from tracker.compare import compare
 from tracker.db import create_db_engine, make_sessionmaker
 from tracker.dispatch import InProcessDispatcher
@@ -24,7 +25,10 @@ from tracker.settings import Settings
 from tracker.simulation import DEMO, History, generate_history
 
 SUMMARY_TARGETS = ("35", "125")
+NIGHTLY_TAIL = 7
+"""The last nights are posted one by one as nightly runs; the months before as a backfill."""
 COMPARE_INTERACTIVITY = 35.0
+RECENT_CHANGES = 12
 
 
 @dataclass(frozen=True)
@@ -41,10 +45,15 @@ def ingest_history(
     settings: Settings,
     console: Console,
 ) -> IngestFigures:
-    """Every submission through intake and in-process processing, with a progress bar."""
+    """The history as engine CI would bring it: months of backfill, then nightly runs.
+
+    Everything goes through intake and the in-process worker code; detection runs once per
+    track over the backfill, then incrementally on each nightly run.
+    """
     dispatcher = InProcessDispatcher(session_factory=session_factory, settings=settings)
     started = time.perf_counter()
-    rows = 0
+    backfill_nights = history.nights[:-NIGHTLY_TAIL]
+    nightly_nights = history.nights[-NIGHTLY_TAIL:]
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -52,16 +61,30 @@ def ingest_history(
         TextColumn("{task.fields[rows]:,} rows"),
         TimeElapsedColumn(),
     )
+    rows = 0
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task("ingesting nightly runs", total=history.submission_count, rows=0)
-        for body in history.submissions():
-            with session_factory() as session:
-                receipt = accept_submission(
-                    session=session, dispatcher=dispatcher, body=jsonio.dumps(body).encode()
-                )
-            rows += receipt.submission.results
-            progress.update(task, advance=1, rows=rows)
-    run_periodic_jobs(session_factory=session_factory, settings=settings, dispatcher=dispatcher)
+        for description, nights, backfill in (
+            (f"backfilling {len(backfill_nights)} nights", backfill_nights, True),
+            (f"nightly runs, last {len(nightly_nights)} nights", nightly_nights, False),
+        ):
+            task = progress.add_task(description, total=sum(len(n.planned) for n in nights), rows=0)
+            task_rows = 0
+            for night in nights:
+                for body in night.submissions:
+                    with session_factory() as session:
+                        receipt = accept_submission(
+                            session=session,
+                            dispatcher=dispatcher,
+                            body=jsonio.dumps({**body, "backfill": backfill}).encode(),
+                        )
+                    task_rows += receipt.submission.results
+                    progress.update(task, advance=1, rows=task_rows)
+            rows += task_rows
+            if backfill:
+                with console.status("change-point detection over the backfill…"):
+                    run_periodic_jobs_to_completion(
+                        session_factory=session_factory, settings=settings, dispatcher=dispatcher
+                    )
     return IngestFigures(
         submissions=history.submission_count, rows=rows, seconds=time.perf_counter() - started
     )
@@ -165,6 +188,39 @@ def _compare_table(session: Session, series: list[Any]) -> Table | None:
     return table
 
 
+def _changes_table(session: Session) -> Table:
+    """The newest change points at 35 tok/s/user, as detection found them."""
+    page = list_changes(
+        session=session,
+        filters={},
+        state=models.ChangeState.CONFIRMED,
+        direction=None,
+        metric=models.Metric.TPUT_PER_GPU,
+        interactivity=COMPARE_INTERACTIVITY,
+        since=None,
+        until=None,
+        limit=RECENT_CHANGES,
+        cursor=None,
+    )
+    table = Table(title=f"Newest change points (tput/GPU at {COMPARE_INTERACTIVITY:g} tok/s/user)")
+    for column in ("night", "engine", "GPU", "series", "change", "before → after", "commits"):
+        table.add_column(column, justify="right" if column == "change" else "left")
+    for change in page.items:
+        config = change.config.model_dump()
+        commits = change.commit_range
+        table.add_row(
+            change.run_timestamp.strftime("%Y-%m-%d"),
+            config["framework"],
+            config["hardware"],
+            f"{config['model_prefix'] or config['model']} {config['precision']} "
+            f"{config['isl']}/{config['osl']}",
+            f"{change.relative_change:+.1%}",
+            f"{change.before:,.0f} → {change.after:,.0f}",
+            f"{(commits.from_ or '?')[:7]}…{(commits.to or '?')[:7]}",
+        )
+    return table
+
+
 def print_summary(*, session: Session, figures: IngestFigures, console: Console) -> None:
     series = _all_series(session)
     sweeps = session.scalar(select(func.count()).select_from(models.Sweep)) or 0
@@ -178,10 +234,23 @@ def print_summary(*, session: Session, figures: IngestFigures, console: Console)
         f"{figures.submissions:,} submissions ({figures.rows:,} rows) in {figures.seconds:.1f} s "
         f"({figures.rows / max(figures.seconds, 1e-9):,.0f} rows/s); {processed:,} processed.\n"
     )
+    detected = dict(
+        session.execute(
+            select(models.ChangePoint.direction, func.count())
+            .where(models.ChangePoint.state == models.ChangeState.CONFIRMED)
+            .group_by(models.ChangePoint.direction)
+        ).all()
+    )
+    console.print(
+        f"Change points confirmed: {detected.get(models.ChangeDirection.REGRESSION, 0)} "
+        f"regressions, {detected.get(models.ChangeDirection.GAIN, 0)} gains "
+        "(every metric and target interactivity).\n"
+    )
     console.print(_latest_table(series))
     compare_table = _compare_table(session, series)
     if compare_table is not None:
         console.print(compare_table)
+    console.print(_changes_table(session))
 
 
 def run_demo(

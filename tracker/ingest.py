@@ -63,6 +63,11 @@ class SubmissionIn(BaseModel):
         default=None, description="Fields the rows lack (required for raw formats)."
     )
     results: list[Any] = Field(min_length=1, description="Result rows in the given format.")
+    backfill: bool = Field(
+        default=False,
+        description="Part of a history posted at once: detection waits for one retrospective "
+        "pass per touched track instead of running per submission.",
+    )
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ class ParsedSubmission:
     body_sha256: str
     body_text: str
     document: Any
+    backfill: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,7 @@ def parse_submission(body: bytes) -> ParsedSubmission:
         body_sha256=hashlib.sha256(body).hexdigest(),
         body_text=body_text,
         document=document,
+        backfill=envelope.backfill,
     )
 
 
@@ -240,6 +247,7 @@ def record_submission(
         status=models.SubmissionStatus.ACCEPTED,
         results=len(submission.rows),
         series=len(rows_by_digest),
+        backfill=submission.backfill,
         received_at=now,
     )
     session.add(stored)

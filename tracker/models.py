@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -43,6 +44,7 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime(),
         dict[str, Any]: JSONDocument,
+        dict[str, Any] | None: JSONDocument,
     }
 
 
@@ -125,7 +127,10 @@ class Submission(Base):
     error: Mapped[str | None] = mapped_column(Text)
     results: Mapped[int]
     series: Mapped[int]
+    # A backfill defers detection to one retrospective pass per touched track.
+    backfill: Mapped[bool] = mapped_column(Boolean, server_default=false())
     received_at: Mapped[datetime]
+    frontier_written_at: Mapped[datetime | None]
     processed_at: Mapped[datetime | None]
 
 
@@ -238,3 +243,75 @@ class FrontierValue(Base):
     config_id: Mapped[int] = mapped_column(ForeignKey("configs.id"))
     timestamp: Mapped[datetime]
     value: Mapped[float] = mapped_column(Float)
+
+
+class ChangeDirection(enum.StrEnum):
+    REGRESSION = "regression"
+    GAIN = "gain"
+
+
+class ChangeState(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    RETRACTED = "retracted"
+
+
+class Track(Base):
+    """Series × metric × target interactivity: the input of change-point detection."""
+
+    __tablename__ = "tracks"
+    __table_args__ = (
+        UniqueConstraint("config_id", "metric", "interactivity"),
+        Index(None, "needs_full_analysis"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    config_id: Mapped[int] = mapped_column(ForeignKey("configs.id"))
+    metric: Mapped[Metric] = mapped_column(_str_enum(Metric, "metric"))
+    interactivity: Mapped[float] = mapped_column(Float)
+    # The detector's persisted state (tracker.detection.TrackState.to_dict()); null: none yet.
+    detector_state: Mapped[dict[str, Any] | None]
+    outlier_sweep_ids: Mapped[list[int]] = mapped_column(JSONDocument)
+    # Changes in the last runs, not yet confirmed: [{"sweep_id", "timestamp", "direction", …}].
+    suspected: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument)
+    # Set by a backfill; the deferred retrospective pass analyses the track and clears it.
+    needs_full_analysis: Mapped[bool] = mapped_column(Boolean)
+    analysed_at: Mapped[datetime | None]
+
+
+class ChangePoint(Base):
+    """A confirmed shift in a track; kept, as retracted, if later data takes it back."""
+
+    __tablename__ = "change_points"
+    __table_args__ = (
+        Index(None, "track_id", "state"),
+        Index(None, "state", "run_timestamp"),
+        Index(None, "config_id", "run_timestamp"),
+        Index(None, "engine", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id"))
+    config_id: Mapped[int] = mapped_column(ForeignKey("configs.id"))
+    metric: Mapped[Metric] = mapped_column(_str_enum(Metric, "metric"))
+    interactivity: Mapped[float] = mapped_column(Float)
+    engine: Mapped[str] = mapped_column(String(100))
+    direction: Mapped[ChangeDirection] = mapped_column(
+        _str_enum(ChangeDirection, "change_direction")
+    )
+    state: Mapped[ChangeState] = mapped_column(_str_enum(ChangeState, "change_state"))
+    # The first changed sweep, and the last unchanged one before it (outliers skipped).
+    sweep_id: Mapped[int] = mapped_column(ForeignKey("sweeps.id"))
+    previous_sweep_id: Mapped[int] = mapped_column(ForeignKey("sweeps.id"))
+    run_timestamp: Mapped[datetime]
+    previous_timestamp: Mapped[datetime]
+    before: Mapped[float] = mapped_column(Float)
+    after: Mapped[float] = mapped_column(Float)
+    relative_change: Mapped[float] = mapped_column(Float)
+    p_value: Mapped[float] = mapped_column(Float)
+    commit_from: Mapped[str | None] = mapped_column(String(100))
+    commit_to: Mapped[str | None] = mapped_column(String(100))
+    compare_url: Mapped[str | None] = mapped_column(String(1000))
+    components_changed: Mapped[dict[str, Any]]
+    detected_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    retracted_at: Mapped[datetime | None]

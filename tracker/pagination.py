@@ -6,7 +6,11 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from datetime import datetime
+from typing import Any, Generic, TypeVar, TypeVarTuple
+
+from sqlalchemy import Row, Select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tracker.errors import FieldError, InvalidQuery
 
@@ -14,6 +18,7 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
 Item = TypeVar("Item")
+Columns = TypeVarTuple("Columns")
 
 
 @dataclass(frozen=True)
@@ -50,3 +55,37 @@ def paginate(rows: list[Item], limit: int, sort_key: Any) -> Page[Item]:
         return Page(items=rows, next_cursor=None)
     items = rows[:limit]
     return Page(items=items, next_cursor=encode_cursor(sort_key(items[-1])))
+
+
+def newest_first(
+    *,
+    session: Session,
+    query: Select[*Columns],
+    timestamp: InstrumentedAttribute[datetime],
+    key: InstrumentedAttribute[int],
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[Row[*Columns]]:
+    """One page of ``query`` newest first by (``timestamp``, ``key``), within [since, until)."""
+    if since is not None:
+        query = query.where(timestamp >= since)
+    if until is not None:
+        query = query.where(timestamp < until)
+    if cursor is not None:
+        after_timestamp, after_key = decode_cursor(cursor)
+        query = query.where(
+            tuple_(timestamp, key) < tuple_(datetime.fromisoformat(after_timestamp), after_key)
+        )
+    rows = session.execute(query.order_by(timestamp.desc(), key.desc()).limit(limit + 1)).all()
+    return paginate(
+        list(rows),
+        limit,
+        lambda row: [_value(row, timestamp).isoformat(), _value(row, key)],
+    )
+
+
+def _value(row: Row[Any], column: InstrumentedAttribute[Any]) -> Any:
+    """``column``'s value in ``row``, whose first element is the entity that owns the column."""
+    return getattr(row[0], column.key)

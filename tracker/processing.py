@@ -1,4 +1,4 @@
-"""Processing a stored submission: each sweep's Pareto front read at the target interactivities."""
+"""Processing a stored submission: frontier values at the targets, then change-point detection."""
 
 from __future__ import annotations
 
@@ -6,33 +6,70 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from tracker import models
 from tracker.bulk import bulk_insert
+from tracker.change_points import detect_on_tracks
+from tracker.detection import DetectionOptions
 from tracker.errors import NotFound
 from tracker.frontier import values_at_targets
+from tracker.locks import track_locks_for
+from tracker.tracks import TrackKey, ensure_tracks
 
 FRONTIER_VALUE_COLUMNS = ("sweep_id", "metric", "interactivity", "config_id", "timestamp", "value")
 
 
 def process_submission(
-    *, session: Session, submission_id: int, targets: Sequence[float], now: datetime
+    *,
+    session: Session,
+    submission_id: int,
+    targets: Sequence[float],
+    options: DetectionOptions,
+    now: datetime,
 ) -> models.Submission:
-    """Write the frontier values of every sweep of a submission, then mark it processed.
+    """Write a submission's frontier values, then run detection on every track it touched.
 
-    Idempotent: a submission already processed is left as it is; a repeated run after a crash
-    replaces whatever a previous attempt wrote. The submission row is locked for the duration
-    so that two deliveries of the same task do not interleave. Never commits.
+    A nightly submission is processed at once: frontier values, detection under the tracks'
+    locks, status ``processed`` — one transaction. A backfill only writes its frontier values
+    and marks its tracks for the deferred retrospective pass (`run_deferred_detection`), which
+    marks it processed. Idempotent: the submission row is locked for the duration, so two
+    deliveries of the same task do not interleave, and finished work is not redone. Never
+    commits.
     """
     submission = session.execute(
         select(models.Submission).where(models.Submission.id == submission_id).with_for_update()
     ).scalar_one_or_none()
     if submission is None:
         raise NotFound(f"submission {submission_id} does not exist")
-    if submission.status is models.SubmissionStatus.PROCESSED:
-        return submission
+    if submission.status is not models.SubmissionStatus.ACCEPTED or (
+        submission.frontier_written_at is not None
+    ):
+        return submission  # processed, failed, or a backfill waiting for the deferred pass
+    track_keys = write_frontier_values(session=session, submission=submission, targets=targets)
+    track_ids = list(ensure_tracks(session=session, keys=track_keys).values())
+    submission.frontier_written_at = now
+    if submission.backfill:
+        track_locks_for(session).lock(session, track_ids)
+        session.execute(
+            update(models.Track)
+            .where(models.Track.id.in_(track_ids))
+            .values(needs_full_analysis=True)
+        )
+    else:
+        detect_on_tracks(session=session, track_ids=track_ids, options=options, now=now)
+        submission.status = models.SubmissionStatus.PROCESSED
+        submission.processed_at = now
+        submission.error = None
+    session.flush()
+    return submission
+
+
+def write_frontier_values(
+    *, session: Session, submission: models.Submission, targets: Sequence[float]
+) -> set[TrackKey]:
+    """Each sweep's values at the targets, replacing any a crashed attempt left; the tracks."""
     sweeps = session.execute(
         select(models.Sweep.id, models.Sweep.config_id, models.Sweep.timestamp).where(
             models.Sweep.source_run_id == submission.source_run_id
@@ -43,25 +80,21 @@ def process_submission(
         delete(models.FrontierValue).where(models.FrontierValue.sweep_id.in_(sweep_ids))
     )
     points = sweep_points(session=session, sweep_ids=sweep_ids)
+    values = [
+        (sweep.id, metric, interactivity, sweep.config_id, sweep.timestamp, value)
+        for sweep in sweeps
+        for metric, interactivity, value in sweep_frontier_values(points.get(sweep.id, []), targets)
+    ]
     bulk_insert(
         session,
         models.FrontierValue.__table__,  # type: ignore[arg-type]
         FRONTIER_VALUE_COLUMNS,
         (
-            (sweep.id, metric.value, interactivity, sweep.config_id, sweep.timestamp, value)
-            for sweep in sweeps
-            for metric, interactivity, value in sweep_frontier_values(
-                points.get(sweep.id, []), targets
-            )
+            (sweep_id, metric.value, x, config_id, ts, value)
+            for sweep_id, metric, x, config_id, ts, value in values
         ),
     )
-    session.execute(
-        update(models.Submission)
-        .where(models.Submission.id == submission_id)
-        .values(status=models.SubmissionStatus.PROCESSED, processed_at=now, error=None)
-    )
-    session.refresh(submission)
-    return submission
+    return {(config_id, metric, x) for _, metric, x, config_id, _, _ in values}
 
 
 SweepPoint = tuple[float, float, float | None]  # median_intvty, tput_per_gpu, output_tput_per_gpu
@@ -113,14 +146,75 @@ def mark_failed(*, session: Session, submission_id: int, error: str) -> None:
 
 
 def stale_submission_ids(*, session: Session, received_before: datetime) -> list[int]:
-    """Submissions still waiting for a worker since before ``received_before``."""
+    """Submissions whose frontier values a worker has not written since ``received_before``."""
     return list(
         session.execute(
             select(models.Submission.id)
             .where(
                 models.Submission.status == models.SubmissionStatus.ACCEPTED,
+                models.Submission.frontier_written_at.is_(None),
                 models.Submission.received_at < received_before,
             )
             .order_by(models.Submission.id)
         ).scalars()
+    )
+
+
+def backfill_frontier_outstanding(*, session: Session) -> bool:
+    """Whether some backfill still waits for its frontier values (the deferred pass waits too)."""
+    return (
+        session.execute(
+            select(models.Submission.id)
+            .where(
+                models.Submission.backfill.is_(True),
+                models.Submission.status == models.SubmissionStatus.ACCEPTED,
+                models.Submission.frontier_written_at.is_(None),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def latest_backfill_write(*, session: Session) -> datetime | None:
+    """When the newest frontier values of a backfill awaiting detection were written."""
+    return session.execute(
+        select(func.max(models.Submission.frontier_written_at)).where(
+            models.Submission.backfill.is_(True),
+            models.Submission.status == models.SubmissionStatus.ACCEPTED,
+        )
+    ).scalar()
+
+
+def backfills_awaiting_detection(*, session: Session) -> list[int]:
+    """Backfills whose frontier values are written and whose tracks wait for the deferred pass."""
+    return list(
+        session.execute(
+            select(models.Submission.id).where(
+                models.Submission.backfill.is_(True),
+                models.Submission.status == models.SubmissionStatus.ACCEPTED,
+                models.Submission.frontier_written_at.is_not(None),
+            )
+        ).scalars()
+    )
+
+
+def tracks_awaiting_detection(*, session: Session) -> list[int]:
+    return list(
+        session.execute(
+            select(models.Track.id)
+            .where(models.Track.needs_full_analysis.is_(True))
+            .order_by(models.Track.id)
+        ).scalars()
+    )
+
+
+def mark_processed(*, session: Session, submission_ids: Sequence[int], now: datetime) -> None:
+    session.execute(
+        update(models.Submission)
+        .where(
+            models.Submission.id.in_(submission_ids),
+            models.Submission.status == models.SubmissionStatus.ACCEPTED,
+        )
+        .values(status=models.SubmissionStatus.PROCESSED, processed_at=now, error=None)
     )

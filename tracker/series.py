@@ -8,31 +8,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, select
+from sqlalchemy import ScalarSelect, select
 from sqlalchemy.orm import Session
 
 from tracker import models, views
-from tracker.configs import CONFIG_FIELD_TYPES
+from tracker.changes import latest_changes, track_changes
+from tracker.config_rows import config_conditions, config_view
 from tracker.errors import FieldError, InvalidQuery, NotFound
 from tracker.frontier import target_label
 from tracker.pagination import Page, decode_cursor, paginate
 from tracker.pricing import PRICE_PER_GPU_HOUR, PriceSet, cost_per_mtok, price_per_gpu_hour
+from tracker.tracks import find_track
 
 
 class TrendMetric(enum.StrEnum):
     TPUT_PER_GPU = "tput_per_gpu"
     OUTPUT_TPUT_PER_GPU = "output_tput_per_gpu"
     COST_PER_MTOK = "cost_per_mtok"
-
-
-def config_view(config: models.Config) -> dict[str, Any]:
-    """A config's canonical fields, as the API shows them."""
-    return {name: getattr(config, name) for name in CONFIG_FIELD_TYPES}
-
-
-def config_conditions(filters: dict[str, Any]) -> list[ColumnElement[bool]]:
-    """WHERE clauses for equality filters on config fields (already parsed to their types)."""
-    return [getattr(models.Config, name) == value for name, value in filters.items()]
 
 
 def latest_processed_sweep_id() -> ScalarSelect[int]:
@@ -52,6 +44,20 @@ def latest_processed_sweep_id() -> ScalarSelect[int]:
         .correlate(models.Config)
         .scalar_subquery()
     )
+
+
+def require_target(interactivity: float, targets: Sequence[float]) -> None:
+    """Tracks exist only at the target interactivities; anything else is a 422 listing them."""
+    if interactivity not in targets:
+        raise InvalidQuery(
+            [
+                FieldError(
+                    loc=("query", "interactivity"),
+                    msg="interactivity must be one of the targets "
+                    f"{', '.join(map(target_label, targets))}, got {target_label(interactivity)}",
+                )
+            ]
+        )
 
 
 def require_series(session: Session, series_id: int) -> models.Config:
@@ -118,6 +124,7 @@ def list_series(
     sweep_ids = [sweep_id for _, sweep_id in page.items if sweep_id is not None]
     sources = sweep_sources(session, sweep_ids)
     values = frontier_values_by_sweep(session, sweep_ids)
+    last_changes = latest_changes(session=session, config_ids=[c.id for c, _ in page.items])
     items = []
     for config, sweep_id in page.items:
         latest = None
@@ -128,7 +135,10 @@ def list_series(
             )
         items.append(
             views.SeriesItem(
-                id=config.id, config=config_view(config), latest=latest, last_change=None
+                id=config.id,
+                config=config_view(config),
+                latest=latest,
+                last_change=last_changes.get(config.id),
             )
         )
     return Page(items=items, next_cursor=page.next_cursor)
@@ -147,16 +157,7 @@ def trend(
 ) -> views.Trend:
     """A track's values over time, oldest first; absent where the target is off the front."""
     config = require_series(session, series_id)
-    if interactivity not in targets:
-        raise InvalidQuery(
-            [
-                FieldError(
-                    loc=("query", "interactivity"),
-                    msg="interactivity must be one of the targets "
-                    f"{', '.join(map(target_label, targets))}, got {target_label(interactivity)}",
-                )
-            ]
-        )
+    require_target(interactivity, targets)
     is_cost = metric is TrendMetric.COST_PER_MTOK
     if is_cost and price_per_gpu_hour(config.hardware, price_set) is None:
         raise InvalidQuery(
@@ -190,6 +191,10 @@ def trend(
         query = query.where(models.FrontierValue.timestamp >= since)
     if until is not None:
         query = query.where(models.FrontierValue.timestamp < until)
+    track = find_track(
+        session=session, config_id=series_id, metric=stored_metric, interactivity=interactivity
+    )
+    outliers = set(track.outlier_sweep_ids) if track is not None else set()
     points = []
     for timestamp, sweep_id, value, commit, engine_version in session.execute(query):
         shown = cost_per_mtok(value, config.hardware, price_set) if is_cost else value
@@ -201,15 +206,30 @@ def trend(
                 commit=commit,
                 engine_version=engine_version,
                 value=shown,
-                outlier=False,
+                outlier=sweep_id in outliers,
             )
         )
+    # Cost is shown, not run through detection: a price change is not a performance change.
+    detected = track is not None and not is_cost
     return views.Trend(
         series_id=series_id,
         metric=metric.value,
         interactivity=interactivity,
         price_set=price_set.value if is_cost else None,
         points=points,
-        changes=[],
-        suspected=[],
+        changes=(
+            track_changes(
+                session=session,
+                config_id=series_id,
+                metric=stored_metric,
+                interactivity=interactivity,
+            )
+            if detected
+            else []
+        ),
+        suspected=(
+            [views.SuspectedChange.model_validate(s) for s in track.suspected]
+            if detected and track is not None
+            else []
+        ),
     )

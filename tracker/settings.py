@@ -14,6 +14,8 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from tracker.detection import DetectionOptions
+
 EMBEDDED_DATABASE_PATH = Path(".tracker") / "tracker.db"
 DEFAULT_INTERACTIVITY_TARGETS = (10.0, 20.0, 35.0, 50.0, 75.0, 100.0, 125.0, 150.0, 200.0)
 
@@ -43,6 +45,15 @@ class Settings(BaseSettings):
     interactivity_targets: Annotated[tuple[float, ...], NoDecode] = Field(
         default=DEFAULT_INTERACTIVITY_TARGETS,
         description="Interactivities (tok/s/user) at which frontier values are read.",
+    )
+    confirm_runs: int = Field(
+        default=3, ge=1, description="Later runs that must confirm a change before it is alerted."
+    )
+    min_relative_change: float = Field(
+        default=0.02, ge=0, lt=1, description="Smallest relative change reported (0.02 = 2 %)."
+    )
+    max_p_value: float = Field(
+        default=1e-3, gt=0, lt=1, description="Largest p-value (search-adjusted) of a change."
     )
     stale_submission_seconds: float = Field(
         default=60.0, gt=0, description="Beat re-enqueues submissions still accepted after this."
@@ -75,6 +86,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{EMBEDDED_DATABASE_PATH}"
+
+    @property
+    def detection_options(self) -> DetectionOptions:
+        return DetectionOptions(
+            confirm_runs=self.confirm_runs,
+            min_relative_change=self.min_relative_change,
+            max_p_value=self.max_p_value,
+        )
 
     @property
     def is_embedded(self) -> bool:

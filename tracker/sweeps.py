@@ -6,13 +6,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, Select, select, tuple_
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from tracker import models, views
 from tracker.errors import NotFound
 from tracker.frontier import pareto_front
-from tracker.pagination import Page, decode_cursor, paginate
+from tracker.pagination import Page, newest_first
 from tracker.pricing import costs_per_mtok
 from tracker.series import frontier_values_by_sweep, require_series
 
@@ -116,21 +116,14 @@ def list_sweeps(
 ) -> Page[views.SweepView]:
     """A series' sweeps, newest first."""
     require_series(session, series_id)
-    query = _sweep_query().where(models.Sweep.config_id == series_id)
-    if since is not None:
-        query = query.where(models.Sweep.timestamp >= since)
-    if until is not None:
-        query = query.where(models.Sweep.timestamp < until)
-    if cursor is not None:
-        timestamp, sweep_id = decode_cursor(cursor)
-        query = query.where(
-            tuple_(models.Sweep.timestamp, models.Sweep.id)
-            < tuple_(datetime.fromisoformat(timestamp), sweep_id)
-        )
-    records = session.execute(
-        query.order_by(models.Sweep.timestamp.desc(), models.Sweep.id.desc()).limit(limit + 1)
-    ).all()
-    page = paginate(
-        list(records), limit, lambda record: [record[0].timestamp.isoformat(), record[0].id]
+    page = newest_first(
+        session=session,
+        query=_sweep_query().where(models.Sweep.config_id == series_id),
+        timestamp=models.Sweep.timestamp,
+        key=models.Sweep.id,
+        since=since,
+        until=until,
+        limit=limit,
+        cursor=cursor,
     )
     return Page(items=_sweep_views(session, page.items), next_cursor=page.next_cursor)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, Field, create_model
 
@@ -58,9 +58,38 @@ class SeriesItem(BaseModel):
     id: int = Field(description="The series id (the config's id).")
     config: ConfigView
     latest: LatestValues | None
-    last_change: dict[str, Any] | None = Field(
-        description="The series' latest confirmed change point; null until one is found."
+    last_change: ChangeView | None = Field(
+        description="The series' latest confirmed change point (any metric or target)."
     )
+
+
+class CommitRange(BaseModel):
+    from_: str | None = Field(alias="from", description="Last unchanged run's commit (or image).")
+    to: str | None = Field(description="First changed run's commit (or image).")
+    compare_url: str | None
+
+    model_config = {"populate_by_name": True}
+
+
+class ChangeView(BaseModel):
+    id: int
+    series_id: int
+    config: ConfigView
+    metric: str
+    interactivity: float
+    direction: str = Field(description="regression or gain")
+    run_timestamp: datetime = Field(description="Timestamp of the first changed run.")
+    sweep_id: int = Field(description="The first changed sweep.")
+    before: float
+    after: float
+    relative_change: float
+    p_value: float
+    commit_range: CommitRange
+    components_changed: dict[str, list[str | None]] = Field(
+        description="Component versions that differ: name → [before, after]."
+    )
+    state: str = Field(description="confirmed or retracted")
+    alert_id: int | None
 
 
 class TrendPoint(BaseModel):
@@ -84,8 +113,10 @@ class Trend(BaseModel):
     interactivity: float
     price_set: str | None = Field(default=None, description="Only for cost_per_mtok.")
     points: list[TrendPoint]
-    changes: list[dict[str, Any]]
-    suspected: list[SuspectedChange]
+    changes: list[ChangeView] = Field(description="Confirmed change points of this track.")
+    suspected: list[SuspectedChange] = Field(
+        description="Changes in the last runs, not yet confirmed by enough later runs."
+    )
 
 
 class SourceView(BaseModel):

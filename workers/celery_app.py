@@ -7,6 +7,8 @@ from celery import Celery
 from tracker.settings import Settings, get_settings
 
 REQUEUE_STALE_TASK = "tracker.requeue_stale_submissions"
+DEFERRED_DETECTION_TASK = "tracker.run_deferred_detection"
+DEFERRED_DETECTION_INTERVAL_S = 30.0
 
 
 def create_celery_app(settings: Settings) -> Celery:
@@ -31,7 +33,13 @@ def create_celery_app(settings: Settings) -> Celery:
             "requeue-stale-submissions": {
                 "task": REQUEUE_STALE_TASK,
                 "schedule": max(settings.stale_submission_seconds / 2, 1.0),
-            }
+            },
+            # Normally the worker that finishes a backfill's frontier values triggers the pass;
+            # this covers a trigger lost with a worker.
+            "deferred-detection": {
+                "task": DEFERRED_DETECTION_TASK,
+                "schedule": DEFERRED_DETECTION_INTERVAL_S,
+            },
         },
     )
     return app

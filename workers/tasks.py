@@ -11,7 +11,7 @@ from tracker import jobs
 from tracker.db import create_db_engine, make_sessionmaker
 from tracker.dispatch import PROCESS_SUBMISSION_TASK
 from tracker.settings import get_settings
-from workers.celery_app import REQUEUE_STALE_TASK, app
+from workers.celery_app import DEFERRED_DETECTION_TASK, REQUEUE_STALE_TASK, app
 
 
 @lru_cache(maxsize=1)
@@ -28,9 +28,25 @@ def _session_factory() -> sessionmaker[Session]:
     max_retries=10,
 )
 def process_submission(submission_id: int) -> None:
-    jobs.run_process_submission(
+    awaits_deferred_detection = jobs.run_process_submission(
         session_factory=_session_factory(), settings=get_settings(), submission_id=submission_id
     )
+    if awaits_deferred_detection:
+        run_deferred_detection.delay()
+
+
+@app.task(  # type: ignore[untyped-decorator]
+    name=DEFERRED_DETECTION_TASK,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=10,
+)
+def run_deferred_detection() -> None:
+    outcome = jobs.run_deferred_detection(
+        session_factory=_session_factory(), settings=get_settings()
+    )
+    if outcome.retry_in_s is not None:
+        run_deferred_detection.apply_async(countdown=outcome.retry_in_s)
 
 
 @app.task(name=REQUEUE_STALE_TASK)  # type: ignore[untyped-decorator]

@@ -17,5 +17,8 @@ Cursor = Annotated[str | None, Query(description="The `next` of the previous pag
 
 def items_page(page: Page[Any]) -> dict[str, Any]:
     """``{"items": [...], "next": cursor | null}``."""
-    items = [item.model_dump() if isinstance(item, BaseModel) else item for item in page.items]
+    items = [
+        item.model_dump(by_alias=True) if isinstance(item, BaseModel) else item
+        for item in page.items
+    ]
     return {"items": items, "next": page.next_cursor}

@@ -1,0 +1,125 @@
+"""Per-track locks: concurrent workers on overlapping tracks neither race nor deadlock."""
+
+from __future__ import annotations
+
+import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.builders import nightly_levels, synthetic_body
+from tests.conftest import ScratchDatabases
+from tracker import jsonio, migrate, models
+from tracker.change_points import detect_on_tracks
+from tracker.db import create_db_engine, make_sessionmaker, transaction
+from tracker.intake import accept_submission
+from tracker.jobs import run_process_submission, utc_now
+from tracker.locks import ProcessTrackLocks
+from tracker.settings import Settings
+
+
+class Collect:
+    """A dispatcher that only remembers: the test decides when and how work runs."""
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+
+    def submission_stored(self, submission_id: int) -> None:
+        self.ids.append(submission_id)
+
+
+def _store_nights(factory: sessionmaker[Session], hardware: list[str], nights: int) -> list[int]:
+    collected = Collect()
+    levels = nightly_levels(nights, steps={nights // 2: 0.85})
+    for night in range(nights):
+        for gpu in hardware:
+            body = synthetic_body(engine="sglang", night=night, level=levels[night], hardware=gpu)
+            with factory() as session:
+                accept_submission(
+                    session=session, dispatcher=collected, body=jsonio.dumps(body).encode()
+                )
+    return collected.ids
+
+
+def _change_summary(factory: sessionmaker[Session]) -> list[tuple[object, ...]]:
+    with factory() as session:
+        return sorted(
+            session.execute(
+                select(
+                    models.ChangePoint.track_id,
+                    models.ChangePoint.sweep_id,
+                    models.ChangePoint.relative_change,
+                ).where(models.ChangePoint.state == models.ChangeState.CONFIRMED)
+            ).all()
+        )
+
+
+def test_concurrent_processing_on_shared_tracks_matches_a_full_reanalysis(
+    scratch_databases: ScratchDatabases,
+) -> None:
+    url = scratch_databases.create()
+    engine = create_db_engine(url, pool_size=8)
+    factory = make_sessionmaker(engine)
+    settings = Settings(database_url=url)
+    # Nights arrive out of order and in parallel: every track is touched by many workers.
+    submission_ids = _store_nights(factory, ["mi355x", "b200"], nights=24)
+    random.Random(5).shuffle(submission_ids)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(
+            pool.map(
+                lambda sid: run_process_submission(
+                    session_factory=factory, settings=settings, submission_id=sid
+                ),
+                submission_ids,
+            )
+        )
+    with factory() as session:
+        statuses = set(session.execute(select(models.Submission.status)).scalars())
+        track_ids = list(session.execute(select(models.Track.id)).scalars())
+    assert statuses == {models.SubmissionStatus.PROCESSED}
+    concurrent = _change_summary(factory)
+    assert concurrent, "the step should be found"
+
+    with transaction(factory) as session:
+        detect_on_tracks(
+            session=session,
+            track_ids=track_ids,
+            options=settings.detection_options,
+            now=utc_now(),
+            full=True,
+        )
+    assert _change_summary(factory) == concurrent
+    engine.dispose()
+
+
+def test_process_local_locks_wait_for_the_holder_to_commit(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    migrate.upgrade(url)
+    factory = make_sessionmaker(create_db_engine(url))
+    locks = ProcessTrackLocks()
+    held, second_got_it, release_first = threading.Event(), threading.Event(), threading.Event()
+
+    def first() -> None:
+        with transaction(factory) as session:
+            locks.lock(session, [3, 1, 2])
+            held.set()
+            release_first.wait(5)
+
+    def second() -> None:
+        held.wait(5)
+        with transaction(factory) as session:
+            locks.lock(session, [2, 7])
+            second_got_it.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    assert held.wait(5)
+    assert not second_got_it.wait(0.3), "track 2 is held by the first transaction"
+    release_first.set()
+    assert second_got_it.wait(5), "the commit released track 2"
+    for thread in threads:
+        thread.join(5)

@@ -1,0 +1,113 @@
+"""Per-track locks, so that workers analysing the same track neither race nor deadlock (DESIGN §9).
+
+Keys are always taken in ascending order. Postgres: transaction-scoped advisory locks, released
+by the commit or rollback. Embedded SQLite: process-local locks, released when the session's
+outermost transaction ends.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, bindparam, event, text
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
+from sqlalchemy.orm import Session, SessionTransaction
+
+# The subquery sorts before the outer projection calls the function, so keys lock in order.
+_ADVISORY_LOCK_IN_ORDER = text(
+    "SELECT pg_advisory_xact_lock(key) FROM (SELECT unnest(:keys) AS key ORDER BY 1) AS ordered"
+).bindparams(bindparam("keys", type_=ARRAY(BIGINT)))
+
+
+class TrackLocks(Protocol):
+    def lock(self, session: Session, track_ids: Sequence[int]) -> None:
+        """Block until every track is ours; held until the session's transaction ends."""
+
+
+class AdvisoryTrackLocks:
+    def lock(self, session: Session, track_ids: Sequence[int]) -> None:
+        if track_ids:
+            session.execute(_ADVISORY_LOCK_IN_ORDER, {"keys": sorted(set(track_ids))})
+
+
+class ProcessTrackLocks:
+    """Locks shared by the threads of one process: the embedded default has only one."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[int, threading.Lock] = {}
+
+    def _lock_for(self, track_id: int) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(track_id, threading.Lock())
+
+    def lock(self, session: Session, track_ids: Sequence[int]) -> None:
+        held = []
+        for track_id in sorted(set(track_ids)):
+            track_lock = self._lock_for(track_id)
+            track_lock.acquire()
+            held.append(track_lock)
+        if not held:
+            return
+        root = session.get_transaction() or session.begin()
+
+        released = False
+
+        def release(_session: Any, transaction: SessionTransaction) -> None:
+            # Stays registered (removing a listener during its dispatch is not allowed); the
+            # session ends with its boundary, and the listener with it.
+            nonlocal released
+            if transaction is root and not released:
+                released = True
+                for track_lock in held:
+                    track_lock.release()
+
+        event.listen(session, "after_transaction_end", release)
+
+
+_PROCESS_TRACK_LOCKS = ProcessTrackLocks()
+
+
+def track_locks_for(session: Session) -> TrackLocks:
+    if session.get_bind().dialect.name == "postgresql":
+        return AdvisoryTrackLocks()
+    return _PROCESS_TRACK_LOCKS
+
+
+_DEFERRED_PASS_KEY = 0x6465_6665_7272_6564  # any constant shared by every worker process
+_PROCESS_PASS_LOCK = threading.Lock()
+
+
+@contextmanager
+def exclusive_pass(engine: Engine) -> Iterator[bool]:
+    """Whether this process won the right to run the deferred detection pass (never waits).
+
+    Postgres: a session-level advisory lock on a connection held for the pass; SQLite: a lock
+    of this process.
+    """
+    if engine.dialect.name != "postgresql":
+        acquired = _PROCESS_PASS_LOCK.acquire(blocking=False)
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                _PROCESS_PASS_LOCK.release()
+        return
+    with engine.connect() as connection:
+        acquired = bool(
+            connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": _DEFERRED_PASS_KEY}
+            ).scalar()
+        )
+        connection.commit()
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": _DEFERRED_PASS_KEY}
+                )
+                connection.commit()

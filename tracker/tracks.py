@@ -1,0 +1,142 @@
+"""Tracks: a series' values of one metric at one target interactivity, in run order."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from tracker import models
+
+TrackKey = tuple[int, models.Metric, float]
+"""(config id, metric, target interactivity)."""
+
+
+@dataclass(frozen=True)
+class TrackHistory:
+    """A track's runs, oldest first (by source timestamp, then sweep id)."""
+
+    track_id: int
+    values: list[float]
+    sweep_ids: list[int]
+    timestamps: list[datetime]
+
+
+def ensure_tracks(*, session: Session, keys: Iterable[TrackKey]) -> dict[TrackKey, int]:
+    """Track ids for ``keys``, creating the tracks not seen before.
+
+    Inserts go in key order, so two transactions creating overlapping tracks wait for each
+    other instead of deadlocking.
+    """
+    ordered = sorted(set(keys), key=lambda key: (key[0], key[1].value, key[2]))
+    if not ordered:
+        return {}
+    insert_for_dialect = (
+        postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    )
+    session.execute(
+        insert_for_dialect(models.Track).on_conflict_do_nothing(
+            index_elements=["config_id", "metric", "interactivity"]
+        ),
+        [
+            {
+                "config_id": config_id,
+                "metric": metric,
+                "interactivity": interactivity,
+                "detector_state": None,
+                "outlier_sweep_ids": [],
+                "suspected": [],
+                "needs_full_analysis": False,
+            }
+            for config_id, metric, interactivity in ordered
+        ],
+    )
+    rows = session.execute(
+        select(
+            models.Track.config_id, models.Track.metric, models.Track.interactivity, models.Track.id
+        ).where(
+            tuple_(models.Track.config_id, models.Track.metric, models.Track.interactivity).in_(
+                ordered
+            )
+        )
+    ).all()
+    return {
+        (config_id, metric, interactivity): track_id
+        for config_id, metric, interactivity, track_id in rows
+    }
+
+
+def _joined_values() -> tuple[object, ...]:
+    return (
+        models.FrontierValue.config_id == models.Track.config_id,
+        models.FrontierValue.metric == models.Track.metric,
+        models.FrontierValue.interactivity == models.Track.interactivity,
+    )
+
+
+def load_histories(*, session: Session, track_ids: Sequence[int]) -> dict[int, TrackHistory]:
+    """Every track's full history; on Postgres aggregated per track by the server."""
+    if not track_ids:
+        return {}
+    order = (models.FrontierValue.timestamp, models.FrontierValue.sweep_id)
+    join = models.FrontierValue.__table__.join(
+        models.Track.__table__,
+        and_(*_joined_values()),  # type: ignore[arg-type]
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            select(
+                models.Track.id,
+                func.array_agg(aggregate_order_by(models.FrontierValue.value, *order)),
+                func.array_agg(aggregate_order_by(models.FrontierValue.sweep_id, *order)),
+                func.array_agg(aggregate_order_by(models.FrontierValue.timestamp, *order)),
+            )
+            .select_from(join)
+            .where(models.Track.id.in_(track_ids))
+            .group_by(models.Track.id)
+        ).all()
+        return {
+            track_id: TrackHistory(track_id, list(values), list(sweeps), list(times))
+            for track_id, values, sweeps, times in rows
+        }
+    grouped: dict[int, TrackHistory] = {}
+    columns: dict[int, tuple[list[float], list[int], list[datetime]]] = defaultdict(
+        lambda: ([], [], [])
+    )
+    for track_id, value, sweep_id, timestamp in session.execute(
+        select(
+            models.Track.id,
+            models.FrontierValue.value,
+            models.FrontierValue.sweep_id,
+            models.FrontierValue.timestamp,
+        )
+        .select_from(join)
+        .where(models.Track.id.in_(track_ids))
+        .order_by(models.Track.id, *order)
+    ).all():
+        values, sweeps, times = columns[track_id]
+        values.append(value)
+        sweeps.append(sweep_id)
+        times.append(timestamp)
+    for track_id, (values, sweeps, times) in columns.items():
+        grouped[track_id] = TrackHistory(track_id, values, sweeps, times)
+    return grouped
+
+
+def find_track(
+    *, session: Session, config_id: int, metric: models.Metric, interactivity: float
+) -> models.Track | None:
+    return session.execute(
+        select(models.Track).where(
+            models.Track.config_id == config_id,
+            models.Track.metric == metric,
+            models.Track.interactivity == interactivity,
+        )
+    ).scalar_one_or_none()
