@@ -1,0 +1,238 @@
+"""Block Kit of alerts and digests: golden files, Slack's limits, escaping, tone."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+from alerts import blocks, digest_messages, messages, rollup
+from alerts.blocks import Message
+from alerts.model import Digest, RelatedAlert
+from tests.alerts.alert_samples import (
+    alert,
+    improvement_alert,
+    many_series_alert,
+    month_digest,
+    thirty_regressions,
+    two_gains,
+)
+from tests.alerts.conftest import GoldenCheck
+
+FIX_OF_41 = RelatedAlert(41, "fixes", "sglang 0be11f2…4f2c1e9: 6 series gained")
+
+
+def mixed_alert() -> Any:
+    return alert(thirty_regressions() + two_gains(), related=(FIX_OF_41,))
+
+
+def assert_within_slack_limits(message: Message) -> None:
+    assert len(message["blocks"]) <= blocks.MAX_BLOCKS
+    for block in message["blocks"]:
+        if block["type"] == "header":
+            assert len(block["text"]["text"]) <= blocks.MAX_HEADER_CHARS
+        if block["type"] == "section":
+            assert len(block["text"]["text"]) <= blocks.MAX_SECTION_CHARS
+        if block["type"] == "context":
+            assert len(block["elements"]) <= blocks.MAX_CONTEXT_ELEMENTS
+
+
+def mrkdwn_of(message: Message) -> str:
+    texts = []
+    for block in message["blocks"]:
+        if block["type"] == "section":
+            texts.append(block["text"]["text"])
+        elif block["type"] == "context":
+            texts.extend(element["text"] for element in block["elements"])
+    return "\n".join(texts)
+
+
+def test_parent_and_thread_match_golden_files(golden: GoldenCheck) -> None:
+    alert_ = mixed_alert()
+
+    golden("parent_mixed", messages.parent_message(alert_))
+    golden("thread_mixed", messages.detail_messages(alert_))
+
+
+def test_improvement_parent_is_glad_without_fanfare(golden: GoldenCheck) -> None:
+    parent = messages.parent_message(improvement_alert())
+
+    golden("parent_improvement", parent)
+    header = parent["blocks"][0]["text"]["text"]
+    assert header == "📈 Improvement in dynamo-trt 1a2b3c4…7f8e9d0"
+    assert "No regressions in this commit range — nice work." in parent["text"]
+    assert "!" not in parent["text"]
+
+
+def test_retracted_parent_says_so_and_strikes_the_old_description(golden: GoldenCheck) -> None:
+    parent = messages.parent_message(alert(thirty_regressions(), state="retracted"))
+
+    golden("parent_retracted", parent)
+    assert parent["blocks"][0]["text"]["text"].startswith("↩️ Retracted: regression in sglang")
+    first_section = parent["blocks"][1]["text"]["text"]
+    assert first_section.startswith("*Retracted:* later runs did not confirm these changes.")
+    assert "~*6 series regressed*~" in first_section
+
+
+def test_retracted_alert_without_remaining_changes_still_has_a_parent() -> None:
+    parent = messages.parent_message(alert((), state="retracted"))
+
+    assert "Retracted:" in parent["text"]
+    assert "No confirmed changes remain in this alert." in parent["text"]
+
+
+def test_triage_state_shows_in_the_header() -> None:
+    acknowledged = messages.parent_message(alert(thirty_regressions(), state="acknowledged"))
+
+    assert acknowledged["blocks"][0]["text"]["text"] == (
+        "👀 Regression in sglang 4f2c1e9…9a1b7c3 · acknowledged"
+    )
+
+
+def test_late_changes_are_a_thread_reply_and_the_parent_edit_says_so(golden: GoldenCheck) -> None:
+    first_night = thirty_regressions()
+    joined = two_gains()
+    grown = alert(first_night + joined)
+
+    replies = messages.late_change_messages(grown, joined)
+    edited = messages.parent_message(grown, joined_late=len(joined))
+
+    golden("late_changes", {"replies": replies, "edited_parent": edited})
+    assert replies[0]["text"].startswith("2 change points joined alert #42 after it was posted")
+    assert "Updated: 2 change points joined after the first posting" in edited["text"]
+    assert "2 series gained" in edited["text"]
+
+
+def test_fallback_text_says_what_the_blocks_say() -> None:
+    alert_ = mixed_alert()
+    parent = messages.parent_message(alert_)
+
+    for summary in rollup.summaries(alert_.changes, engine="sglang"):
+        assert summary.sentence() in parent["text"]
+    # Same words: the mrkdwn without its markup is the fallback text, line for line.
+    unmarked = re.sub(r"<([^|>]+)\|([^>]+)>", r"\2 (\1)", mrkdwn_of(parent))
+    unmarked = unmarked.replace("*", "").replace("&amp;", "&")
+    assert unmarked in parent["text"]
+
+
+def test_two_hundred_change_alert_stays_within_limits_and_drops_nothing() -> None:
+    big = many_series_alert(200)
+
+    parent = messages.parent_message(big)
+    thread = messages.detail_messages(big)
+
+    assert_within_slack_limits(parent)
+    assert len(thread) > 1, "the detail list is split across thread messages"
+    for message in thread:
+        assert_within_slack_limits(message)
+        assert len(message["text"]) <= blocks.MAX_MESSAGE_CHARS
+    listed = re.findall(r"\(series (\d+)\)", "\n".join(m["text"] for m in thread))
+    assert sorted(map(int, listed)) == list(range(2000, 2200)), "every series exactly once"
+    assert "(continued)" in thread[1]["text"]
+    assert "more series" not in thread[-1]["text"]
+    assert "Top regressions (3 of 171 series, all in the thread):" in parent["text"]
+
+
+def test_an_alert_too_big_for_the_thread_says_how_many_more() -> None:
+    huge = many_series_alert(2000)
+
+    thread = messages.detail_messages(huge)
+
+    assert len(thread) == messages.MAX_THREAD_MESSAGES
+    for message in thread:
+        assert_within_slack_limits(message)
+    listed = len(re.findall(r"\(series \d+\)", "\n".join(m["text"] for m in thread)))
+    more = re.search(r"…and ([\d,]+) more series \(([\d,]+) regressions", thread[-1]["text"])
+    assert more is not None
+    assert listed + int(more.group(1).replace(",", "")) == 2000
+    assert "see the alert page (https://tracker.example/alerts/99)" in thread[-1]["text"]
+
+
+def test_user_controlled_strings_are_escaped_in_mrkdwn() -> None:
+    hostile = replace(
+        alert(thirty_regressions(), engine="sglang<!channel>&co"),
+        components_changed={"<https://evil.example|click>": ("1.0", "2.0 & more")},
+    )
+
+    parent = messages.parent_message(hostile)
+    mrkdwn = mrkdwn_of(parent)
+
+    assert "<!channel>" not in mrkdwn
+    assert "<https://evil.example|click>" not in mrkdwn
+    assert "&lt;https://evil.example|click&gt; 1.0 → 2.0 &amp; more" in mrkdwn
+    # The fallback is plain words (the Slack notifier escapes it on the way out).
+    assert "sglang<!channel>&co" in parent["text"]
+
+
+def test_digest_lists_gains_first_when_they_lead(golden: GoldenCheck) -> None:
+    digest = month_digest()
+
+    (message,) = digest_messages.digest_messages(digest)
+
+    golden("digest_month", message)
+    text = message["text"]
+    assert message["blocks"][0]["text"]["text"] == "📊 Month over month: Oct 28 – Nov 27"
+    assert (
+        "• dynamo-trt on GB200 dsr1 fp4 1k/1k disagg wide-EP mtp: +20.6 % over the month in 4 steps"
+        in text
+    )
+    assert "steps: Nov 3 +5.2 %, Nov 10 +6.1 %, Nov 17 +4.4 %, Nov 24 +3.5 %" in text
+    assert text.index("Gains") < text.index("Regressions") < text.index("Steady")
+    assert "2 families gained, 1 regressed, 1 held steady and 1 not comparable over the month." in (
+        text
+    )
+
+
+def test_digest_lists_regressions_first_when_they_lead() -> None:
+    sglang, dynamo, _vllm, atom, _trt = month_digest().lines
+    atom_fell = replace(atom, now_35=1260.0)  # 1,400 → 1,260: −10.0 %
+    weekly = Digest(
+        title="Weekly digest",
+        days=7,
+        generated_at=month_digest().generated_at,
+        lines=(dynamo, sglang, atom_fell),
+    )
+
+    (message,) = digest_messages.digest_messages(weekly)
+
+    text = message["text"]
+    assert text.index("Regressions") < text.index("Gains")
+    assert (
+        "• atom on MI355X dsr1 fp4 8k/1k: −10.0 % over the week with no single confirmed step"
+        in text
+    )
+
+
+def test_long_digest_continues_in_further_messages_within_limits() -> None:
+    digest = month_digest()
+    many = replace(digest, lines=digest.lines * 120)
+
+    pages = digest_messages.digest_messages(many)
+
+    assert len(pages) > 1
+    for page in pages:
+        assert_within_slack_limits(page)
+    total_items = sum(page["text"].count("\n• ") for page in pages)
+    assert total_items == len(many.lines)
+
+
+def test_many_related_alerts_are_counted_not_listed_without_end() -> None:
+    related = tuple(RelatedAlert(n, "fixed_by", f"sglang fix {n}") for n in range(100, 130))
+
+    parent = messages.parent_message(alert(thirty_regressions(), related=related))
+
+    assert_within_slack_limits(parent)
+    assert "alert #100 looks like the fix of this one (sglang fix 100)" in parent["text"]
+    assert "alert #105 looks like" not in parent["text"]
+    assert "Related: and 25 more alerts" in parent["text"]
+
+
+def test_a_monstrous_component_name_is_cut_visibly_not_sent_over_the_limit() -> None:
+    monstrous = alert(thirty_regressions(), components={"&" * 5000: ("1", "2")})
+
+    parent = messages.parent_message(monstrous)
+
+    assert_within_slack_limits(parent)
+    (components,) = [row for row in parent["text"].splitlines() if row.startswith("Components:")]
+    assert components.startswith("Components: &&&")
+    assert components.endswith("…")
