@@ -3,6 +3,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY tracker tracker
 COPY workers workers
+COPY alerts alerts
 COPY migrations migrations
 RUN pip install --no-cache-dir . && useradd --create-home tracker
 USER tracker

@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -79,6 +80,7 @@ class _Plan:
     error: str | None
     drop_connection: bool
     times: int
+    delay_after_recording_s: float = 0.0
 
 
 class SlackStandIn:
@@ -141,17 +143,26 @@ class SlackStandIn:
         error: str | None = None,
         times: int = 1,
         drop_connection_after_recording: bool = False,
+        delay_after_recording_s: float = 0.0,
     ) -> None:
         """Answer the next `times` calls of `method` differently.
 
         `status` other than 200 answers with that status (and `headers`) without handling the
         call; `error` answers 200 `{"ok": false, "error": error}`; with
         `drop_connection_after_recording` the call is handled and recorded, then the
-        connection is closed without an answer.
+        connection is closed without an answer; `delay_after_recording_s` holds the answer back
+        after recording (time for a test to kill the caller).
         """
         with self._lock:
             self._plans[method].append(
-                _Plan(status, dict(headers or {}), error, drop_connection_after_recording, times)
+                _Plan(
+                    status,
+                    dict(headers or {}),
+                    error,
+                    drop_connection_after_recording,
+                    times,
+                    delay_after_recording_s,
+                )
             )
 
     def messages(self, channel: str | None = None) -> list[RecordedMessage]:
@@ -372,6 +383,8 @@ class _Handler(BaseHTTPRequestHandler):
         answer = (
             {"ok": False, "error": auth_error} if auth_error else stand_in._handle(method, params)
         )
+        if plan is not None and plan.delay_after_recording_s:
+            time.sleep(plan.delay_after_recording_s)
         if plan is not None and plan.drop_connection:
             self.close_connection = True  # recorded; the client never hears back
             return

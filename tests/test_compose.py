@@ -104,5 +104,5 @@ def test_worker_health_check_names_the_celery_app_module() -> None:
 def test_dockerfile_installs_every_package_the_commands_import() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     copied = set(re.findall(r"^COPY (\S+) \1$", dockerfile, flags=re.MULTILINE))
-    assert {"tracker", "workers", "migrations"} <= copied
+    assert {"tracker", "workers", "alerts", "migrations"} <= copied
     assert "pip install" in dockerfile

@@ -11,6 +11,7 @@ import time
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.jobs import post_due_digests, run_alert_deliveries, run_alert_grouping
 from tracker.dispatch import Dispatcher
 from tracker.jobs import DeferredPass, requeue_stale_submissions, run_deferred_detection
 from tracker.settings import Settings
@@ -27,7 +28,11 @@ def run_periodic_jobs(
         settings=settings,
         enqueue=dispatcher.submission_stored,
     )
-    return run_deferred_detection(session_factory=session_factory, settings=settings)
+    deferred = run_deferred_detection(session_factory=session_factory, settings=settings)
+    run_alert_grouping(session_factory=session_factory, settings=settings)
+    run_alert_deliveries(session_factory=session_factory, settings=settings)
+    post_due_digests(session_factory=session_factory, settings=settings)
+    return deferred
 
 
 def run_periodic_jobs_to_completion(

@@ -42,6 +42,11 @@ class DetectionOutcome:
     updated: int
     retracted: int
 
+    @property
+    def changed(self) -> bool:
+        """Whether alerts may need grouping or an edit."""
+        return bool(self.inserted or self.retracted)
+
 
 def _epoch_seconds(timestamps: Sequence[datetime]) -> list[float]:
     return [timestamp.timestamp() for timestamp in timestamps]
@@ -280,6 +285,11 @@ def _apply(
     commit_from = before_source.commit or before_source.image
     commit_to = after_source.commit or after_source.image
     repo = after_source.repo or known_repository(after_source.engine)
+    moved_or_revived = (
+        change.sweep_id != found.sweep_id
+        or change.previous_sweep_id != found.previous_sweep_id
+        or change.state is not models.ChangeState.CONFIRMED
+    )
     change.engine = after_source.engine
     change.direction = models.ChangeDirection(point.direction.value)
     change.state = models.ChangeState.CONFIRMED
@@ -300,4 +310,5 @@ def _apply(
         else None
     )
     change.components_changed = components_changed(before_source, after_source)
-    change.updated_at = now
+    if moved_or_revived:  # levels drift a little with every night; that is not news
+        change.updated_at = now

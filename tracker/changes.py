@@ -33,7 +33,7 @@ def change_view(change: models.ChangePoint, config: models.Config) -> views.Chan
         ),
         components_changed=change.components_changed,
         state=change.state.value,
-        alert_id=None,
+        alert_id=change.alert_id,
     )
 
 
@@ -98,7 +98,7 @@ def track_changes(
 
 
 def latest_changes(*, session: Session, config_ids: Sequence[int]) -> dict[int, views.ChangeView]:
-    """Each series' newest confirmed change point, of any metric or target."""
+    """Each series' newest confirmed change point, of any metric or target, not suppressed."""
     if not config_ids:
         return {}
     ranked = (
@@ -111,9 +111,12 @@ def latest_changes(*, session: Session, config_ids: Sequence[int]) -> dict[int, 
             )
             .label("rank"),
         )
+        .outerjoin(models.Alert, models.Alert.id == models.ChangePoint.alert_id)
         .where(
             models.ChangePoint.config_id.in_(config_ids),
             models.ChangePoint.state == models.ChangeState.CONFIRMED,
+            # An alert marked invalid suppresses its changes (DESIGN §8).
+            models.Alert.id.is_(None) | (models.Alert.state != models.AlertState.INVALID),
         )
         .subquery()
     )

@@ -29,28 +29,43 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class ProcessingOutcome:
+    awaits_deferred_detection: bool  # a backfill: the retrospective pass comes later
+    changes_found: bool  # detection found, moved or retracted change points: group alerts
+
+
+NOTHING_TO_FOLLOW = ProcessingOutcome(awaits_deferred_detection=False, changes_found=False)
+
+
 def run_process_submission(
     *, session_factory: sessionmaker[Session], settings: Settings, submission_id: int
-) -> bool:
+) -> ProcessingOutcome:
     """Process one submission; a deterministic failure marks it failed with the reason.
 
-    Returns whether it is a backfill now waiting for the deferred detection pass. Database
-    outages (``OperationalError``) propagate, so that the caller retries later; any other error
-    would fail again on retry, so it is recorded on the submission instead.
+    Says what should follow. Database outages (``OperationalError``) propagate, so that the
+    caller retries later; any other error would fail again on retry, so it is recorded on the
+    submission instead.
     """
     try:
         with transaction(session_factory) as session:
-            submission = processing.process_submission(
+            processed = processing.process_submission(
                 session=session,
                 submission_id=submission_id,
                 targets=settings.interactivity_targets,
                 options=settings.detection_options,
                 now=utc_now(),
             )
-            return submission.backfill and submission.status is SubmissionStatus.ACCEPTED
+            submission = processed.submission
+            return ProcessingOutcome(
+                awaits_deferred_detection=(
+                    submission.backfill and submission.status is SubmissionStatus.ACCEPTED
+                ),
+                changes_found=processed.detection is not None and processed.detection.changed,
+            )
     except NotFound:
         log.warning("submission %s vanished before it was processed", submission_id)
-        return False
+        return NOTHING_TO_FOLLOW
     except OperationalError:
         raise
     except Exception as error:
@@ -61,7 +76,7 @@ def run_process_submission(
                 submission_id=submission_id,
                 error=f"{type(error).__name__}: {error}",
             )
-        return False
+        return NOTHING_TO_FOLLOW
 
 
 def requeue_stale_submissions(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tracker import models
 from tracker.bulk import bulk_insert
-from tracker.change_points import detect_on_tracks
+from tracker.change_points import DetectionOutcome, detect_on_tracks
 from tracker.detection import DetectionOptions
 from tracker.errors import NotFound
 from tracker.frontier import values_at_targets
@@ -21,6 +22,12 @@ from tracker.tracks import TrackKey, ensure_tracks
 FRONTIER_VALUE_COLUMNS = ("sweep_id", "metric", "interactivity", "config_id", "timestamp", "value")
 
 
+@dataclass(frozen=True)
+class ProcessedSubmission:
+    submission: models.Submission
+    detection: DetectionOutcome | None  # None: no detection ran (yet) for this submission
+
+
 def process_submission(
     *,
     session: Session,
@@ -28,7 +35,7 @@ def process_submission(
     targets: Sequence[float],
     options: DetectionOptions,
     now: datetime,
-) -> models.Submission:
+) -> ProcessedSubmission:
     """Write a submission's frontier values, then run detection on every track it touched.
 
     A nightly submission is processed at once: frontier values, detection under the tracks'
@@ -46,10 +53,11 @@ def process_submission(
     if submission.status is not models.SubmissionStatus.ACCEPTED or (
         submission.frontier_written_at is not None
     ):
-        return submission  # processed, failed, or a backfill waiting for the deferred pass
+        return ProcessedSubmission(submission, None)  # done, failed, or awaiting the pass
     track_keys = write_frontier_values(session=session, submission=submission, targets=targets)
     track_ids = list(ensure_tracks(session=session, keys=track_keys).values())
     submission.frontier_written_at = now
+    detection = None
     if submission.backfill:
         track_locks_for(session).lock(session, track_ids)
         session.execute(
@@ -58,12 +66,12 @@ def process_submission(
             .values(needs_full_analysis=True)
         )
     else:
-        detect_on_tracks(session=session, track_ids=track_ids, options=options, now=now)
+        detection = detect_on_tracks(session=session, track_ids=track_ids, options=options, now=now)
         submission.status = models.SubmissionStatus.PROCESSED
         submission.processed_at = now
         submission.error = None
     session.flush()
-    return submission
+    return ProcessedSubmission(submission, detection)
 
 
 def write_frontier_values(

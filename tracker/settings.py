@@ -7,11 +7,13 @@ production (DESIGN §9).
 
 from __future__ import annotations
 
+import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tracker.detection import DetectionOptions
@@ -26,6 +28,27 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url.removeprefix(prefix)
     return url
+
+
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+
+
+def check_channel_id(channel: str) -> str:
+    if not CHANNEL_ID.match(channel):
+        raise ValueError(f"{channel!r} is not a Slack channel ID (C…); names are not accepted")
+    return channel
+
+
+class SlackRoute(BaseModel):
+    """Alerts with a change whose config matches every field of ``match`` go to ``channel``."""
+
+    match: dict[str, str | int | bool] = Field(min_length=1)
+    channel: str
+
+    @field_validator("channel")
+    @classmethod
+    def _check_channel(cls, channel: str) -> str:
+        return check_channel_id(channel)
 
 
 class Settings(BaseSettings):
@@ -55,9 +78,44 @@ class Settings(BaseSettings):
     max_p_value: float = Field(
         default=1e-3, gt=0, lt=1, description="Largest p-value (search-adjusted) of a change."
     )
+    alert_settle_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description="Changes wait this long for the rest of their night before an alert is made; "
+        "the clock restarts when a change joins, up to three windows in all.",
+    )
+    slack_token: SecretStr | None = Field(
+        default=None, description="Bot token; absent: alerts and digests go to the log."
+    )
+    slack_channel: str | None = Field(
+        default=None, description="Channel ID (C…) for alerts no route matches."
+    )
+    slack_digest_channel: str | None = Field(
+        default=None, description="Channel ID for digests; default: slack_channel."
+    )
+    slack_routes: Annotated[tuple[SlackRoute, ...], NoDecode] = Field(
+        default=(),
+        description='JSON: [{"match": {"framework": "sglang"}, "channel": "C…"}].',
+    )
+    slack_api_url: str | None = Field(
+        default=None, description="slack-sdk base_url, e.g. a local stand-in for tests."
+    )
+    public_url: str | None = Field(
+        default=None, description="The dashboard's public address, for links in Slack messages."
+    )
     stale_submission_seconds: float = Field(
         default=60.0, gt=0, description="Beat re-enqueues submissions still accepted after this."
     )
+
+    @field_validator("slack_routes", mode="before")
+    @classmethod
+    def _parse_routes(cls, raw: object) -> object:
+        return json.loads(raw) if isinstance(raw, str) else raw
+
+    @field_validator("slack_channel", "slack_digest_channel")
+    @classmethod
+    def _check_channel(cls, channel: str | None) -> str | None:
+        return check_channel_id(channel) if channel else None
 
     @field_validator("database_url")
     @classmethod
@@ -94,6 +152,10 @@ class Settings(BaseSettings):
             min_relative_change=self.min_relative_change,
             max_p_value=self.max_p_value,
         )
+
+    @property
+    def digest_channel(self) -> str | None:
+        return self.slack_digest_channel or self.slack_channel
 
     @property
     def is_embedded(self) -> bool:

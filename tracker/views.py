@@ -170,3 +170,40 @@ class CompareItem(BaseModel):
     sweep_id: int | None
     commit: str | None
     timestamp: datetime | None
+
+
+class DeliveryView(BaseModel):
+    channel: str
+    status: str = Field(description="pending, sending, sent or failed")
+    sent_at: datetime | None
+
+
+class AlertView(BaseModel):
+    id: int
+    engine: str
+    commit_range: CommitRange
+    state: str = Field(
+        description="untriaged, acknowledged, investigating, expected, invalid, fixed, "
+        "improvement, or retracted (set by the tracker)"
+    )
+    summary: str = Field(description="The slice that moved, in one line.")
+    regressions: int
+    gains: int
+    change_ids: list[int]
+    related_alert_ids: list[int] = Field(
+        description="Alerts this one fixes or is fixed by (changes back to the old level)."
+    )
+    deliveries: list[DeliveryView]
+    created_at: datetime
+
+
+class StateChangeView(BaseModel):
+    state: str
+    who: str
+    note: str | None
+    at: datetime
+
+
+class AlertDetailView(AlertView):
+    changes: list[ChangeView] = Field(description="Its change points, retracted ones included.")
+    history: list[StateChangeView]

@@ -9,6 +9,13 @@ from tracker.settings import Settings, get_settings
 REQUEUE_STALE_TASK = "tracker.requeue_stale_submissions"
 DEFERRED_DETECTION_TASK = "tracker.run_deferred_detection"
 DEFERRED_DETECTION_INTERVAL_S = 30.0
+GROUP_ALERTS_TASK = "tracker.group_alerts"
+DELIVER_ALERTS_TASK = "tracker.deliver_alerts"
+POST_DIGESTS_TASK = "tracker.post_digests"
+# Fallbacks for triggers lost with a worker, retries of the outbox, and the digest schedule.
+GROUP_ALERTS_INTERVAL_S = 60.0
+DELIVER_ALERTS_INTERVAL_S = 30.0
+POST_DIGESTS_INTERVAL_S = 900.0
 
 
 def create_celery_app(settings: Settings) -> Celery:
@@ -40,6 +47,9 @@ def create_celery_app(settings: Settings) -> Celery:
                 "task": DEFERRED_DETECTION_TASK,
                 "schedule": DEFERRED_DETECTION_INTERVAL_S,
             },
+            "group-alerts": {"task": GROUP_ALERTS_TASK, "schedule": GROUP_ALERTS_INTERVAL_S},
+            "deliver-alerts": {"task": DELIVER_ALERTS_TASK, "schedule": DELIVER_ALERTS_INTERVAL_S},
+            "post-digests": {"task": POST_DIGESTS_TASK, "schedule": POST_DIGESTS_INTERVAL_S},
         },
     )
     return app

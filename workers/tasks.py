@@ -7,11 +7,19 @@ from functools import lru_cache
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts import jobs as alert_jobs
 from tracker import jobs
 from tracker.db import create_db_engine, make_sessionmaker
 from tracker.dispatch import PROCESS_SUBMISSION_TASK
 from tracker.settings import get_settings
-from workers.celery_app import DEFERRED_DETECTION_TASK, REQUEUE_STALE_TASK, app
+from workers.celery_app import (
+    DEFERRED_DETECTION_TASK,
+    DELIVER_ALERTS_TASK,
+    GROUP_ALERTS_TASK,
+    POST_DIGESTS_TASK,
+    REQUEUE_STALE_TASK,
+    app,
+)
 
 
 @lru_cache(maxsize=1)
@@ -28,11 +36,19 @@ def _session_factory() -> sessionmaker[Session]:
     max_retries=10,
 )
 def process_submission(submission_id: int) -> None:
-    awaits_deferred_detection = jobs.run_process_submission(
+    outcome = jobs.run_process_submission(
         session_factory=_session_factory(), settings=get_settings(), submission_id=submission_id
     )
-    if awaits_deferred_detection:
+    if outcome.awaits_deferred_detection:
         run_deferred_detection.delay()
+    if outcome.changes_found:
+        _group_after_settling()
+
+
+def _group_after_settling() -> None:
+    """Grouping runs once the settle window has passed (it reschedules itself if a change
+    joined meanwhile)."""
+    group_alerts.apply_async(countdown=get_settings().alert_settle_seconds)
 
 
 @app.task(  # type: ignore[untyped-decorator]
@@ -47,6 +63,33 @@ def run_deferred_detection() -> None:
     )
     if outcome.retry_in_s is not None:
         run_deferred_detection.apply_async(countdown=outcome.retry_in_s)
+    elif outcome.tracks:
+        _group_after_settling()
+
+
+@app.task(  # type: ignore[untyped-decorator]
+    name=GROUP_ALERTS_TASK, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10
+)
+def group_alerts() -> None:
+    outcome = alert_jobs.run_alert_grouping(
+        session_factory=_session_factory(), settings=get_settings()
+    )
+    if outcome.created or outcome.joined:
+        deliver_alerts.delay()
+    if outcome.next_check_in_s is not None:
+        group_alerts.apply_async(countdown=outcome.next_check_in_s)
+
+
+@app.task(  # type: ignore[untyped-decorator]
+    name=DELIVER_ALERTS_TASK, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10
+)
+def deliver_alerts() -> None:
+    alert_jobs.run_alert_deliveries(session_factory=_session_factory(), settings=get_settings())
+
+
+@app.task(name=POST_DIGESTS_TASK)  # type: ignore[untyped-decorator]
+def post_digests() -> None:
+    alert_jobs.post_due_digests(session_factory=_session_factory(), settings=get_settings())
 
 
 @app.task(name=REQUEUE_STALE_TASK)  # type: ignore[untyped-decorator]

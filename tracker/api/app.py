@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.api.errors import install_error_handlers
 from tracker.api.metrics import create_metrics, install_request_metrics
-from tracker.api.routes import changes, compare, health, series, submissions
+from tracker.api.routes import alerts, changes, compare, health, series, submissions
 from tracker.db import create_db_engine, make_sessionmaker
 from tracker.dispatch import CeleryDispatcher, Dispatcher, InProcessDispatcher, celery_client
 from tracker.ingest import SubmissionIn
@@ -46,7 +46,7 @@ def create_app(
     app.state.metrics = create_metrics()
     install_error_handlers(app)
     install_request_metrics(app, app.state.metrics)
-    for module in (submissions, series, compare, changes, health):
+    for module in (submissions, series, compare, changes, alerts, health):
         app.include_router(module.router)
     _document_submission_body(app)
     return app

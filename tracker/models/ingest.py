@@ -1,63 +1,24 @@
-"""ORM models: the stored record of submissions, configs, sweeps, rows and frontier values."""
+"""What was submitted: tokens, source runs, submissions, configs, sweeps, rows, frontier values."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    BigInteger,
     Boolean,
-    Enum,
     Float,
     ForeignKey,
     Index,
-    Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
     false,
 )
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.db import UTCDateTime
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-JSONDocument = JSON().with_variant(JSONB(), "postgresql")
-# SQLite only auto-increments INTEGER PRIMARY KEY; Postgres gets 64-bit keys.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: UTCDateTime(),
-        dict[str, Any]: JSONDocument,
-        dict[str, Any] | None: JSONDocument,
-    }
-
-
-def _str_enum(enum_class: type[enum.Enum], name: str) -> Enum:
-    """An enum stored by value, as a checked string (no native type to migrate)."""
-    return Enum(
-        enum_class,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda members: [member.value for member in members],
-    )
+from tracker.models.base import Base, BigId, str_enum
 
 
 class TokenScope(enum.StrEnum):
@@ -84,7 +45,7 @@ class ApiToken(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    scope: Mapped[TokenScope] = mapped_column(_str_enum(TokenScope, "token_scope"))
+    scope: Mapped[TokenScope] = mapped_column(str_enum(TokenScope, "token_scope"))
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
 
@@ -122,7 +83,7 @@ class Submission(Base):
         ForeignKey("source_runs.id", ondelete="CASCADE"), unique=True
     )
     status: Mapped[SubmissionStatus] = mapped_column(
-        _str_enum(SubmissionStatus, "submission_status")
+        str_enum(SubmissionStatus, "submission_status")
     )
     error: Mapped[str | None] = mapped_column(Text)
     results: Mapped[int]
@@ -237,81 +198,9 @@ class FrontierValue(Base):
     sweep_id: Mapped[int] = mapped_column(
         ForeignKey("sweeps.id", ondelete="CASCADE"), primary_key=True
     )
-    metric: Mapped[Metric] = mapped_column(_str_enum(Metric, "metric"), primary_key=True)
+    metric: Mapped[Metric] = mapped_column(str_enum(Metric, "metric"), primary_key=True)
     interactivity: Mapped[float] = mapped_column(Float, primary_key=True)
     # Copied from the sweep so that a trend read is a single index range scan.
     config_id: Mapped[int] = mapped_column(ForeignKey("configs.id"))
     timestamp: Mapped[datetime]
     value: Mapped[float] = mapped_column(Float)
-
-
-class ChangeDirection(enum.StrEnum):
-    REGRESSION = "regression"
-    GAIN = "gain"
-
-
-class ChangeState(enum.StrEnum):
-    CONFIRMED = "confirmed"
-    RETRACTED = "retracted"
-
-
-class Track(Base):
-    """Series × metric × target interactivity: the input of change-point detection."""
-
-    __tablename__ = "tracks"
-    __table_args__ = (
-        UniqueConstraint("config_id", "metric", "interactivity"),
-        Index(None, "needs_full_analysis"),
-    )
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    config_id: Mapped[int] = mapped_column(ForeignKey("configs.id"))
-    metric: Mapped[Metric] = mapped_column(_str_enum(Metric, "metric"))
-    interactivity: Mapped[float] = mapped_column(Float)
-    # The detector's persisted state (tracker.detection.TrackState.to_dict()); null: none yet.
-    detector_state: Mapped[dict[str, Any] | None]
-    outlier_sweep_ids: Mapped[list[int]] = mapped_column(JSONDocument)
-    # Changes in the last runs, not yet confirmed: [{"sweep_id", "timestamp", "direction", …}].
-    suspected: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument)
-    # Set by a backfill; the deferred retrospective pass analyses the track and clears it.
-    needs_full_analysis: Mapped[bool] = mapped_column(Boolean)
-    analysed_at: Mapped[datetime | None]
-
-
-class ChangePoint(Base):
-    """A confirmed shift in a track; kept, as retracted, if later data takes it back."""
-
-    __tablename__ = "change_points"
-    __table_args__ = (
-        Index(None, "track_id", "state"),
-        Index(None, "state", "run_timestamp"),
-        Index(None, "config_id", "run_timestamp"),
-        Index(None, "engine", "state"),
-    )
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id"))
-    config_id: Mapped[int] = mapped_column(ForeignKey("configs.id"))
-    metric: Mapped[Metric] = mapped_column(_str_enum(Metric, "metric"))
-    interactivity: Mapped[float] = mapped_column(Float)
-    engine: Mapped[str] = mapped_column(String(100))
-    direction: Mapped[ChangeDirection] = mapped_column(
-        _str_enum(ChangeDirection, "change_direction")
-    )
-    state: Mapped[ChangeState] = mapped_column(_str_enum(ChangeState, "change_state"))
-    # The first changed sweep, and the last unchanged one before it (outliers skipped).
-    sweep_id: Mapped[int] = mapped_column(ForeignKey("sweeps.id"))
-    previous_sweep_id: Mapped[int] = mapped_column(ForeignKey("sweeps.id"))
-    run_timestamp: Mapped[datetime]
-    previous_timestamp: Mapped[datetime]
-    before: Mapped[float] = mapped_column(Float)
-    after: Mapped[float] = mapped_column(Float)
-    relative_change: Mapped[float] = mapped_column(Float)
-    p_value: Mapped[float] = mapped_column(Float)
-    commit_from: Mapped[str | None] = mapped_column(String(100))
-    commit_to: Mapped[str | None] = mapped_column(String(100))
-    compare_url: Mapped[str | None] = mapped_column(String(1000))
-    components_changed: Mapped[dict[str, Any]]
-    detected_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    retracted_at: Mapped[datetime | None]

@@ -1,0 +1,171 @@
+"""Grouping confirmed change points into alerts (DESIGN §8).
+
+Commit ranges are half-open intervals of source timestamps (last unchanged run, first changed
+run]. Change points of one engine whose intervals intersect with positive length form one alert;
+consecutive nightly ranges that only touch do not. A change that meets existing alerts joins the
+earliest; alerts never merge. New groups wait for the settle window, whose clock restarts when a
+change joins, up to three windows in all.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts.history import set_state
+from alerts.outbox import mark_for_refresh, open_deliveries
+from alerts.relations import link_fixes
+from alerts.rollup import headline
+from alerts.routing import channels_for
+from alerts.summaries import alert_summary
+from tracker import models
+from tracker.config_rows import config_view
+from tracker.settings import SlackRoute
+
+SETTLE_WINDOWS_AT_MOST = 3
+
+
+@dataclass(frozen=True)
+class GroupingOutcome:
+    created: tuple[int, ...]
+    joined: tuple[int, ...]  # alerts that late changes joined
+    next_check_in_s: float | None  # when a waiting group settles; None when nothing waits
+
+
+def overlaps(start_a: datetime, end_a: datetime, start_b: datetime, end_b: datetime) -> bool:
+    """Whether (start_a, end_a] and (start_b, end_b] share more than a point."""
+    return max(start_a, start_b) < min(end_a, end_b)
+
+
+def group_pending_changes(
+    *,
+    session: Session,
+    settle_seconds: float,
+    routes: Sequence[SlackRoute],
+    default_channel: str | None,
+    public_url: str | None,
+    now: datetime,
+) -> GroupingOutcome:
+    """Attach confirmed changes without an alert to alerts, creating those that settled."""
+    pending = list(
+        session.execute(
+            select(models.ChangePoint)
+            .where(
+                models.ChangePoint.alert_id.is_(None),
+                models.ChangePoint.state == models.ChangeState.CONFIRMED,
+            )
+            .order_by(models.ChangePoint.engine, models.ChangePoint.previous_timestamp)
+        ).scalars()
+    )
+    joined = _join_existing_alerts(session, pending, now)
+    waiting = [change for change in pending if change.alert_id is None]
+    created, next_check = [], None
+    for group in _overlap_groups(waiting):
+        first = min(c.detected_at for c in group)
+        last = max(c.detected_at for c in group)
+        settles_at = min(
+            last + timedelta(seconds=settle_seconds),
+            first + timedelta(seconds=settle_seconds * SETTLE_WINDOWS_AT_MOST),
+        )
+        if settles_at > now:
+            wait_s = (settles_at - now).total_seconds()
+            next_check = wait_s if next_check is None else min(next_check, wait_s)
+            continue
+        alert = _create_alert(session, group, now)
+        configs = session.execute(
+            select(models.Config).where(models.Config.id.in_({c.config_id for c in group}))
+        ).scalars()
+        channels = channels_for([config_view(c) for c in configs], routes, default_channel)
+        open_deliveries(session, alert_id=alert.id, channels=channels, now=now)
+        link_fixes(session=session, alert=alert)
+        alert.summary = headline(alert_summary(session=session, alert=alert, public_url=public_url))
+        created.append(alert.id)
+    session.flush()
+    return GroupingOutcome(tuple(created), tuple(sorted(joined)), next_check)
+
+
+def _join_existing_alerts(
+    session: Session, pending: list[models.ChangePoint], now: datetime
+) -> set[int]:
+    joined: set[int] = set()
+    for change in pending:
+        alert = session.execute(
+            select(models.Alert)
+            .where(
+                models.Alert.engine == change.engine,
+                models.Alert.range_start < change.run_timestamp,
+                models.Alert.range_end > change.previous_timestamp,
+            )
+            .order_by(models.Alert.created_at, models.Alert.id)
+            .limit(1)
+        ).scalar_one_or_none()
+        if alert is None:
+            continue
+        change.alert_id = alert.id
+        mark_for_refresh(session, [alert.id])  # a late joiner: thread reply and parent edit
+        alert.range_start = min(alert.range_start, change.previous_timestamp)
+        alert.range_end = max(alert.range_end, change.run_timestamp)
+        alert.updated_at = now
+        joined.add(alert.id)
+    return joined
+
+
+def _overlap_groups(changes: list[models.ChangePoint]) -> list[list[models.ChangePoint]]:
+    """Per engine, the connected runs of intervals that intersect with positive length."""
+    by_engine: dict[str, list[models.ChangePoint]] = defaultdict(list)
+    for change in changes:
+        by_engine[change.engine].append(change)
+    groups: list[list[models.ChangePoint]] = []
+    for engine_changes in by_engine.values():
+        engine_changes.sort(key=lambda c: (c.previous_timestamp, c.run_timestamp, c.id))
+        current: list[models.ChangePoint] = []
+        current_end: datetime | None = None
+        for change in engine_changes:
+            if current_end is not None and change.previous_timestamp < current_end:
+                current.append(change)
+                current_end = max(current_end, change.run_timestamp)
+            else:
+                if current:
+                    groups.append(current)
+                current, current_end = [change], change.run_timestamp
+        if current:
+            groups.append(current)
+    return groups
+
+
+def _create_alert(session: Session, group: list[models.ChangePoint], now: datetime) -> models.Alert:
+    earliest = min(group, key=lambda c: (c.previous_timestamp, c.id))
+    latest = max(group, key=lambda c: (c.run_timestamp, c.id))
+    all_gains = all(c.direction is models.ChangeDirection.GAIN for c in group)
+    state = models.AlertState.IMPROVEMENT if all_gains else models.AlertState.UNTRIAGED
+    alert = models.Alert(
+        engine=earliest.engine,
+        state=state,
+        range_start=earliest.previous_timestamp,
+        range_end=latest.run_timestamp,
+        commit_from=earliest.commit_from,
+        commit_to=latest.commit_to,
+        compare_url=_compare_url(earliest, latest),
+        summary="",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(alert)
+    session.flush()
+    for change in group:
+        change.alert_id = alert.id
+    set_state(session, alert, state, now=now, note="alert created")
+    return alert
+
+
+def _compare_url(earliest: models.ChangePoint, latest: models.ChangePoint) -> str | None:
+    """The compare link over the whole range: the repository of the newest change's link."""
+    if not (latest.compare_url and earliest.commit_from and latest.commit_to):
+        return None
+    repository = latest.compare_url.split("/compare/")[0]
+    return f"{repository}/compare/{earliest.commit_from}...{latest.commit_to}"

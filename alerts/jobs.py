@@ -1,0 +1,170 @@
+"""Alert jobs as transaction boundaries, shared by the Celery tasks and the embedded thread."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts.delivery import deliver_digest
+from alerts.digests import build_digest
+from alerts.grouping import GroupingOutcome, group_pending_changes
+from alerts.lifecycle import sync_alert_states
+from alerts.notifier import DeliveryError, Notifier
+from alerts.outbox import DeliveryPass, build_notifier, run_deliveries
+from alerts.routing import LOG_CHANNEL
+from tracker import models
+from tracker.db import transaction
+from tracker.jobs import utc_now
+from tracker.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DIGEST_HOUR_UTC = 8
+
+
+def run_alert_grouping(
+    *, session_factory: sessionmaker[Session], settings: Settings
+) -> GroupingOutcome:
+    """Group settled changes into alerts and keep existing alerts true to their changes."""
+    with transaction(session_factory) as session:
+        now = utc_now()
+        outcome = group_pending_changes(
+            session=session,
+            settle_seconds=settings.alert_settle_seconds,
+            routes=settings.slack_routes,
+            default_channel=settings.slack_channel,
+            public_url=settings.public_url,
+            now=now,
+        )
+        sync_alert_states(session=session, now=now)
+    return outcome
+
+
+def run_alert_deliveries(
+    *,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    notifier: Notifier | None = None,
+) -> DeliveryPass:
+    return run_deliveries(
+        session_factory=session_factory,
+        notifier=notifier or build_notifier(settings),
+        public_url=settings.public_url,
+        now=utc_now,
+    )
+
+
+@dataclass(frozen=True)
+class DigestKind:
+    name: str
+    days: int
+    title: str
+
+
+WEEKLY = DigestKind("weekly", 7, "Week over week")
+MONTHLY = DigestKind("monthly", 30, "Month over month")
+
+
+def due_period_end(kind: DigestKind, now: datetime) -> datetime:
+    """The latest scheduled digest time at or before ``now``: Mondays (weekly) or the first of
+    the month (monthly), at 08:00 UTC."""
+    today = now.astimezone(UTC).replace(hour=DIGEST_HOUR_UTC, minute=0, second=0, microsecond=0)
+    if kind is WEEKLY:
+        candidate = today - timedelta(days=today.weekday())
+        return candidate if candidate <= now else candidate - timedelta(days=7)
+    candidate = today.replace(day=1)
+    if candidate <= now:
+        return candidate
+    previous_month = (candidate - timedelta(days=1)).replace(day=1)
+    return previous_month
+
+
+def post_due_digests(
+    *,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    notifier: Notifier | None = None,
+    now: datetime | None = None,
+) -> list[str]:
+    """Post each digest whose period ended and was not posted yet; returns the kinds posted."""
+    notifier = notifier or build_notifier(settings)
+    moment = now or utc_now()
+    channel = settings.digest_channel or LOG_CHANNEL
+    posted = []
+    for kind in (WEEKLY, MONTHLY):
+        period_end = due_period_end(kind, moment)
+        if not _claim_digest(session_factory, kind, period_end, channel):
+            continue
+        with session_factory() as session:
+            digest = build_digest(session=session, days=kind.days, now=period_end, title=kind.title)
+        try:
+            ts = deliver_digest(notifier, channel=channel, digest=digest)
+        except DeliveryError as error:
+            log.warning("the %s digest was not posted: %s", kind.name, error)
+            _finish_digest(session_factory, kind, period_end, channel, None, str(error))
+            continue
+        _finish_digest(session_factory, kind, period_end, channel, ts, None)
+        posted.append(kind.name)
+    return posted
+
+
+def _claim_digest(
+    session_factory: sessionmaker[Session], kind: DigestKind, period_end: datetime, channel: str
+) -> bool:
+    """Take the period's row (unique per kind, period and channel): one poster wins; a period
+    whose earlier attempt failed is taken again."""
+    try:
+        with transaction(session_factory) as session:
+            session.add(
+                models.DigestPost(
+                    kind=kind.name,
+                    period_end=period_end,
+                    channel=channel,
+                    status=models.DeliveryStatus.SENDING,
+                    ts=None,
+                    posted_at=None,
+                    last_error=None,
+                )
+            )
+        return True
+    except IntegrityError:
+        pass
+    with transaction(session_factory) as session:
+        retried = session.execute(
+            update(models.DigestPost)
+            .where(
+                models.DigestPost.kind == kind.name,
+                models.DigestPost.period_end == period_end,
+                models.DigestPost.channel == channel,
+                models.DigestPost.status == models.DeliveryStatus.FAILED,
+            )
+            .values(status=models.DeliveryStatus.SENDING)
+        )
+        return bool(retried.rowcount)  # type: ignore[attr-defined]
+
+
+def _finish_digest(
+    session_factory: sessionmaker[Session],
+    kind: DigestKind,
+    period_end: datetime,
+    channel: str,
+    ts: str | None,
+    error: str | None,
+) -> None:
+    with transaction(session_factory) as session:
+        row = session.execute(
+            select(models.DigestPost).where(
+                models.DigestPost.kind == kind.name,
+                models.DigestPost.period_end == period_end,
+                models.DigestPost.channel == channel,
+            )
+        ).scalar_one()
+        row.status = models.DeliveryStatus.SENT if ts else models.DeliveryStatus.FAILED
+        row.ts = ts
+        row.posted_at = utc_now() if ts else None
+        row.last_error = error

@@ -1,0 +1,71 @@
+"""Keeping alerts true to their changes: retraction, revival, and parents to edit (DESIGN §8).
+
+An alert whose changes are all retracted becomes `retracted` and its Slack parents are edited to
+say so; a change that moves or comes back marks the parents for an edit too. Alerts never vanish.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+
+from alerts.history import set_state
+from alerts.outbox import mark_for_refresh
+from tracker import models
+
+_confirmed_change = (
+    select(models.ChangePoint.id)
+    .where(
+        models.ChangePoint.alert_id == models.Alert.id,
+        models.ChangePoint.state == models.ChangeState.CONFIRMED,
+    )
+    .exists()
+)
+
+
+def sync_alert_states(*, session: Session, now: datetime) -> list[int]:
+    """Retract alerts left without confirmed changes, revive retracted ones whose changes came
+    back, and mark parents whose changes moved since the alert last changed. Returns the alerts
+    touched."""
+    touched: list[int] = []
+    for alert in session.execute(
+        select(models.Alert).where(
+            models.Alert.state != models.AlertState.RETRACTED, ~_confirmed_change
+        )
+    ).scalars():
+        set_state(
+            session, alert, models.AlertState.RETRACTED, now=now, note="every change was retracted"
+        )
+        touched.append(alert.id)
+    for alert in session.execute(
+        select(models.Alert).where(
+            models.Alert.state == models.AlertState.RETRACTED, _confirmed_change
+        )
+    ).scalars():
+        gains_only = not session.execute(
+            select(
+                exists().where(
+                    models.ChangePoint.alert_id == alert.id,
+                    models.ChangePoint.state == models.ChangeState.CONFIRMED,
+                    models.ChangePoint.direction == models.ChangeDirection.REGRESSION,
+                )
+            )
+        ).scalar()
+        revived = models.AlertState.IMPROVEMENT if gains_only else models.AlertState.UNTRIAGED
+        set_state(session, alert, revived, now=now, note="a retracted change was confirmed again")
+        touched.append(alert.id)
+    changed_since = session.execute(
+        select(models.Alert.id)
+        .join(models.ChangePoint, models.ChangePoint.alert_id == models.Alert.id)
+        .where(models.ChangePoint.updated_at > models.Alert.updated_at)
+        .distinct()
+    ).scalars()
+    touched.extend(alert_id for alert_id in changed_since if alert_id not in touched)
+    if touched:
+        session.execute(
+            update(models.Alert).where(models.Alert.id.in_(touched)).values(updated_at=now)
+        )
+        mark_for_refresh(session, touched)
+    return touched

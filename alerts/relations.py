@@ -1,0 +1,76 @@
+"""Linking an alert to the earlier one it reverses: a fix and the regression it fixes (DESIGN §8).
+
+An alert's change on a track reverses an earlier change on the same track when it goes the
+other way and brings the level back within the noise of the level before the earlier change.
+The alerts are related when at least half of the new alert's changes on the earlier alert's
+tracks reverse it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker import models
+
+REVERSAL_TOLERANCE = 0.25
+"""Back to the old level within this fraction of the earlier change's size (and ≥ 2 %)."""
+MIN_TOLERANCE = 0.02
+UNRELATABLE_STATES = (models.AlertState.EXPECTED, models.AlertState.INVALID)
+
+
+def reverses(earlier: models.ChangePoint, later: models.ChangePoint) -> bool:
+    """Whether ``later`` takes the track back to the level before ``earlier``."""
+    if earlier.direction is later.direction or earlier.before <= 0:
+        return False
+    tolerance = max(MIN_TOLERANCE, REVERSAL_TOLERANCE * abs(earlier.relative_change))
+    return abs(later.after / earlier.before - 1) <= tolerance
+
+
+def link_fixes(*, session: Session, alert: models.Alert) -> list[int]:
+    """Record which earlier alerts this one reverses; returns their ids."""
+    changes = list(
+        session.execute(
+            select(models.ChangePoint).where(
+                models.ChangePoint.alert_id == alert.id,
+                models.ChangePoint.state == models.ChangeState.CONFIRMED,
+            )
+        ).scalars()
+    )
+    earlier_by_track: dict[int, list[models.ChangePoint]] = defaultdict(list)
+    for earlier in session.execute(
+        select(models.ChangePoint)
+        .join(models.Alert, models.Alert.id == models.ChangePoint.alert_id)
+        .where(
+            models.ChangePoint.track_id.in_({c.track_id for c in changes}),
+            models.ChangePoint.state == models.ChangeState.CONFIRMED,
+            models.ChangePoint.alert_id != alert.id,
+            models.Alert.state.not_in(UNRELATABLE_STATES),
+        )
+        .order_by(models.ChangePoint.run_timestamp)
+    ).scalars():
+        earlier_by_track[earlier.track_id].append(earlier)
+
+    reversed_by_alert: Counter[int] = Counter()
+    candidates_by_alert: Counter[int] = Counter()
+    for change in changes:
+        before = [
+            c for c in earlier_by_track[change.track_id] if c.run_timestamp < change.run_timestamp
+        ]
+        if not before:
+            continue
+        latest = before[-1]  # the change in force when this one happened
+        assert latest.alert_id is not None
+        candidates_by_alert[latest.alert_id] += 1
+        if reverses(latest, change):
+            reversed_by_alert[latest.alert_id] += 1
+    fixed = sorted(
+        alert_id
+        for alert_id, reversed_count in reversed_by_alert.items()
+        if reversed_count * 2 >= candidates_by_alert[alert_id]
+    )
+    for fixed_id in fixed:
+        session.merge(models.AlertRelation(fix_alert_id=alert.id, fixed_alert_id=fixed_id))
+    return fixed

@@ -1,0 +1,160 @@
+"""Reading an alert out of the database into what the message builders take (alerts.model)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from alerts.model import (
+    AlertChart,
+    AlertSummary,
+    ChangeSummary,
+    FrontPoint,
+    RelatedAlert,
+    SeriesPoint,
+)
+from tracker import models
+from tracker.config_rows import config_view
+from tracker.frontier import pareto_front
+from tracker.pricing import PriceSet, cost_per_mtok
+from tracker.series import TrendMetric, trend
+
+
+def _costs(change: models.ChangePoint, hardware: str, level: float) -> dict[str, float] | None:
+    """Cost per million tokens at a throughput level; only total throughput has a price."""
+    if change.metric is not models.Metric.TPUT_PER_GPU:
+        return None
+    costs = {
+        price_set.value: cost
+        for price_set in PriceSet
+        if (cost := cost_per_mtok(level, hardware, price_set)) is not None
+    }
+    return costs or None
+
+
+def change_summaries(
+    pairs: Iterable[tuple[models.ChangePoint, models.Config]],
+) -> tuple[ChangeSummary, ...]:
+    return tuple(
+        ChangeSummary(
+            change_id=change.id,
+            series_id=change.config_id,
+            config=config_view(config),
+            metric=change.metric.value,
+            interactivity=change.interactivity,
+            direction=change.direction.value,
+            before=change.before,
+            after=change.after,
+            relative_change=change.relative_change,
+            run_timestamp=change.run_timestamp,
+            cost_before=_costs(change, config.hardware, change.before),
+            cost_after=_costs(change, config.hardware, change.after),
+        )
+        for change, config in pairs
+    )
+
+
+def alert_changes(
+    session: Session, alert_ids: Sequence[int], *, include_retracted: bool = False
+) -> list[tuple[models.ChangePoint, models.Config]]:
+    query = (
+        select(models.ChangePoint, models.Config)
+        .join(models.Config, models.Config.id == models.ChangePoint.config_id)
+        .where(models.ChangePoint.alert_id.in_(alert_ids))
+        .order_by(models.ChangePoint.id)
+    )
+    if not include_retracted:
+        query = query.where(models.ChangePoint.state == models.ChangeState.CONFIRMED)
+    return [(change, config) for change, config in session.execute(query).all()]
+
+
+def related_alerts(session: Session, alert_id: int) -> tuple[RelatedAlert, ...]:
+    relations = session.execute(
+        select(models.AlertRelation).where(
+            or_(
+                models.AlertRelation.fix_alert_id == alert_id,
+                models.AlertRelation.fixed_alert_id == alert_id,
+            )
+        )
+    ).scalars()
+    related = []
+    for relation in relations:
+        fixes = relation.fix_alert_id == alert_id
+        other_id = relation.fixed_alert_id if fixes else relation.fix_alert_id
+        other = session.get(models.Alert, other_id)
+        assert other is not None, "relations cascade with their alerts"
+        related.append(
+            RelatedAlert(
+                alert_id=other_id, relation="fixes" if fixes else "fixed_by", summary=other.summary
+            )
+        )
+    return tuple(sorted(related, key=lambda r: r.alert_id))
+
+
+def alert_summary(*, session: Session, alert: models.Alert, public_url: str | None) -> AlertSummary:
+    """The alert with its confirmed changes, relations and the components that moved."""
+    pairs = alert_changes(session, [alert.id])
+    components: dict[str, tuple[str | None, str | None]] = {}
+    for change, _ in pairs:
+        for name, (old, new) in change.components_changed.items():
+            components.setdefault(name, (old, new))
+    return AlertSummary(
+        alert_id=alert.id,
+        engine=alert.engine,
+        state=alert.state.value,
+        commit_from=alert.commit_from,
+        commit_to=alert.commit_to,
+        compare_url=alert.compare_url,
+        range_start=alert.range_start,
+        range_end=alert.range_end,
+        components_changed=components,
+        changes=change_summaries(pairs),
+        related=related_alerts(session, alert.id),
+        url=f"{public_url.rstrip('/')}/alerts/{alert.id}" if public_url else None,
+    )
+
+
+def _front(session: Session, sweep_id: int) -> tuple[FrontPoint, ...]:
+    points = session.execute(
+        select(models.ResultRow.median_intvty, models.ResultRow.tput_per_gpu).where(
+            models.ResultRow.sweep_id == sweep_id
+        )
+    ).all()
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return tuple(FrontPoint(xs[i], ys[i]) for i in pareto_front(xs, ys))
+
+
+def alert_chart(*, session: Session, alert: models.Alert) -> AlertChart | None:
+    """The chart of the alert's most affected series: its track, the change, both fronts."""
+    pairs = [
+        (change, config)
+        for change, config in alert_changes(session, [alert.id])
+        if change.metric is models.Metric.TPUT_PER_GPU
+    ]
+    if not pairs:
+        return None
+    change, config = max(pairs, key=lambda pair: abs(pair[0].relative_change))
+    track = trend(
+        session=session,
+        series_id=change.config_id,
+        metric=TrendMetric.TPUT_PER_GPU,
+        interactivity=change.interactivity,
+        price_set=PriceSet.HYPERSCALER,
+        since=None,
+        until=None,
+        targets=(change.interactivity,),
+    )
+    label = config.model_prefix or config.model
+    return AlertChart(
+        title=f"{alert.engine} · {config.hardware.upper()} · {label} {config.precision} "
+        f"{config.isl}/{config.osl} — tok/s/GPU at {change.interactivity:g} tok/s/user",
+        points=tuple(SeriesPoint(p.timestamp, p.value, p.outlier) for p in track.points),
+        change_timestamp=change.run_timestamp,
+        before_level=change.before,
+        after_level=change.after,
+        front_before=_front(session, change.previous_sweep_id),
+        front_after=_front(session, change.sweep_id),
+        interactivity=change.interactivity,
+    )

@@ -1,0 +1,38 @@
+"""Triage: people set an alert's state, with a note; the history keeps who and when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from alerts.history import set_state
+from alerts.outbox import mark_for_refresh
+from tracker import models
+from tracker.errors import NotFound
+
+TRIAGE_STATES = tuple(s for s in models.AlertState if s is not models.AlertState.RETRACTED)
+"""`retracted` is set by the tracker alone, when every change of an alert is retracted."""
+
+
+def triage_alert(
+    *,
+    session: Session,
+    alert_id: int,
+    state: models.AlertState,
+    note: str | None,
+    who: str,
+    now: datetime,
+) -> models.Alert:
+    """Set the state (its meaning: DESIGN §8, README); the Slack parents are edited to show it.
+
+    Never commits.
+    """
+    alert = session.get(models.Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"alert {alert_id} does not exist")
+    assert state in TRIAGE_STATES, "the wire model admits triage states only"
+    set_state(session, alert, state, now=now, note=note, who=who)
+    mark_for_refresh(session, [alert.id])
+    session.flush()
+    return alert

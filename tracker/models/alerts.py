@@ -1,0 +1,122 @@
+"""Alerts: triage units of change points, their history, relations, the Slack outbox, digests."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tracker.models.base import Base, BigId, JSONDocument, str_enum
+
+
+class AlertState(enum.StrEnum):
+    UNTRIAGED = "untriaged"
+    ACKNOWLEDGED = "acknowledged"
+    INVESTIGATING = "investigating"
+    EXPECTED = "expected"
+    INVALID = "invalid"
+    FIXED = "fixed"
+    IMPROVEMENT = "improvement"
+    RETRACTED = "retracted"  # set by the tracker when every change of the alert is retracted
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # an attempt began: it may have reached Slack (resume, never resend)
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Alert(Base):
+    """Change points of one engine whose commit ranges overlap: one triage unit (DESIGN §8)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index(None, "engine", "range_start"), Index(None, "state", "created_at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    engine: Mapped[str] = mapped_column(String(100))
+    state: Mapped[AlertState] = mapped_column(str_enum(AlertState, "alert_state"))
+    # The union of its changes' half-open ranges (range_start, range_end] of source timestamps.
+    range_start: Mapped[datetime]
+    range_end: Mapped[datetime]
+    commit_from: Mapped[str | None] = mapped_column(String(100))
+    commit_to: Mapped[str | None] = mapped_column(String(100))
+    compare_url: Mapped[str | None] = mapped_column(String(1000))
+    summary: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AlertStateChange(Base):
+    __tablename__ = "alert_state_changes"
+    __table_args__ = (Index(None, "alert_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    state: Mapped[AlertState] = mapped_column(str_enum(AlertState, "alert_state"))
+    who: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class AlertRelation(Base):
+    """A later alert whose changes take an earlier one's back to the old level (a fix)."""
+
+    __tablename__ = "alert_relations"
+
+    fix_alert_id: Mapped[int] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True
+    )
+    fixed_alert_id: Mapped[int] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class AlertDelivery(Base):
+    """The outbox: one row per alert and channel; exactly one parent message each."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "channel"),
+        Index(None, "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(100))
+    status: Mapped[DeliveryStatus] = mapped_column(str_enum(DeliveryStatus, "delivery_status"))
+    parent_ts: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int]
+    # Also a lease: an attempt in flight pushes it forward so no other worker takes the row.
+    next_attempt_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # The change points the parent and its thread already tell of; others are late joiners.
+    delivered_change_ids: Mapped[list[int]] = mapped_column(JSONDocument)
+    late_change_count: Mapped[int]  # change points told of in the thread after the parent
+    needs_refresh: Mapped[bool] = mapped_column(Boolean)
+
+
+class DigestPost(Base):
+    """A weekly or monthly digest, posted once per period and channel."""
+
+    __tablename__ = "digest_posts"
+    __table_args__ = (UniqueConstraint("kind", "period_end", "channel"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    period_end: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(100))
+    status: Mapped[DeliveryStatus] = mapped_column(str_enum(DeliveryStatus, "delivery_status"))
+    ts: Mapped[str | None] = mapped_column(String(64))
+    posted_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
