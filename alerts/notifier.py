@@ -79,6 +79,9 @@ def file_part_name(title: str) -> str:
 class Notifier(Protocol):
     """Delivery of alert and digest messages to one chat system."""
 
+    accepts_files: bool
+    """Whether `upload_chart` shows the image to anyone (the chart is rendered only then)."""
+
     def find_parent(self, *, channel: str, alert_id: int) -> str | None:
         """The ts of the alert's parent in the channel's recent history, if it is there."""
         ...
@@ -116,6 +119,8 @@ class LogNotifier:
     Parents and parts are remembered in this process only, so `find_parent` and
     `thread_parts` answer for what this instance logged.
     """
+
+    accepts_files = False
 
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self._logger = logger or logging.getLogger(__name__)

@@ -145,7 +145,7 @@ def _deliver(
             notifier,
             channel=claim.channel,
             alert=summary,
-            chart=alert_chart(session=session, alert=alert),
+            chart=alert_chart(session=session, alert=alert) if notifier.accepts_files else None,
             resume=claim.resume,
         )
         return outcome.parent_ts, current_ids, 0

@@ -94,6 +94,8 @@ def build_slack_client(
 class SlackNotifier:
     """The `Notifier` that posts to Slack through a `WebClient` (see `build_slack_client`)."""
 
+    accepts_files = True
+
     def __init__(self, client: WebClient) -> None:
         self._client = client
 

@@ -42,6 +42,7 @@ class RecordedMessage:
     metadata: dict[str, Any] | None = None
     files: list[dict[str, Any]] = field(default_factory=list)
     edits: int = 0
+    recorded_at: float = field(default_factory=time.perf_counter)  # for latency measurements
 
     @property
     def is_parent(self) -> bool:

@@ -13,6 +13,9 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.messages import parent_message
+from alerts.reads import list_alerts
+from alerts.summaries import alert_summary
 from tracker import jsonio, migrate, models
 from tracker.background import run_periodic_jobs_to_completion
 from tracker.changes import list_changes
@@ -29,6 +32,7 @@ NIGHTLY_TAIL = 7
 """The last nights are posted one by one as nightly runs; the months before as a backfill."""
 COMPARE_INTERACTIVITY = 35.0
 RECENT_CHANGES = 12
+RECENT_ALERTS = 10
 
 
 @dataclass(frozen=True)
@@ -221,6 +225,34 @@ def _changes_table(session: Session) -> Table:
     return table
 
 
+def _alerts_table(session: Session) -> Table:
+    page = list_alerts(session=session, state=None, engine=None, limit=RECENT_ALERTS, cursor=None)
+    table = Table(title="Newest alerts (one per engine commit range)")
+    for column in ("alert", "engine", "state", "changes", "slice that moved"):
+        table.add_column(column, justify="right" if column in {"alert", "changes"} else "left")
+    for alert in page.items:
+        table.add_row(
+            f"#{alert.id}",
+            alert.engine,
+            alert.state,
+            f"{alert.regressions}↓ {alert.gains}↑",
+            alert.summary,
+        )
+    return table
+
+
+def _newest_regression_as_slack_shows_it(session: Session) -> str | None:
+    alert = session.execute(
+        select(models.Alert)
+        .where(models.Alert.state == models.AlertState.UNTRIAGED)
+        .order_by(models.Alert.created_at.desc(), models.Alert.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if alert is None:
+        return None
+    return parent_message(alert_summary(session=session, alert=alert, public_url=None))["text"]
+
+
 def print_summary(*, session: Session, figures: IngestFigures, console: Console) -> None:
     series = _all_series(session)
     sweeps = session.scalar(select(func.count()).select_from(models.Sweep)) or 0
@@ -251,6 +283,11 @@ def print_summary(*, session: Session, figures: IngestFigures, console: Console)
     if compare_table is not None:
         console.print(compare_table)
     console.print(_changes_table(session))
+    console.print(_alerts_table(session))
+    slack_text = _newest_regression_as_slack_shows_it(session)
+    if slack_text is not None:
+        console.print("\n[bold]The newest regression alert, as Slack shows it:[/bold]")
+        console.print(slack_text, markup=False, highlight=False)
 
 
 def run_demo(
@@ -264,6 +301,8 @@ def run_demo(
 ) -> None:
     """Generate, ingest and summarise the demo history; then serve the API unless told not to."""
     console = Console()
+    # The whole history arrives in seconds: no night to wait for before grouping alerts.
+    settings = settings.model_copy(update={"alert_settle_seconds": 0.0})
     url = settings.resolved_database_url
     migrate.upgrade(url)
     session_factory = make_sessionmaker(create_db_engine(url))
