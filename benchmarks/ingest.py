@@ -218,7 +218,6 @@ def main() -> None:
     parser.add_argument("--worker-concurrency", type=int, default=1)
     parser.add_argument("--api-workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
-    arguments = parser.parse_args()
     parser.add_argument(
         "--path", choices=("nightly", "backfill", "both"), default="both", help="ingest path"
     )

@@ -68,13 +68,20 @@ def detect_on_tracks(
     options: DetectionOptions,
     now: datetime,
     full: bool = False,
+    only_flagged: bool = False,
 ) -> DetectionOutcome:
     """Analyse each track (incrementally unless ``full``) under its lock; store what it finds.
 
-    Never commits; the locks are held until the caller's transaction ends.
+    With ``only_flagged``, tracks that no longer wait for the deferred pass (another batch
+    analysed them meanwhile) are skipped. Never commits; the locks are held until the caller's
+    transaction ends.
     """
     track_locks_for(session).lock(session, track_ids)
-    tracks = session.execute(select(models.Track).where(models.Track.id.in_(track_ids))).scalars()
+    query = select(models.Track).where(models.Track.id.in_(track_ids))
+    if only_flagged:
+        query = query.where(models.Track.needs_full_analysis.is_(True))
+    tracks = list(session.execute(query).scalars())
+    track_ids = [track.id for track in tracks]
     histories = load_histories(session=session, track_ids=track_ids)
     stored = _stored_change_points(session, track_ids)
     reconciler = _Reconciler(session=session, now=now)

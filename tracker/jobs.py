@@ -7,7 +7,7 @@ these, so the two modes run the same code.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -18,7 +18,6 @@ from tracker import processing
 from tracker.change_points import detect_on_tracks
 from tracker.db import transaction
 from tracker.errors import NotFound
-from tracker.locks import exclusive_pass
 from tracker.models import SubmissionStatus
 from tracker.settings import Settings
 
@@ -99,9 +98,17 @@ def requeue_stale_submissions(
 DEFERRED_DETECTION_BATCH = 500
 """Tracks analysed per transaction in the deferred pass (bounded lock time and memory)."""
 
-BACKFILL_QUIET_SECONDS = 2.0
+BACKFILL_QUIET_SECONDS = 0.5
 """The deferred pass starts once no backfill has written frontier values for this long, so that
 a history still streaming in gets one pass, not one per submission."""
+
+
+@dataclass(frozen=True)
+class DeferredPlan:
+    chunks: tuple[tuple[int, ...], ...]
+    """Flagged tracks in batches; batches may be analysed in parallel, in any order."""
+    retry_in_s: float | None
+    """Set when the pass must wait: backfill data is still arriving."""
 
 
 @dataclass(frozen=True)
@@ -109,46 +116,60 @@ class DeferredPass:
     tracks: int
     backfills: int
     retry_in_s: float | None
-    """Set when the pass did not run because backfill data is still arriving."""
+
+
+def plan_deferred_detection(*, session_factory: sessionmaker[Session]) -> DeferredPlan:
+    """The retrospective pass of backfills, in batches, once their frontier values are in.
+
+    Nothing while some backfill's frontier values are still being written (the worker writing
+    the last one plans again) or were written less than `BACKFILL_QUIET_SECONDS` ago.
+    """
+    with session_factory() as session:
+        if processing.backfill_frontier_outstanding(session=session):
+            return DeferredPlan((), retry_in_s=None)
+        latest_write = processing.latest_backfill_write(session=session)
+        if latest_write is not None:
+            quiet_for_s = (utc_now() - latest_write).total_seconds()
+            if quiet_for_s < BACKFILL_QUIET_SECONDS:
+                return DeferredPlan((), retry_in_s=BACKFILL_QUIET_SECONDS - quiet_for_s)
+        pending = processing.tracks_awaiting_detection(session=session)
+    chunks = tuple(
+        tuple(pending[start : start + DEFERRED_DETECTION_BATCH])
+        for start in range(0, len(pending), DEFERRED_DETECTION_BATCH)
+    )
+    return DeferredPlan(chunks, retry_in_s=None)
+
+
+def detect_deferred_tracks(
+    *, session_factory: sessionmaker[Session], settings: Settings, track_ids: Sequence[int]
+) -> DeferredPass:
+    """Analyse one batch from scratch (tracks another batch took meanwhile are skipped), then
+    mark processed the backfills none of whose tracks waits any more."""
+    with transaction(session_factory) as session:
+        outcome = detect_on_tracks(
+            session=session,
+            track_ids=track_ids,
+            options=settings.detection_options,
+            now=utc_now(),
+            full=True,
+            only_flagged=True,
+        )
+    with transaction(session_factory) as session:
+        finished = processing.mark_detected_backfills(session=session, now=utc_now())
+    if outcome.tracks or finished:
+        log.info("deferred detection: %d tracks, %d backfills done", outcome.tracks, finished)
+    return DeferredPass(outcome.tracks, finished, retry_in_s=None)
 
 
 def run_deferred_detection(
     *, session_factory: sessionmaker[Session], settings: Settings
 ) -> DeferredPass:
-    """The retrospective pass of backfills: each marked track analysed once, from scratch.
-
-    Does not run while some backfill's frontier values are still being written or were
-    written less than `BACKFILL_QUIET_SECONDS` ago (it says when to try again), nor while
-    another process runs it. Backfills whose values were written before the pass began are
-    marked processed at its end.
-    """
-    with session_factory() as session:
-        if processing.backfill_frontier_outstanding(session=session):
-            return DeferredPass(0, 0, retry_in_s=None)  # the worker writing them triggers again
-        latest_write = processing.latest_backfill_write(session=session)
-        if latest_write is not None:
-            quiet_for_s = (utc_now() - latest_write).total_seconds()
-            if quiet_for_s < BACKFILL_QUIET_SECONDS:
-                return DeferredPass(0, 0, retry_in_s=BACKFILL_QUIET_SECONDS - quiet_for_s)
-    engine = session_factory.kw["bind"]
-    with exclusive_pass(engine.engine) as acquired:
-        if not acquired:
-            return DeferredPass(0, 0, retry_in_s=None)
-        with session_factory() as session:
-            waiting = processing.backfills_awaiting_detection(session=session)
-            pending = processing.tracks_awaiting_detection(session=session)
-        for start in range(0, len(pending), DEFERRED_DETECTION_BATCH):
-            with transaction(session_factory) as session:
-                detect_on_tracks(
-                    session=session,
-                    track_ids=pending[start : start + DEFERRED_DETECTION_BATCH],
-                    options=settings.detection_options,
-                    now=utc_now(),
-                    full=True,
-                )
-        if waiting:
-            with transaction(session_factory) as session:
-                processing.mark_processed(session=session, submission_ids=waiting, now=utc_now())
-    if pending:
-        log.info("deferred detection: %d tracks, %d backfills", len(pending), len(waiting))
-    return DeferredPass(len(pending), len(waiting), retry_in_s=None)
+    """The whole deferred pass in this process (the embedded default; beat's fallback)."""
+    plan = plan_deferred_detection(session_factory=session_factory)
+    tracks = backfills = 0
+    for chunk in plan.chunks:
+        done = detect_deferred_tracks(
+            session_factory=session_factory, settings=settings, track_ids=chunk
+        )
+        tracks, backfills = tracks + done.tracks, backfills + done.backfills
+    return DeferredPass(tracks, backfills, retry_in_s=plan.retry_in_s)

@@ -8,11 +8,10 @@ outermost transaction ends.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, bindparam, event, text
+from sqlalchemy import bindparam, event, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -75,39 +74,3 @@ def track_locks_for(session: Session) -> TrackLocks:
     if session.get_bind().dialect.name == "postgresql":
         return AdvisoryTrackLocks()
     return _PROCESS_TRACK_LOCKS
-
-
-_DEFERRED_PASS_KEY = 0x6465_6665_7272_6564  # any constant shared by every worker process
-_PROCESS_PASS_LOCK = threading.Lock()
-
-
-@contextmanager
-def exclusive_pass(engine: Engine) -> Iterator[bool]:
-    """Whether this process won the right to run the deferred detection pass (never waits).
-
-    Postgres: a session-level advisory lock on a connection held for the pass; SQLite: a lock
-    of this process.
-    """
-    if engine.dialect.name != "postgresql":
-        acquired = _PROCESS_PASS_LOCK.acquire(blocking=False)
-        try:
-            yield acquired
-        finally:
-            if acquired:
-                _PROCESS_PASS_LOCK.release()
-        return
-    with engine.connect() as connection:
-        acquired = bool(
-            connection.execute(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": _DEFERRED_PASS_KEY}
-            ).scalar()
-        )
-        connection.commit()
-        try:
-            yield acquired
-        finally:
-            if acquired:
-                connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": _DEFERRED_PASS_KEY}
-                )
-                connection.commit()

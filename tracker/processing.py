@@ -62,7 +62,7 @@ def process_submission(
         track_locks_for(session).lock(session, track_ids)
         session.execute(
             update(models.Track)
-            .where(models.Track.id.in_(track_ids))
+            .where(models.Track.id.in_(track_ids), models.Track.needs_full_analysis.is_(False))
             .values(needs_full_analysis=True)
         )
     else:
@@ -194,19 +194,6 @@ def latest_backfill_write(*, session: Session) -> datetime | None:
     ).scalar()
 
 
-def backfills_awaiting_detection(*, session: Session) -> list[int]:
-    """Backfills whose frontier values are written and whose tracks wait for the deferred pass."""
-    return list(
-        session.execute(
-            select(models.Submission.id).where(
-                models.Submission.backfill.is_(True),
-                models.Submission.status == models.SubmissionStatus.ACCEPTED,
-                models.Submission.frontier_written_at.is_not(None),
-            )
-        ).scalars()
-    )
-
-
 def tracks_awaiting_detection(*, session: Session) -> list[int]:
     return list(
         session.execute(
@@ -217,12 +204,27 @@ def tracks_awaiting_detection(*, session: Session) -> list[int]:
     )
 
 
-def mark_processed(*, session: Session, submission_ids: Sequence[int], now: datetime) -> None:
-    session.execute(
+def mark_detected_backfills(*, session: Session, now: datetime) -> int:
+    """Mark processed the backfills whose frontier values are in and none of whose tracks still
+    waits for the deferred pass. One statement: a backfill's flags and its frontier timestamp
+    commit together, so it is seen either whole or not at all."""
+    still_waiting = (
+        select(models.Track.id)
+        .join(models.Sweep, models.Sweep.config_id == models.Track.config_id)
+        .where(
+            models.Sweep.source_run_id == models.Submission.source_run_id,
+            models.Track.needs_full_analysis.is_(True),
+        )
+        .exists()
+    )
+    result = session.execute(
         update(models.Submission)
         .where(
-            models.Submission.id.in_(submission_ids),
+            models.Submission.backfill.is_(True),
             models.Submission.status == models.SubmissionStatus.ACCEPTED,
+            models.Submission.frontier_written_at.is_not(None),
+            ~still_waiting,
         )
         .values(status=models.SubmissionStatus.PROCESSED, processed_at=now, error=None)
     )
+    return int(result.rowcount)  # type: ignore[attr-defined]

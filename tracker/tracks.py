@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import and_, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -32,44 +32,53 @@ class TrackHistory:
 def ensure_tracks(*, session: Session, keys: Iterable[TrackKey]) -> dict[TrackKey, int]:
     """Track ids for ``keys``, creating the tracks not seen before.
 
-    Inserts go in key order, so two transactions creating overlapping tracks wait for each
-    other instead of deadlocking.
+    Most nights touch known tracks only, so they are looked up first and just the missing ones
+    inserted — in key order, so that two transactions creating overlapping tracks wait for
+    each other instead of deadlocking.
     """
     ordered = sorted(set(keys), key=lambda key: (key[0], key[1].value, key[2]))
     if not ordered:
         return {}
-    insert_for_dialect = (
-        postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    )
-    session.execute(
-        insert_for_dialect(models.Track).on_conflict_do_nothing(
-            index_elements=["config_id", "metric", "interactivity"]
-        ),
-        [
-            {
-                "config_id": config_id,
-                "metric": metric,
-                "interactivity": interactivity,
-                "detector_state": None,
-                "outlier_sweep_ids": [],
-                "suspected": [],
-                "needs_full_analysis": False,
-            }
-            for config_id, metric, interactivity in ordered
-        ],
-    )
+    known = _track_ids(session, ordered)
+    missing = [key for key in ordered if key not in known]
+    if missing:
+        insert_for_dialect = (
+            postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        )
+        session.execute(
+            insert_for_dialect(models.Track).on_conflict_do_nothing(
+                index_elements=["config_id", "metric", "interactivity"]
+            ),
+            [
+                {
+                    "config_id": config_id,
+                    "metric": metric,
+                    "interactivity": interactivity,
+                    "detector_state": None,
+                    "outlier_sweep_ids": [],
+                    "suspected": [],
+                    "needs_full_analysis": False,
+                }
+                for config_id, metric, interactivity in missing
+            ],
+        )
+        known.update(_track_ids(session, missing))
+    return known
+
+
+def _track_ids(session: Session, keys: list[TrackKey]) -> dict[TrackKey, int]:
+    # The tracks of the keys' configs, filtered here: one index range per config, where a
+    # row-constructor IN over hundreds of keys makes Postgres plan badly.
+    wanted = set(keys)
     rows = session.execute(
         select(
             models.Track.config_id, models.Track.metric, models.Track.interactivity, models.Track.id
-        ).where(
-            tuple_(models.Track.config_id, models.Track.metric, models.Track.interactivity).in_(
-                ordered
-            )
-        )
+        ).where(models.Track.config_id.in_({config_id for config_id, _, _ in keys}))
     ).all()
     return {
-        (config_id, metric, interactivity): track_id
-        for config_id, metric, interactivity, track_id in rows
+        (config_id, metric, x): track_id
+        for config_id, metric, x, track_id in rows
+        if (config_id, metric, x) in wanted
     }
 
 

@@ -8,6 +8,7 @@ from tracker.settings import Settings, get_settings
 
 REQUEUE_STALE_TASK = "tracker.requeue_stale_submissions"
 DEFERRED_DETECTION_TASK = "tracker.run_deferred_detection"
+DEFERRED_CHUNK_TASK = "tracker.detect_deferred_tracks"
 DEFERRED_DETECTION_INTERVAL_S = 30.0
 GROUP_ALERTS_TASK = "tracker.group_alerts"
 DELIVER_ALERTS_TASK = "tracker.deliver_alerts"

@@ -13,6 +13,7 @@ from tracker.db import create_db_engine, make_sessionmaker
 from tracker.dispatch import PROCESS_SUBMISSION_TASK
 from tracker.settings import get_settings
 from workers.celery_app import (
+    DEFERRED_CHUNK_TASK,
     DEFERRED_DETECTION_TASK,
     DELIVER_ALERTS_TASK,
     GROUP_ALERTS_TASK,
@@ -58,12 +59,21 @@ def _group_after_settling() -> None:
     max_retries=10,
 )
 def run_deferred_detection() -> None:
-    outcome = jobs.run_deferred_detection(
-        session_factory=_session_factory(), settings=get_settings()
+    plan = jobs.plan_deferred_detection(session_factory=_session_factory())
+    if plan.retry_in_s is not None:
+        run_deferred_detection.apply_async(countdown=plan.retry_in_s)
+    for chunk in plan.chunks:  # the worker processes share the batches
+        detect_deferred_tracks.delay(list(chunk))
+
+
+@app.task(  # type: ignore[untyped-decorator]
+    name=DEFERRED_CHUNK_TASK, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=10
+)
+def detect_deferred_tracks(track_ids: list[int]) -> None:
+    outcome = jobs.detect_deferred_tracks(
+        session_factory=_session_factory(), settings=get_settings(), track_ids=track_ids
     )
-    if outcome.retry_in_s is not None:
-        run_deferred_detection.apply_async(countdown=outcome.retry_in_s)
-    elif outcome.tracks:
+    if outcome.tracks:
         _group_after_settling()
 
 
