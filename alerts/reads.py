@@ -33,8 +33,14 @@ def alert_views(session: Session, alerts: Sequence[models.Alert]) -> list[views.
     alert_ids = [alert.id for alert in alerts]
     change_ids: dict[int, list[int]] = defaultdict(list)
     directions: dict[int, Counter[models.ChangeDirection]] = defaultdict(Counter)
-    for change_id, alert_id, direction in session.execute(
-        select(models.ChangePoint.id, models.ChangePoint.alert_id, models.ChangePoint.direction)
+    series: dict[int, set[int]] = defaultdict(set)
+    for change_id, alert_id, direction, config_id in session.execute(
+        select(
+            models.ChangePoint.id,
+            models.ChangePoint.alert_id,
+            models.ChangePoint.direction,
+            models.ChangePoint.config_id,
+        )
         .where(
             models.ChangePoint.alert_id.in_(alert_ids),
             models.ChangePoint.state == models.ChangeState.CONFIRMED,
@@ -44,6 +50,7 @@ def alert_views(session: Session, alerts: Sequence[models.Alert]) -> list[views.
         assert alert_id is not None
         change_ids[alert_id].append(change_id)
         directions[alert_id][direction] += 1
+        series[alert_id].add(config_id)
     deliveries: dict[int, list[views.DeliveryView]] = defaultdict(list)
     for delivery in session.execute(
         select(models.AlertDelivery)
@@ -67,6 +74,7 @@ def alert_views(session: Session, alerts: Sequence[models.Alert]) -> list[views.
             summary=alert.summary,
             regressions=directions[alert.id][models.ChangeDirection.REGRESSION],
             gains=directions[alert.id][models.ChangeDirection.GAIN],
+            series=len(series[alert.id]),
             change_ids=change_ids[alert.id],
             related_alert_ids=related.get(alert.id, []),
             deliveries=deliveries[alert.id],

@@ -227,9 +227,6 @@ def test_a_trend_read_is_an_index_range_scan(history: dict[str, Any], db_session
     )
     # A few rows make a sequential scan cheapest; forbid it to see which index serves the shape.
     db_session.execute(text("SET LOCAL enable_seqscan = off"))
-    plan = "\n".join(
-        row[0]
-        for row in db_session.execute(text(f"EXPLAIN {compiled}"))
-    )
+    plan = "\n".join(row[0] for row in db_session.execute(text(f"EXPLAIN {compiled}")))
     assert "ix_frontier_values_config_id_metric_interactivity_timestamp" in plan, plan
     assert "Sort" not in plan, plan  # the index order is the answer's order

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from tracker import models, views
 from tracker.changes import latest_changes, track_changes
 from tracker.config_rows import config_conditions, config_view
+from tracker.configs import CONFIG_FIELD_TYPES
 from tracker.errors import FieldError, InvalidQuery, NotFound
 from tracker.frontier import target_label
 from tracker.pagination import Page, decode_cursor, paginate
@@ -67,13 +69,18 @@ def require_series(session: Session, series_id: int) -> models.Config:
     return config
 
 
+def _empty_values() -> dict[str, dict[str, float]]:
+    return {metric: {} for metric in METRIC_NAMES}
+
+
+METRIC_NAMES = tuple(metric.value for metric in models.Metric)
+
+
 def frontier_values_by_sweep(
     session: Session, sweep_ids: Sequence[int]
 ) -> dict[int, dict[str, dict[str, float]]]:
     """Stored frontier values: sweep id → metric → target label → value."""
-    values: dict[int, dict[str, dict[str, float]]] = defaultdict(
-        lambda: {metric.value: {} for metric in models.Metric}
-    )
+    values: dict[int, dict[str, dict[str, float]]] = defaultdict(_empty_values)
     rows = session.execute(
         select(
             models.FrontierValue.sweep_id,
@@ -114,6 +121,60 @@ def sweep_sources(
             .where(models.Sweep.id.in_(sweep_ids))
         )
     }
+
+
+@dataclass(frozen=True)
+class SeriesValue:
+    """A series with its latest value of one metric at one target (None: off the front)."""
+
+    series_id: int
+    config: dict[str, Any]
+    value: float | None
+    latest_at: datetime | None
+
+
+def latest_values(
+    *,
+    session: Session,
+    filters: dict[str, Any],
+    metric: models.Metric,
+    interactivity: float,
+) -> list[SeriesValue]:
+    """Every matching series, in id order, with its latest processed sweep's value of one
+    metric at one target — for views over thousands of series (the explorer). Three plain
+    reads and column rows, not ORM objects: a few milliseconds per thousand series."""
+    conditions = config_conditions(filters)
+    config_columns = [models.Config.__table__.c[name] for name in ("id", *CONFIG_FIELD_TYPES)]
+    configs = session.execute(
+        select(*config_columns, latest_processed_sweep_id().label("latest_sweep_id"))
+        .where(*conditions)
+        .order_by(models.Config.id)
+    ).all()
+    sweep_ids = [row[-1] for row in configs if row[-1] is not None]
+    values = dict(
+        session.execute(
+            select(models.FrontierValue.sweep_id, models.FrontierValue.value).where(
+                models.FrontierValue.sweep_id.in_(sweep_ids),
+                models.FrontierValue.metric == metric,
+                models.FrontierValue.interactivity == interactivity,
+            )
+        ).all()
+    )
+    timestamps = dict(
+        session.execute(
+            select(models.Sweep.id, models.Sweep.timestamp).where(models.Sweep.id.in_(sweep_ids))
+        ).all()
+    )
+    names = tuple(CONFIG_FIELD_TYPES)
+    return [
+        SeriesValue(
+            series_id=row[0],
+            config=dict(zip(names, row[1:-1], strict=True)),
+            value=values.get(row[-1]),
+            latest_at=timestamps.get(row[-1]),
+        )
+        for row in configs
+    ]
 
 
 def list_series(

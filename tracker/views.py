@@ -187,8 +187,9 @@ class AlertView(BaseModel):
         "improvement, or retracted (set by the tracker)"
     )
     summary: str = Field(description="The slice that moved, in one line.")
-    regressions: int
-    gains: int
+    regressions: int = Field(description="Confirmed change points that regressed.")
+    gains: int = Field(description="Confirmed change points that gained.")
+    series: int = Field(description="Series (configs) its confirmed change points touch.")
     change_ids: list[int]
     related_alert_ids: list[int] = Field(
         description="Alerts this one fixes or is fixed by (changes back to the old level)."

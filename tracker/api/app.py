@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker.api import pages
 from tracker.api.errors import install_error_handlers
 from tracker.api.metrics import create_metrics, install_request_metrics
 from tracker.api.routes import alerts, changes, compare, health, series, submissions
@@ -21,6 +23,9 @@ off each sweep's Pareto front at fixed interactivity, and keeps the history quer
 Writes need a bearer token (`tracker tokens create`); reads are public unless
 `TRACKER_PUBLIC_READS=false`.
 """
+
+
+GZIP_MINIMUM_BYTES = 1024  # pages, the chart library and large JSON lists shrink 3-5x
 
 
 def default_dispatcher(settings: Settings, session_factory: sessionmaker[Session]) -> Dispatcher:
@@ -46,8 +51,11 @@ def create_app(
     app.state.metrics = create_metrics()
     install_error_handlers(app)
     install_request_metrics(app, app.state.metrics)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     for module in (submissions, series, compare, changes, alerts, health):
         app.include_router(module.router)
+    app.include_router(pages.router)
+    app.mount("/static", pages.static_files(), name="static")
     _document_submission_body(app)
     return app
 

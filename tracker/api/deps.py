@@ -10,7 +10,8 @@ from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from tracker.configs import CONFIG_FIELD_TYPES, parse_config_filter
+from tracker.config_rows import parse_filters
+from tracker.configs import CONFIG_FIELD_TYPES
 from tracker.dispatch import Dispatcher
 from tracker.errors import FieldError, InvalidQuery, TrackerError
 from tracker.models import ApiToken, TokenScope
@@ -121,14 +122,8 @@ def config_filters(*other_parameters: str) -> Callable[..., dict[str, Any]]:
             for name in request.query_params
             if name not in allowed
         ]
-        filters: dict[str, Any] = {}
-        for name, raw in raw_filters.items():
-            if raw is None:
-                continue
-            try:
-                filters[name] = parse_config_filter(name, raw)
-            except ValueError as error:
-                errors.append(FieldError(loc=("query", name), msg=str(error)))
+        filters, filter_errors = parse_filters(raw_filters)
+        errors.extend(filter_errors)
         if errors:
             raise InvalidQuery(errors)
         return filters

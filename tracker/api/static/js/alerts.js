@@ -1,0 +1,3 @@
+import { enhanceFilterForm } from "./filter-form.js";
+
+enhanceFilterForm(document.getElementById("alert-filter-form"));

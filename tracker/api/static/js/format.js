@@ -1,0 +1,42 @@
+// Numbers as the server-rendered pages write them (alerts/formatting.py): thousands
+// separators, one decimal for percentages, a real minus sign.
+
+const MINUS = "\u2212";
+
+export function throughput(value) {
+  if (value === null || value === undefined) return "—";
+  if (Math.abs(value) >= 100) return Math.round(value).toLocaleString("en-US");
+  return value.toFixed(1);
+}
+
+export function usd(amount) {
+  if (amount === null || amount === undefined) return "—";
+  if (amount >= 100) return "$" + Math.round(amount).toLocaleString("en-US");
+  if (amount <= 0) return "$" + amount.toFixed(2);
+  const decimals = Math.max(2 - Math.floor(Math.log10(amount)), 0);
+  return "$" + amount.toFixed(decimals);
+}
+
+export function signedPercent(fraction) {
+  const rounded = Math.round(fraction * 1000) / 10;
+  if (rounded === 0) return "0.0 %";
+  return (rounded > 0 ? "+" : MINUS) + Math.abs(rounded).toFixed(1) + " %";
+}
+
+export function day(isoTimestamp) {
+  return isoTimestamp.slice(0, 10);
+}
+
+export function shortCommit(commit) {
+  return commit ? commit.slice(0, 7) : "—";
+}
+
+// Tooltips are HTML; config values come from submissions, so they are escaped.
+export function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+// Links come from submitted data: only http(s) addresses become links.
+export function webLink(url) {
+  return url && /^https?:\/\//i.test(url) ? url : null;
+}

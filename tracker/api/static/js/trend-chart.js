@@ -1,0 +1,120 @@
+// A track's trend chart: nightly values, outlier nights apart, the level before and after each
+// change point, suspected changes dashed. Used by the trend page and by the alert page.
+import { createChart, DIRECTION_COLOURS, OKABE_ITO, timeAxis, valueAxis } from "./charts.js";
+import { day, escapeHtml, shortCommit, signedPercent, throughput, usd } from "./format.js";
+
+const ARROWS = { regression: "▼", gain: "▲" };
+const time = (iso) => Date.parse(iso);
+
+export function trendText({ trend, isCost }) {
+  const formatValue = isCost ? usd : throughput;
+  return {
+    formatValue,
+    point: (point) => `${escapeHtml(point.timestamp.replace("T", " ").slice(0, 16))} UTC<br>`
+      + `<b>${formatValue(point.value)}</b>${point.outlier ? " (outlier night)" : ""}<br>`
+      + `commit ${escapeHtml(shortCommit(point.commit))} · ${escapeHtml(point.engine_version ?? "")}`,
+    change: (change) => `<b>${ARROWS[change.direction]} ${signedPercent(change.relative_change)} ${change.direction}</b>`
+      + ` from ${day(change.run_timestamp)}<br>level ${formatValue(change.before)} → ${formatValue(change.after)}`
+      + `<br>commits ${escapeHtml(shortCommit(change.commit_range.from))}…${escapeHtml(shortCommit(change.commit_range.to))}`
+      + (change.alert_id ? `<br>alert #${change.alert_id}` : ""),
+    suspect: (suspect) => `<b>? ${signedPercent(suspect.relative_change)} ${suspect.direction}</b> suspected from `
+      + `${day(suspect.timestamp)}, not yet confirmed by enough later runs`,
+    trend,
+  };
+}
+
+// The level as a step: before the first change, then after each change until the next one.
+function levelSteps(points, changes) {
+  if (!changes.length || !points.length) return [];
+  const steps = [[time(points[0].timestamp), changes[0].before]];
+  changes.forEach((change, index) => {
+    const at = time(change.run_timestamp);
+    steps.push([at, index === 0 ? change.before : changes[index - 1].after], [at, change.after]);
+  });
+  steps.push([time(points[points.length - 1].timestamp), changes[changes.length - 1].after]);
+  return steps;
+}
+
+// Draws `view` ({trend, metricLabel, isCost}) in `element`; `onSelect` gets
+// {point, index} | {change} | {suspect} when a night or a marker is clicked.
+export function drawTrend(element, view, onSelect, extra = {}) {
+  const { points, changes, suspected } = view.trend;
+  const text = trendText(view);
+  const regular = [];
+  const outliers = [];
+  points.forEach((point, index) => {
+    (point.outlier ? outliers : regular).push([time(point.timestamp), point.value, index]);
+  });
+  const markers = [
+    ...changes.map((change, index) => ({
+      name: `change:${index}`,
+      xAxis: time(change.run_timestamp),
+      lineStyle: { color: DIRECTION_COLOURS[change.direction], type: "solid", width: 2 },
+      label: { formatter: `${ARROWS[change.direction]} ${signedPercent(change.relative_change)}` },
+    })),
+    ...suspected.map((suspect, index) => ({
+      name: `suspected:${index}`,
+      xAxis: time(suspect.timestamp),
+      lineStyle: { color: OKABE_ITO.orange, type: "dashed", width: 2 },
+      label: { formatter: `? ${signedPercent(suspect.relative_change)}` },
+    })),
+  ];
+  const markerOf = (name) => {
+    const [kind, index] = name.split(":");
+    return kind === "change" ? { change: changes[Number(index)] } : { suspect: suspected[Number(index)] };
+  };
+
+  const chart = createChart(element, {
+    legend: { top: 0 },
+    grid: { left: 80, right: 40, top: 40, bottom: 70 },
+    tooltip: {
+      trigger: "item",
+      formatter: (item) => {
+        if (item.componentType === "markLine") {
+          const marker = markerOf(item.name);
+          return marker.change ? text.change(marker.change) : text.suspect(marker.suspect);
+        }
+        if (item.seriesName === "level") return `level ${text.formatValue(item.value[1])}`;
+        return text.point(points[item.value[2]]);
+      },
+    },
+    dataZoom: [{ type: "slider", bottom: 10 }, { type: "inside" }],
+    xAxis: timeAxis(""),
+    yAxis: valueAxis(view.metricLabel),
+    series: [
+      {
+        name: "nightly value",
+        type: "line",
+        data: regular,
+        symbol: "circle",
+        symbolSize: 4,
+        lineStyle: { width: 1 },
+        itemStyle: { color: OKABE_ITO.blue },
+        markLine: { symbol: "none", data: markers },
+      },
+      {
+        name: "outlier night",
+        type: "scatter",
+        data: outliers,
+        symbol: "triangle",
+        symbolSize: 10,
+        itemStyle: { color: "#ffffff", borderColor: OKABE_ITO.black, borderWidth: 1.5 },
+      },
+      {
+        name: "level",
+        type: "line",
+        data: levelSteps(points, changes),
+        symbol: "none",
+        lineStyle: { color: OKABE_ITO.reddishPurple, width: 2.5, opacity: 0.85 },
+        itemStyle: { color: OKABE_ITO.reddishPurple },
+        z: 3,
+      },
+    ],
+    ...extra,
+  });
+  chart.on("click", (item) => {
+    if (item.componentType === "markLine") onSelect(markerOf(item.name));
+    else if (item.seriesName !== "level") onSelect({ point: points[item.value[2]], index: item.value[2] });
+  });
+  return chart;
+}
