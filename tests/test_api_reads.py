@@ -230,3 +230,19 @@ def test_a_trend_read_is_an_index_range_scan(history: dict[str, Any], db_session
     plan = "\n".join(row[0] for row in db_session.execute(text(f"EXPLAIN {compiled}")))
     assert "ix_frontier_values_config_id_metric_interactivity_timestamp" in plan, plan
     assert "Sort" not in plan, plan  # the index order is the answer's order
+
+
+def test_latest_is_the_newest_run_even_when_an_older_one_arrives_later(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    for night in (5, 2):  # night 2 is backfilled after night 5
+        body = synthetic_body(engine="sglang", night=night, level=1.0 + night / 100)
+        assert client.post("/api/v1/submissions", json=body, headers=auth).status_code == 202
+    (item,) = client.get("/api/v1/series").json()["items"]
+    assert item["latest"]["commit"] == "0005abcdef"
+    explorer_value = item["latest"]["values"]["tput_per_gpu"]["35"]
+    newer = synthetic_body(engine="sglang", night=9, level=1.2)
+    client.post("/api/v1/submissions", json=newer, headers=auth)
+    (item,) = client.get("/api/v1/series").json()["items"]
+    assert item["latest"]["commit"] == "0009abcdef"
+    assert item["latest"]["values"]["tput_per_gpu"]["35"] > explorer_value

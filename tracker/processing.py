@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker import models
@@ -102,7 +102,42 @@ def write_frontier_values(
             for sweep_id, metric, x, config_id, ts, value in values
         ),
     )
+    advance_latest_sweeps(
+        session=session,
+        sweeps=[(sweep.config_id, sweep.id, sweep.timestamp) for sweep in sweeps],
+    )
     return {(config_id, metric, x) for _, metric, x, config_id, _, _ in values}
+
+
+_ADVANCE_LATEST_SWEEP = (
+    update(models.Config)
+    .where(
+        models.Config.id == bindparam("config"),
+        or_(
+            models.Config.latest_at.is_(None),
+            models.Config.latest_at < bindparam("at"),
+            and_(
+                models.Config.latest_at == bindparam("at"),
+                models.Config.latest_sweep_id < bindparam("sweep"),
+            ),
+        ),
+    )
+    .values(latest_sweep_id=bindparam("sweep"), latest_at=bindparam("at"))
+)
+
+
+def advance_latest_sweeps(*, session: Session, sweeps: Sequence[tuple[int, int, datetime]]) -> None:
+    """Point each config at its newest sweep (by timestamp, then id): a sweep older than the
+    one it points at (a backfill) leaves the pointer as it is. Config rows are updated in id
+    order, so that concurrent workers wait for each other instead of deadlocking."""
+    if sweeps:
+        session.connection().execute(
+            _ADVANCE_LATEST_SWEEP,
+            [
+                {"config": config_id, "sweep": sweep_id, "at": timestamp}
+                for config_id, sweep_id, timestamp in sorted(sweeps)
+            ],
+        )
 
 
 SweepPoint = tuple[float, float, float | None]  # median_intvty, tput_per_gpu, output_tput_per_gpu

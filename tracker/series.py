@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ScalarSelect, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import models, views
@@ -27,25 +27,6 @@ class TrendMetric(enum.StrEnum):
     TPUT_PER_GPU = "tput_per_gpu"
     OUTPUT_TPUT_PER_GPU = "output_tput_per_gpu"
     COST_PER_MTOK = "cost_per_mtok"
-
-
-def latest_processed_sweep_id() -> ScalarSelect[int]:
-    """Per config (correlated): the newest sweep whose submission is processed.
-
-    One probe of the (config_id, timestamp) index per config, on every backend.
-    """
-    return (
-        select(models.Sweep.id)
-        .join(models.Submission, models.Submission.source_run_id == models.Sweep.source_run_id)
-        .where(
-            models.Sweep.config_id == models.Config.id,
-            models.Submission.status == models.SubmissionStatus.PROCESSED,
-        )
-        .order_by(models.Sweep.timestamp.desc(), models.Sweep.id.desc())
-        .limit(1)
-        .correlate(models.Config)
-        .scalar_subquery()
-    )
 
 
 def require_target(interactivity: float, targets: Sequence[float]) -> None:
@@ -99,9 +80,8 @@ def frontier_values_by_sweep(
 def configs_with_latest_sweep(
     *, session: Session, filters: dict[str, Any], limit: int, cursor: str | None
 ) -> Page[tuple[models.Config, int | None]]:
-    """Configs matching the filters in id order, each with its latest processed sweep's id."""
-    latest_sweep = latest_processed_sweep_id().label("latest_sweep_id")
-    query = select(models.Config, latest_sweep).where(*config_conditions(filters))
+    """Configs matching the filters in id order, each with its latest sweep's id."""
+    query = select(models.Config, models.Config.latest_sweep_id).where(*config_conditions(filters))
     if cursor is not None:
         (after_id,) = decode_cursor(cursor)
         query = query.where(models.Config.id > after_id)
@@ -141,39 +121,29 @@ def latest_values(
     interactivity: float,
 ) -> list[SeriesValue]:
     """Every matching series, in id order, with its latest processed sweep's value of one
-    metric at one target — for views over thousands of series (the explorer). Three plain
-    reads and column rows, not ORM objects: a few milliseconds per thousand series."""
-    conditions = config_conditions(filters)
+    metric at one target — for views over thousands of series (the explorer): one join on
+    the configs' latest-sweep pointers, column rows rather than ORM objects."""
     config_columns = [models.Config.__table__.c[name] for name in ("id", *CONFIG_FIELD_TYPES)]
-    configs = session.execute(
-        select(*config_columns, latest_processed_sweep_id().label("latest_sweep_id"))
-        .where(*conditions)
+    rows = session.execute(
+        select(*config_columns, models.Config.latest_at, models.FrontierValue.value)
+        .outerjoin(
+            models.FrontierValue,
+            (models.FrontierValue.sweep_id == models.Config.latest_sweep_id)
+            & (models.FrontierValue.metric == metric)
+            & (models.FrontierValue.interactivity == interactivity),
+        )
+        .where(*config_conditions(filters))
         .order_by(models.Config.id)
     ).all()
-    sweep_ids = [row[-1] for row in configs if row[-1] is not None]
-    values = dict(
-        session.execute(
-            select(models.FrontierValue.sweep_id, models.FrontierValue.value).where(
-                models.FrontierValue.sweep_id.in_(sweep_ids),
-                models.FrontierValue.metric == metric,
-                models.FrontierValue.interactivity == interactivity,
-            )
-        ).all()
-    )
-    timestamps = dict(
-        session.execute(
-            select(models.Sweep.id, models.Sweep.timestamp).where(models.Sweep.id.in_(sweep_ids))
-        ).all()
-    )
     names = tuple(CONFIG_FIELD_TYPES)
     return [
         SeriesValue(
             series_id=row[0],
-            config=dict(zip(names, row[1:-1], strict=True)),
-            value=values.get(row[-1]),
-            latest_at=timestamps.get(row[-1]),
+            config=dict(zip(names, row[1:-2], strict=True)),
+            value=row[-1],
+            latest_at=row[-2],
         )
-        for row in configs
+        for row in rows
     ]
 
 

@@ -141,6 +141,12 @@ class Config(Base):
     scenario: Mapped[str] = mapped_column(String(64))
     gpus: Mapped[int]
     wide_ep: Mapped[bool] = mapped_column(Boolean)
+    # The newest sweep with frontier values written, kept by the worker: lists of thousands of
+    # series read their latest values by a join instead of a search per series.
+    latest_sweep_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sweeps.id", use_alter=True, ondelete="SET NULL")
+    )
+    latest_at: Mapped[datetime | None]
 
 
 class Sweep(Base):
