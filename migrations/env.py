@@ -24,13 +24,29 @@ def _configure(connection: Connection, *, sqlite: bool) -> None:
     )
 
 
+class ForeignKeyViolation(RuntimeError):
+    """A migration left rows that point nowhere (rolled back)."""
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    violations = connection.execute(text("PRAGMA foreign_key_check")).all()
+    if violations:
+        raise ForeignKeyViolation(f"foreign keys broken by the migration: {violations[:5]}")
+
+
 def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url")
     assert url, "tracker.migrate sets sqlalchemy.url"
     sqlite = is_sqlite(url)
     engine = create_db_engine(url)
     with engine.connect() as connection:
-        if not sqlite:
+        if sqlite:
+            # Batch operations rebuild tables that others reference; SQLite would refuse while it
+            # enforces foreign keys (the pragma cannot change inside a transaction). Integrity is
+            # checked once the migrations ran.
+            connection.execute(text("PRAGMA foreign_keys=OFF"))
+            connection.commit()
+        else:
             connection.execute(text("SET lock_timeout = '10s'"))
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             connection.commit()
@@ -38,6 +54,8 @@ def run_migrations_online() -> None:
             _configure(connection, sqlite=sqlite)
             with context.begin_transaction():
                 context.run_migrations()
+                if sqlite:
+                    _check_foreign_keys(connection)
         finally:
             if not sqlite:
                 connection.execute(

@@ -53,3 +53,40 @@ def test_revision_files_have_readable_names() -> None:
         date, _, rest = name.partition("-")
         assert len(date.split("_")) == 4, name
         assert "_" in rest, name
+
+
+REVISION_0003_HISTORY = [
+    "INSERT INTO source_runs (id, run_key, body_sha256, engine, timestamp, components, format,"
+    " payload, \"commit\") VALUES (1, 'k1', 'h', 'sglang', '2026-06-01 03:00:00.000000', '{}',"
+    " 'inferencex', '{}', 'c1'), (2, 'k2', 'h', 'sglang', '2026-06-02 03:00:00.000000', '{}',"
+    " 'inferencex', '{}', 'c2')",
+    "INSERT INTO submissions (id, source_run_id, status, results, series, received_at,"
+    " backfill, frontier_written_at) VALUES"
+    " (1, 1, 'processed', 1, 1, '2026-06-01 03:00:00.000000', 0, '2026-06-01 03:00:01.000000'),"
+    " (2, 2, 'processed', 1, 1, '2026-06-02 03:00:00.000000', 0, '2026-06-02 03:00:01.000000')",
+    "INSERT INTO configs (id, key_sha256, hardware, framework, model, precision, spec_method,"
+    " disagg, is_multinode, isl, osl, scenario, gpus, wide_ep) VALUES (1, 'k', 'mi355x',"
+    " 'sglang', 'm', 'fp8', 'none', 0, 0, 1024, 1024, 'fixed-seq-len', 8, 0)",
+    "INSERT INTO sweeps (id, config_id, source_run_id, timestamp, components) VALUES"
+    " (10, 1, 1, '2026-06-01 03:00:00.000000', '{}'),"
+    " (11, 1, 2, '2026-06-02 03:00:00.000000', '{}')",
+]
+
+
+def test_a_populated_embedded_database_upgrades_to_head(tmp_path: Path) -> None:
+    """An embedded user's database from an earlier revision keeps its data through the batch
+    rebuild of a table that other tables reference, and gets its latest-sweep pointers."""
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    migrate.upgrade(url, "0003")
+    engine = create_db_engine(url)
+    with engine.begin() as connection:
+        for statement in REVISION_0003_HISTORY:
+            connection.execute(text(statement))
+    migrate.upgrade(url)
+    migrate.check(url)
+    with engine.connect() as connection:
+        pointers = connection.execute(text("SELECT latest_sweep_id FROM configs")).all()
+        sweeps = connection.execute(text("SELECT count(*) FROM sweeps")).scalar()
+    engine.dispose()
+    assert pointers == [(11,)]
+    assert sweeps == 2
