@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Connection, text
 
 from tracker.db import create_db_engine, is_sqlite
+from tracker.migrate import ForeignKeyViolation
 from tracker.models import Base
 
 # Any constant works; it only has to be the same for every process that migrates.
@@ -21,11 +22,9 @@ def _configure(connection: Connection, *, sqlite: bool) -> None:
         target_metadata=target_metadata,
         render_as_batch=sqlite,
         compare_type=True,
+        # Our SQLite engines begin real transactions (tracker.db), so DDL rolls back there too.
+        transactional_ddl=True,
     )
-
-
-class ForeignKeyViolation(RuntimeError):
-    """A migration left rows that point nowhere (rolled back)."""
 
 
 def _check_foreign_keys(connection: Connection) -> None:
@@ -42,10 +41,11 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         if sqlite:
             # Batch operations rebuild tables that others reference; SQLite would refuse while it
-            # enforces foreign keys (the pragma cannot change inside a transaction). Integrity is
-            # checked once the migrations ran.
-            connection.execute(text("PRAGMA foreign_keys=OFF"))
-            connection.commit()
+            # enforces foreign keys. The pragma only takes outside a transaction, so it goes to the
+            # driver before SQLAlchemy begins one; integrity is checked once the migrations ran.
+            driver_connection = connection.connection.driver_connection
+            assert driver_connection is not None
+            driver_connection.execute("PRAGMA foreign_keys=OFF")
         else:
             connection.execute(text("SET lock_timeout = '10s'"))
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})

@@ -11,6 +11,7 @@ from sqlalchemy import inspect, text
 from tests.conftest import ScratchDatabases
 from tracker import migrate
 from tracker.db import create_db_engine
+from tracker.migrate import ForeignKeyViolation
 from tracker.models import Base
 
 
@@ -90,3 +91,29 @@ def test_a_populated_embedded_database_upgrades_to_head(tmp_path: Path) -> None:
     engine.dispose()
     assert pointers == [(11,)]
     assert sweeps == 2
+
+
+def test_a_failing_sqlite_migration_leaves_the_database_as_it_was(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    migrate.upgrade(url, "0003")
+    engine = create_db_engine(url)
+    with engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        raw.execute("PRAGMA foreign_keys=OFF")
+        raw.execute(  # a sweep of a config that does not exist: the upgrade's check refuses it
+            "INSERT INTO sweeps (id, config_id, source_run_id, timestamp, components)"
+            " VALUES (1, 99, 99, '2026-06-01 03:00:00.000000', '{}')"
+        )
+    engine.dispose()
+    with pytest.raises(ForeignKeyViolation):
+        migrate.upgrade(url)
+    engine = create_db_engine(url)
+    tables = set(inspect(engine).get_table_names())
+    columns = {column["name"] for column in inspect(engine).get_columns("configs")}
+    with engine.connect() as connection:
+        revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    engine.dispose()
+    assert revision == "0003"
+    assert "latest_sweep_id" not in columns
+    assert not any(name.startswith("_alembic_tmp") for name in tables)

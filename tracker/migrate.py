@@ -13,6 +13,10 @@ REVISION_FILE_TEMPLATE = (
 )
 
 
+class ForeignKeyViolation(RuntimeError):
+    """A migration would leave rows that point nowhere; it was rolled back."""
+
+
 def alembic_config(database_url: str) -> Config:
     """An Alembic config pointing at the packaged migrations and ``database_url``."""
     config = Config()
