@@ -2,14 +2,15 @@
 
 A family is the configs that share engine, GPU, model, precision, ISL/OSL, disaggregation,
 wide-EP and spec method (they differ in parallelism). Its throughput at an interactivity is the
-best of its configs' — the front a user of that family can reach. "Now" is each config's latest
-frontier value at or before the digest's time; "then" the latest at or before `days` earlier.
+best of its configs' — the front a user of that family can reach. "Now" is each config's level
+at the digest's time (the median of its last three runs), "then" its level `days` earlier.
 Steps are the confirmed change points of `tput_per_gpu` at 35 tok/s/user (125 where a family
 has none at 35) between then and now, one per run; changes of alerts marked invalid are left out.
 """
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -59,8 +60,14 @@ def _kilo(tokens: int) -> str:
     return f"{tokens // 1024}k" if tokens % 1024 == 0 else str(tokens)
 
 
+LEVEL_RUNS = 3
+"""A family's level at a time is the median of its last runs up to then: one bad night (or the
+newest, not yet known to be one) does not move a digest."""
+
+
 def latest_values(session: Session, *, at_or_before: datetime) -> dict[tuple[int, float], float]:
-    """Each config's newest `tput_per_gpu` frontier value at the digest targets, up to a time."""
+    """Each config's level at the digest targets up to a time: the median of its last
+    `LEVEL_RUNS` `tput_per_gpu` frontier values."""
     ranked = (
         select(
             models.FrontierValue.config_id,
@@ -83,10 +90,14 @@ def latest_values(session: Session, *, at_or_before: datetime) -> dict[tuple[int
         )
         .subquery()
     )
-    rows = session.execute(
-        select(ranked.c.config_id, ranked.c.interactivity, ranked.c.value).where(ranked.c.rank == 1)
-    ).all()
-    return {(config_id, interactivity): value for config_id, interactivity, value in rows}
+    recent: dict[tuple[int, float], list[float]] = defaultdict(list)
+    for config_id, interactivity, value in session.execute(
+        select(ranked.c.config_id, ranked.c.interactivity, ranked.c.value).where(
+            ranked.c.rank <= LEVEL_RUNS
+        )
+    ).all():
+        recent[(config_id, interactivity)].append(value)
+    return {key: statistics.median(values) for key, values in recent.items()}
 
 
 def _best(values: dict[tuple[int, float], float], config_ids: Iterable[int]) -> dict[float, float]:

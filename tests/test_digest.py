@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.digest_api import digest_view
 from alerts.jobs import MONTHLY, WEEKLY, due_period_end, post_due_digests
 from tests.alert_history import post_history
-from tests.builders import night_timestamp
+from tests.builders import night_timestamp, synthetic_body
 from tests.slack_stand_in import SlackStandIn
 from tracker.settings import Settings
 
@@ -22,12 +23,14 @@ CONFIGS = [
 ]
 
 
-def trend_value_at(client: TestClient, series_id: int, target: int, moment: datetime) -> float:
+def trend_level_at(client: TestClient, series_id: int, target: int, moment: datetime) -> float:
+    """The median of the last three trend points up to ``moment``."""
     points = client.get(f"/api/v1/series/{series_id}/trend?interactivity={target}").json()["points"]
-    return max(
+    upto = sorted(
         (p for p in points if datetime.fromisoformat(p["timestamp"]) <= moment),
         key=lambda p: p["timestamp"],
-    )["value"]
+    )
+    return statistics.median(p["value"] for p in upto[-3:])
 
 
 def test_digest_figures_match_the_trend_reads(
@@ -47,10 +50,10 @@ def test_digest_figures_match_the_trend_reads(
         if key not in line.now:
             continue
         assert line.now[key] == pytest.approx(
-            max(trend_value_at(client, s, target, now) for s in series)
+            max(trend_level_at(client, s, target, now) for s in series)
         )
         assert line.then[key] == pytest.approx(
-            max(trend_value_at(client, s, target, then) for s in series)
+            max(trend_level_at(client, s, target, then) for s in series)
         )
     assert line.relative_change["35"] == pytest.approx(line.now["35"] / line.then["35"] - 1)
     assert line.relative_change["35"] == pytest.approx(1.05 * 1.06 * 1.05 * 1.04 - 1, abs=0.03)
@@ -90,3 +93,21 @@ def test_each_digest_is_posted_once_per_period(
     monthly = next(p for p in parents if "Month over month" in p.text)
     assert "dynamo-trt on GB200" in monthly.text
     assert slack.parents("C0ALERTS") == []
+
+
+def test_one_bad_last_night_does_not_move_the_digest(
+    client: TestClient, auth: dict[str, str], db_session: Session
+) -> None:
+    post_history(
+        client, auth, engine="dynamo-trt", configs=CONFIGS[:1], nights=45, steps={}, seed=4
+    )
+    now = datetime.fromisoformat(night_timestamp(44))
+    steady = digest_view(session=db_session, days=30, now=now).lines[0].relative_change["35"]
+    assert abs(steady) < 0.02
+    bad_night = synthetic_body(engine="dynamo-trt", night=45, level=0.7, **CONFIGS[0])
+    assert client.post("/api/v1/submissions", json=bad_night, headers=auth).status_code == 202
+    later = now + timedelta(days=1)
+    assert (
+        abs(digest_view(session=db_session, days=30, now=later).lines[0].relative_change["35"])
+        < 0.02
+    )
