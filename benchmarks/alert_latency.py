@@ -15,22 +15,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
-import redis
 
+from benchmarks.stack import running_stack
 from tests.builders import nightly_levels, synthetic_body
-from tests.conftest import REDIS_URL, ScratchDatabases, make_token
-from tests.services import free_port, tracker_process, wait_for
+from tests.services import wait_for
 from tests.slack_stand_in import SlackStandIn
 from tracker import jsonio
-from tracker.db import create_db_engine, make_sessionmaker
-from tracker.models import TokenScope
 
-BROKER_URL = f"{REDIS_URL}/14"
+BROKER_DB = 14
 NIGHTS = 24
 STEP_NIGHT = 20
 CHANNEL = "C0BENCH"
@@ -53,70 +48,63 @@ def main() -> None:
         e: nightly_levels(NIGHTS, steps={STEP_NIGHT: 0.88}, seed=i) for i, e in enumerate(engines)
     }
 
-    databases = ScratchDatabases()
-    try:
-        with SlackStandIn(token=SLACK_TOKEN) as slack:
-            database_url = databases.create()
-            redis.Redis.from_url(BROKER_URL).flushdb()
-            engine = create_db_engine(database_url)
-            token = make_token(make_sessionmaker(engine), TokenScope.SUBMIT)
-            engine.dispose()
-            env = {
-                "TRACKER_DATABASE_URL": database_url,
-                "TRACKER_BROKER_URL": BROKER_URL,
-                "TRACKER_ALERT_SETTLE_SECONDS": "0",
-                "TRACKER_SLACK_TOKEN": SLACK_TOKEN,
-                "TRACKER_SLACK_API_URL": slack.base_url,
-                "TRACKER_SLACK_CHANNEL": CHANNEL,
-            }
-            port = free_port()
-            url = f"http://127.0.0.1:{port}"
-            logs = Path(tempfile.mkdtemp(prefix="bench-alerts-"))
-            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-            with (
-                tracker_process(["serve", "--port", str(port)], env, logs / "api.log", cwd=logs),
-                tracker_process(
-                    ["worker", "--concurrency", "2"], env, logs / "worker.log", cwd=logs
-                ),
-                httpx.Client(base_url=url, headers=headers, timeout=60) as http,
-            ):
-                wait_for(lambda: _healthy(http), 60, f"the API (logs in {logs})")
-                status_urls = []
-                for night in range(NIGHTS - 1):
-                    for name in engines:
-                        answer = http.post(
-                            "/api/v1/submissions", content=body(name, night, levels[name][night])
-                        )
-                        assert answer.status_code == 202, answer.text
-                        status_urls.append(answer.json()["status_url"])
-                wait_for(
-                    lambda: all(
-                        http.get(u).json()["status"] == "processed"
-                        for u in status_urls[-len(engines) :]
-                    ),
-                    900,
-                    "the history to be processed",
-                )
-                assert slack.parents(CHANNEL) == [], "no change is confirmed before night 23"
-                print(f"history posted: {len(status_urls)} submissions; now the confirming runs")
-                posted_at = {}
+    with SlackStandIn(token=SLACK_TOKEN) as slack:
+        environment = {
+            "TRACKER_ALERT_SETTLE_SECONDS": "0",
+            "TRACKER_SLACK_TOKEN": SLACK_TOKEN,
+            "TRACKER_SLACK_API_URL": slack.base_url,
+            "TRACKER_SLACK_CHANNEL": CHANNEL,
+        }
+        with (
+            running_stack(
+                name="alerts", redis_db=BROKER_DB, worker_concurrency=2, environment=environment
+            ) as stack,
+            httpx.Client(
+                base_url=stack.url,
+                headers={
+                    "Authorization": f"Bearer {stack.token}",
+                    "Content-Type": "application/json",
+                },
+                timeout=60,
+            ) as http,
+        ):
+            logs = stack.logs
+            status_urls = []
+            for night in range(NIGHTS - 1):
                 for name in engines:
-                    posted_at[name] = time.perf_counter()
                     answer = http.post(
-                        "/api/v1/submissions",
-                        content=body(name, NIGHTS - 1, levels[name][NIGHTS - 1]),
+                        "/api/v1/submissions", content=body(name, night, levels[name][night])
                     )
                     assert answer.status_code == 202, answer.text
-                    time.sleep(arguments.interval)
-                wait_for(
-                    lambda: len(slack.parents(CHANNEL)) >= len(engines),
-                    300,
-                    f"every parent (logs {logs})",
+                    status_urls.append(answer.json()["status_url"])
+            wait_for(
+                lambda: all(
+                    http.get(u).json()["status"] == "processed"
+                    for u in status_urls[-len(engines) :]
+                ),
+                900,
+                "the history to be processed",
+            )
+            assert slack.parents(CHANNEL) == [], "no change is confirmed before night 23"
+            print(f"history posted: {len(status_urls)} submissions; now the confirming runs")
+            posted_at = {}
+            for name in engines:
+                posted_at[name] = time.perf_counter()
+                answer = http.post(
+                    "/api/v1/submissions",
+                    content=body(name, NIGHTS - 1, levels[name][NIGHTS - 1]),
                 )
-                alert_engines = {
-                    alert["id"]: alert["engine"]
-                    for alert in http.get("/api/v1/alerts?limit=1000").json()["items"]
-                }
+                assert answer.status_code == 202, answer.text
+                time.sleep(arguments.interval)
+            wait_for(
+                lambda: len(slack.parents(CHANNEL)) >= len(engines),
+                300,
+                f"every parent (logs {logs})",
+            )
+            alert_engines = {
+                alert["id"]: alert["engine"]
+                for alert in http.get("/api/v1/alerts?limit=1000").json()["items"]
+            }
             latencies = []
             per_alert = {}
             for parent in slack.parents(CHANNEL):
@@ -125,8 +113,6 @@ def main() -> None:
                 per_alert[alert_id] = parent
                 latencies.append(parent.recorded_at - posted_at[alert_engines[alert_id]])
             assert len(per_alert) == len(slack.parents(CHANNEL)), "one parent per alert"
-    finally:
-        databases.drop_all()
     latencies.sort()
     p95 = latencies[max(0, round(0.95 * len(latencies)) - 1)]
     print(f"\n{len(latencies)} alerts, one parent each, submissions {arguments.interval} s apart")
@@ -134,13 +120,6 @@ def main() -> None:
         f"submission → Slack parent: p50 {statistics.median(latencies):.2f} s, "
         f"p95 {p95:.2f} s, max {latencies[-1]:.2f} s   (target p95 < 5 s; settle window 0)"
     )
-
-
-def _healthy(http: httpx.Client) -> bool:
-    try:
-        return http.get("/healthz").status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 if __name__ == "__main__":

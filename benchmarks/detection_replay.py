@@ -23,25 +23,20 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
-import redis
 
-from tests.conftest import REDIS_URL, ScratchDatabases, make_token
-from tests.services import free_port, tracker_process, wait_for
+from benchmarks.stack import running_stack
+from tests.services import wait_for
 from tracker import jsonio
-from tracker.db import create_db_engine, make_sessionmaker
-from tracker.models import TokenScope
 from tracker.simulation import DEMO, ConfigKey, History, generate_history
 
-BROKER_URL = f"{REDIS_URL}/13"
+BROKER_DB = 13
 MATCH_NIGHTS = 3
 CONFIRM_RUNS = 3
 
@@ -174,36 +169,14 @@ def main() -> None:
         f"{len(history.true_changes)} true change events, {len(history.outliers)} outliers, "
         f"{len(history.missing)} missing runs, {len(history.quiet_configs)} quiet configs"
     )
-    databases = ScratchDatabases()
     started = time.perf_counter()
-    try:
-        database_url = databases.create()
-        redis.Redis.from_url(BROKER_URL).flushdb()
-        engine = create_db_engine(database_url)
-        token = make_token(make_sessionmaker(engine), TokenScope.SUBMIT)
-        engine.dispose()
-        env = {"TRACKER_DATABASE_URL": database_url, "TRACKER_BROKER_URL": BROKER_URL}
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        logs = Path(tempfile.mkdtemp(prefix="bench-replay-"))
-        with (
-            tracker_process(
-                ["serve", "--port", str(port), "--workers", str(arguments.api_workers)],
-                env,
-                logs / "api.log",
-                cwd=logs,
-            ),
-            tracker_process(
-                ["worker", "--concurrency", str(arguments.worker_concurrency)],
-                env,
-                logs / "worker.log",
-                cwd=logs,
-            ),
-        ):
-            wait_for(lambda: _healthy(url), 60, f"the API (logs in {logs})")
-            seen = replay(history, url, token, nights)
-    finally:
-        databases.drop_all()
+    with running_stack(
+        name="replay",
+        redis_db=BROKER_DB,
+        api_workers=arguments.api_workers,
+        worker_concurrency=arguments.worker_concurrency,
+    ) as stack:
+        seen = replay(history, stack.url, stack.token, nights)
     elapsed = time.perf_counter() - started
     scores = score(history, seen, nights)
     recall = scores.found_pairs / max(scores.true_pairs, 1)
@@ -224,13 +197,6 @@ def main() -> None:
         print(f"  missed: {line}")
     for line in scores.false_positives:
         print(f"  false: {line}")
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 if __name__ == "__main__":

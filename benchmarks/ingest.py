@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import queue
-import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -27,18 +26,16 @@ from pathlib import Path
 
 import httpx
 import psycopg
-import redis
 
-from tests.conftest import POSTGRES_ADMIN_URL, REDIS_URL, ScratchDatabases, make_token
-from tests.services import free_port, tracker_process, wait_for
+from benchmarks.stack import running_stack
+from tests.conftest import POSTGRES_ADMIN_URL, REDIS_URL
+from tests.services import wait_for
 from tracker import jsonio
-from tracker.db import create_db_engine, make_sessionmaker
 from tracker.formats import parse_results
 from tracker.ingest import RESULT_ROW_COLUMNS, result_row_values
-from tracker.models import TokenScope
 from tracker.simulation import BENCHMARK, generate_history
 
-BROKER_URL = f"{REDIS_URL}/12"
+BROKER_DB = 12
 COPY_CEILING_STATEMENT = f"COPY copy_ceiling ({', '.join(RESULT_ROW_COLUMNS)}) FROM STDIN"
 
 
@@ -164,52 +161,25 @@ def run(arguments: argparse.Namespace, *, backfill: bool) -> Figures:
         f"{len(bodies):,} submissions ({history.row_count / len(bodies):.0f} rows each), "
         f"{len(history.configs)} configs"
     )
-    databases = ScratchDatabases()
-    try:
-        database_url = databases.create()
-        redis.Redis.from_url(BROKER_URL).flushdb()
-        engine = create_db_engine(database_url)
-        token = make_token(make_sessionmaker(engine), TokenScope.SUBMIT)
-        engine.dispose()
-        env = {"TRACKER_DATABASE_URL": database_url, "TRACKER_BROKER_URL": BROKER_URL}
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        logs = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-        with (
-            tracker_process(
-                ["serve", "--port", str(port), "--workers", str(arguments.api_workers)],
-                env,
-                logs / "api.log",
-            ),
-            tracker_process(
-                ["worker", "--concurrency", str(arguments.worker_concurrency)],
-                env,
-                logs / "worker.log",
-            ),
-        ):
-            wait_for(lambda: _healthy(url), 60, f"the API (logs in {logs})")
-            cpu_before = cpu_seconds_by_role()
-            started = time.perf_counter()
-            accepted_s, statuses = post_all(url, token, bodies, arguments.clients)
-            assert set(statuses) == {202}, f"answers: {sorted(set(statuses))} (logs in {logs})"
-            # Processed: frontier values written and detection done for every touched track
-            # (for a backfill, by its deferred retrospective pass).
-            wait_for(lambda: unprocessed(database_url) == 0, 3600, "every submission processed")
-            processed_s = time.perf_counter() - started
-            cpu_after = cpu_seconds_by_role()
-        copy_s, copied = copy_ceiling(database_url, bodies)
-        assert copied == history.row_count
-        cpu_used = {role: cpu_after[role] - cpu_before.get(role, 0.0) for role in cpu_after}
-        return Figures(history.row_count, len(bodies), accepted_s, processed_s, copy_s, cpu_used)
-    finally:
-        databases.drop_all()
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
+    with running_stack(
+        name="ingest",
+        redis_db=BROKER_DB,
+        api_workers=arguments.api_workers,
+        worker_concurrency=arguments.worker_concurrency,
+    ) as stack:
+        cpu_before = cpu_seconds_by_role()
+        started = time.perf_counter()
+        accepted_s, statuses = post_all(stack.url, stack.token, bodies, arguments.clients)
+        assert set(statuses) == {202}, f"answers: {sorted(set(statuses))} (logs in {stack.logs})"
+        # Processed: frontier values written and detection done for every touched track (for a
+        # backfill, by its deferred retrospective pass).
+        wait_for(lambda: unprocessed(stack.database_url) == 0, 3600, "every submission processed")
+        processed_s = time.perf_counter() - started
+        cpu_after = cpu_seconds_by_role()
+        copy_s, copied = copy_ceiling(stack.database_url, bodies)
+    assert copied == history.row_count
+    cpu_used = {role: cpu_after[role] - cpu_before.get(role, 0.0) for role in cpu_after}
+    return Figures(history.row_count, len(bodies), accepted_s, processed_s, copy_s, cpu_used)
 
 
 def main() -> None:
@@ -222,7 +192,7 @@ def main() -> None:
         "--path", choices=("nightly", "backfill", "both"), default="both", help="ingest path"
     )
     arguments = parser.parse_args()
-    print(f"postgres: {POSTGRES_ADMIN_URL.rsplit('@', 1)[-1]}, broker: {BROKER_URL}")
+    print(f"postgres: {POSTGRES_ADMIN_URL.rsplit('@', 1)[-1]}, broker: {REDIS_URL}/{BROKER_DB}")
     for backfill in {"nightly": (False,), "backfill": (True,), "both": (False, True)}[
         arguments.path
     ]:
