@@ -65,7 +65,7 @@ LEVEL_RUNS = 3
 newest, not yet known to be one) does not move a digest."""
 
 
-def latest_values(session: Session, *, at_or_before: datetime) -> dict[tuple[int, float], float]:
+def config_levels(session: Session, *, at_or_before: datetime) -> dict[tuple[int, float], float]:
     """Each config's level at the digest targets up to a time: the median of its last
     `LEVEL_RUNS` `tput_per_gpu` frontier values."""
     ranked = (
@@ -142,8 +142,8 @@ def _steps(
 
 def family_figures(*, session: Session, days: int, now: datetime) -> list[FamilyFigures]:
     then = now - timedelta(days=days)
-    values_now = latest_values(session, at_or_before=now)
-    values_then = latest_values(session, at_or_before=then)
+    values_now = config_levels(session, at_or_before=now)
+    values_then = config_levels(session, at_or_before=then)
     families: dict[FamilyKey, list[models.Config]] = defaultdict(list)
     for config in session.execute(select(models.Config).order_by(models.Config.id)).scalars():
         families[family_key(config)].append(config)

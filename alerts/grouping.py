@@ -92,26 +92,44 @@ def group_pending_changes(
 def _join_existing_alerts(
     session: Session, pending: list[models.ChangePoint], now: datetime
 ) -> set[int]:
+    """Attach each pending change to the earliest alert of its engine that its range meets."""
+    if not pending:
+        return set()
+    candidates = session.execute(
+        select(models.Alert)
+        .where(
+            models.Alert.engine.in_({change.engine for change in pending}),
+            models.Alert.range_start < max(change.run_timestamp for change in pending),
+            models.Alert.range_end > min(change.previous_timestamp for change in pending),
+        )
+        .order_by(models.Alert.created_at, models.Alert.id)
+    ).scalars()
+    alerts_by_engine: dict[str, list[models.Alert]] = defaultdict(list)
+    for alert in candidates:
+        alerts_by_engine[alert.engine].append(alert)
     joined: set[int] = set()
     for change in pending:
-        alert = session.execute(
-            select(models.Alert)
-            .where(
-                models.Alert.engine == change.engine,
-                models.Alert.range_start < change.run_timestamp,
-                models.Alert.range_end > change.previous_timestamp,
-            )
-            .order_by(models.Alert.created_at, models.Alert.id)
-            .limit(1)
-        ).scalar_one_or_none()
-        if alert is None:
+        match = next(
+            (
+                candidate
+                for candidate in alerts_by_engine[change.engine]
+                if overlaps(
+                    candidate.range_start,
+                    candidate.range_end,
+                    change.previous_timestamp,
+                    change.run_timestamp,
+                )
+            ),
+            None,
+        )
+        if match is None:
             continue
-        change.alert_id = alert.id
-        mark_for_refresh(session, [alert.id])  # a late joiner: thread reply and parent edit
-        alert.range_start = min(alert.range_start, change.previous_timestamp)
-        alert.range_end = max(alert.range_end, change.run_timestamp)
-        alert.updated_at = now
-        joined.add(alert.id)
+        change.alert_id = match.id
+        match.range_start = min(match.range_start, change.previous_timestamp)
+        match.range_end = max(match.range_end, change.run_timestamp)
+        match.updated_at = now
+        joined.add(match.id)
+    mark_for_refresh(session, sorted(joined))  # late joiners: thread reply and parent edit
     return joined
 
 

@@ -12,18 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-ALERT_STATES: tuple[str, ...] = (
-    "untriaged",
-    "acknowledged",
-    "investigating",
-    "expected",
-    "invalid",
-    "fixed",
-    "improvement",
-    "retracted",
-)
-DIRECTIONS: tuple[str, ...] = ("regression", "gain")
-METRICS: tuple[str, ...] = ("tput_per_gpu", "output_tput_per_gpu")
+from tracker.models import AlertState, ChangeDirection, Metric
+
+ALERT_STATES: tuple[str, ...] = tuple(state.value for state in AlertState)
+DIRECTIONS: tuple[str, ...] = tuple(direction.value for direction in ChangeDirection)
+METRICS: tuple[str, ...] = tuple(metric.value for metric in Metric)
 RELATIONS: tuple[str, ...] = ("fixes", "fixed_by")
 
 

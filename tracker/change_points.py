@@ -212,9 +212,8 @@ class _Reconciler:
         return best
 
     def write(self) -> None:
-        sweep_ids = {f.sweep_id for f in self._all_found()} | {
-            f.previous_sweep_id for f in self._all_found()
-        }
+        every_found = self._all_found()
+        sweep_ids = {f.sweep_id for f in every_found} | {f.previous_sweep_id for f in every_found}
         sources = _sweep_sources(self.session, sweep_ids)
         for found in self.to_insert:
             change = models.ChangePoint(

@@ -12,7 +12,7 @@ from tracker.errors import FieldError, InvalidQuery
 from tracker.pagination import Page
 from tracker.pricing import PriceSet, cost_per_mtok
 from tracker.processing import sweep_frontier_values, sweep_points
-from tracker.series import configs_with_latest_sweep, sweep_sources
+from tracker.series import page_configs, sweep_sources
 
 REQUIRED_FIELDS = ("model", "precision", "isl", "osl")
 
@@ -49,12 +49,13 @@ def compare(
     not reach that interactivity is listed without values.
     """
     _check_filters(filters)
-    page = configs_with_latest_sweep(session=session, filters=filters, limit=limit, cursor=cursor)
-    sweep_ids = [sweep_id for _, sweep_id in page.items if sweep_id is not None]
+    page = page_configs(session=session, filters=filters, limit=limit, cursor=cursor)
+    sweep_ids = [c.latest_sweep_id for c in page.items if c.latest_sweep_id is not None]
     points = sweep_points(session=session, sweep_ids=sweep_ids)
     sources = sweep_sources(session, sweep_ids)
     items = []
-    for config, sweep_id in page.items:
+    for config in page.items:
+        sweep_id = config.latest_sweep_id
         values = {
             metric: value
             for metric, _, value in sweep_frontier_values(

@@ -77,16 +77,16 @@ def frontier_values_by_sweep(
     return values
 
 
-def configs_with_latest_sweep(
+def page_configs(
     *, session: Session, filters: dict[str, Any], limit: int, cursor: str | None
-) -> Page[tuple[models.Config, int | None]]:
-    """Configs matching the filters in id order, each with its latest sweep's id."""
-    query = select(models.Config, models.Config.latest_sweep_id).where(*config_conditions(filters))
+) -> Page[models.Config]:
+    """Configs matching the filters, in id order (each knows its latest sweep)."""
+    query = select(models.Config).where(*config_conditions(filters))
     if cursor is not None:
         (after_id,) = decode_cursor(cursor)
         query = query.where(models.Config.id > after_id)
-    rows = session.execute(query.order_by(models.Config.id).limit(limit + 1)).all()
-    return paginate(list(rows), limit, lambda row: [row[0].id])
+    configs = session.execute(query.order_by(models.Config.id).limit(limit + 1)).scalars().all()
+    return paginate(list(configs), limit, lambda config: [config.id])
 
 
 def sweep_sources(
@@ -151,13 +151,14 @@ def list_series(
     *, session: Session, filters: dict[str, Any], limit: int, cursor: str | None
 ) -> Page[views.SeriesItem]:
     """Series matching the config filters, in id order, with their latest frontier values."""
-    page = configs_with_latest_sweep(session=session, filters=filters, limit=limit, cursor=cursor)
-    sweep_ids = [sweep_id for _, sweep_id in page.items if sweep_id is not None]
+    page = page_configs(session=session, filters=filters, limit=limit, cursor=cursor)
+    sweep_ids = [c.latest_sweep_id for c in page.items if c.latest_sweep_id is not None]
     sources = sweep_sources(session, sweep_ids)
     values = frontier_values_by_sweep(session, sweep_ids)
-    last_changes = latest_changes(session=session, config_ids=[c.id for c, _ in page.items])
+    last_changes = latest_changes(session=session, config_ids=[c.id for c in page.items])
     items = []
-    for config, sweep_id in page.items:
+    for config in page.items:
+        sweep_id = config.latest_sweep_id
         latest = None
         if sweep_id is not None:
             timestamp, commit = sources[sweep_id]

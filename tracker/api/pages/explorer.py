@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from fastapi import Request
@@ -22,7 +21,7 @@ from tracker.changes import latest_changes
 from tracker.configs import CONFIG_FIELD_TYPES
 from tracker.facets import config_field_values
 from tracker.models import Metric
-from tracker.series import latest_values
+from tracker.series import SeriesValue, latest_values
 
 router = page_router()
 
@@ -49,11 +48,7 @@ MORE_FILTERS = tuple(name for name in CONFIG_FIELD_TYPES if name not in FIELD_LA
 
 
 @dataclass(frozen=True)
-class ExplorerRow:
-    series_id: int
-    config: dict[str, Any]
-    value: float | None
-    latest_at: datetime | None
+class ExplorerRow(SeriesValue):
     last_change: views.ChangeView | None
 
 
