@@ -12,58 +12,29 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.builders import nightly_levels, synthetic_body
 from tests.conftest import ScratchDatabases
-from tracker import jsonio, migrate, models
-from tracker.change_points import detect_on_tracks
+from tests.stored import confirmed_changes, reanalyse_every_track, scratch_tracker, store_bodies
+from tracker import migrate, models
 from tracker.db import create_db_engine, make_sessionmaker, transaction
-from tracker.intake import accept_submission
-from tracker.jobs import run_process_submission, utc_now
+from tracker.jobs import run_process_submission
 from tracker.locks import ProcessTrackLocks
-from tracker.settings import Settings
-
-
-class Collect:
-    """A dispatcher that only remembers: the test decides when and how work runs."""
-
-    def __init__(self) -> None:
-        self.ids: list[int] = []
-
-    def submission_stored(self, submission_id: int) -> None:
-        self.ids.append(submission_id)
 
 
 def _store_nights(factory: sessionmaker[Session], hardware: list[str], nights: int) -> list[int]:
-    collected = Collect()
     levels = nightly_levels(nights, steps={nights // 2: 0.85})
-    for night in range(nights):
-        for gpu in hardware:
-            body = synthetic_body(engine="sglang", night=night, level=levels[night], hardware=gpu)
-            with factory() as session:
-                accept_submission(
-                    session=session, dispatcher=collected, body=jsonio.dumps(body).encode()
-                )
-    return collected.ids
-
-
-def _change_summary(factory: sessionmaker[Session]) -> list[tuple[object, ...]]:
-    with factory() as session:
-        return sorted(
-            session.execute(
-                select(
-                    models.ChangePoint.track_id,
-                    models.ChangePoint.sweep_id,
-                    models.ChangePoint.relative_change,
-                ).where(models.ChangePoint.state == models.ChangeState.CONFIRMED)
-            ).all()
-        )
+    return store_bodies(
+        factory,
+        [
+            synthetic_body(engine="sglang", night=night, level=levels[night], hardware=gpu)
+            for night in range(nights)
+            for gpu in hardware
+        ],
+    )
 
 
 def test_concurrent_processing_on_shared_tracks_matches_a_full_reanalysis(
     scratch_databases: ScratchDatabases,
 ) -> None:
-    url = scratch_databases.create()
-    engine = create_db_engine(url, pool_size=8)
-    factory = make_sessionmaker(engine)
-    settings = Settings(database_url=url)
+    engine, factory, settings = scratch_tracker(scratch_databases, pool_size=8)
     # Nights arrive out of order and in parallel: every track is touched by many workers.
     submission_ids = _store_nights(factory, ["mi355x", "b200"], nights=24)
     random.Random(5).shuffle(submission_ids)
@@ -78,20 +49,12 @@ def test_concurrent_processing_on_shared_tracks_matches_a_full_reanalysis(
         )
     with factory() as session:
         statuses = set(session.execute(select(models.Submission.status)).scalars())
-        track_ids = list(session.execute(select(models.Track.id)).scalars())
     assert statuses == {models.SubmissionStatus.PROCESSED}
-    concurrent = _change_summary(factory)
+    concurrent = confirmed_changes(factory)
     assert concurrent, "the step should be found"
 
-    with transaction(factory) as session:
-        detect_on_tracks(
-            session=session,
-            track_ids=track_ids,
-            options=settings.detection_options,
-            now=utc_now(),
-            full=True,
-        )
-    assert _change_summary(factory) == concurrent
+    reanalyse_every_track(factory, settings)
+    assert confirmed_changes(factory) == concurrent
     engine.dispose()
 
 

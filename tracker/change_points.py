@@ -12,9 +12,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import null, select, update
 from sqlalchemy.orm import Session
 
 from tracker import models
@@ -48,12 +48,16 @@ class DetectionOutcome:
         return bool(self.inserted or self.retracted)
 
 
-def _epoch_seconds(timestamps: Sequence[datetime]) -> list[float]:
-    return [timestamp.timestamp() for timestamp in timestamps]
+class AnalysedTrack(NamedTuple):
+    id: int
+    config_id: int
+    metric: models.Metric
+    interactivity: float
+    detector_state: dict[str, Any] | None  # None when analysing from scratch
 
 
-def _previous_state(track: models.Track, *, full: bool) -> TrackState | None:
-    if full or track.detector_state is None:
+def _previous_state(track: AnalysedTrack) -> TrackState | None:
+    if track.detector_state is None:
         return None
     try:
         return TrackState.from_dict(track.detector_state)
@@ -77,35 +81,50 @@ def detect_on_tracks(
     transaction ends.
     """
     track_locks_for(session).lock(session, track_ids)
-    query = select(models.Track).where(models.Track.id.in_(track_ids))
+    state = null() if full else models.Track.detector_state
+    query = select(
+        models.Track.id,
+        models.Track.config_id,
+        models.Track.metric,
+        models.Track.interactivity,
+        state.label("detector_state"),
+    ).where(models.Track.id.in_(track_ids))
     if only_flagged:
         query = query.where(models.Track.needs_full_analysis.is_(True))
-    tracks = list(session.execute(query).scalars())
+    tracks = [AnalysedTrack(*row) for row in session.execute(query)]
     track_ids = [track.id for track in tracks]
     histories = load_histories(session=session, track_ids=track_ids)
     stored = _stored_change_points(session, track_ids)
     reconciler = _Reconciler(session=session, now=now)
-    analysed = 0
+    analysed: list[dict[str, Any]] = []
     for track in tracks:
         history = histories.get(track.id)
         if history is None:
             continue
-        analysis, state = analyse_incremental(
+        analysis, new_state = analyse_incremental(
             history.values,
-            previous=_previous_state(track, full=full),
+            previous=_previous_state(track),
             higher_is_better=True,
             options=options,
-            timestamps=_epoch_seconds(history.timestamps),
+            timestamps=history.times,
         )
-        track.detector_state = state.to_dict()
-        track.outlier_sweep_ids = [history.sweep_ids[i] for i in analysis.outliers]
-        track.suspected = _suspected(history, analysis)
-        track.needs_full_analysis = False
-        track.analysed_at = now
+        analysed.append(
+            {
+                "id": track.id,
+                "detector_state": new_state.to_dict(),
+                "outlier_sweep_ids": [history.sweep_ids[i] for i in analysis.outliers],
+                "suspected": _suspected(history, analysis),
+                "needs_full_analysis": False,
+                "analysed_at": now,
+            }
+        )
         reconciler.reconcile(track, history, analysis, stored.get(track.id, []))
-        analysed += 1
+    if analysed:
+        session.execute(update(models.Track), analysed)  # executemany by primary key
     reconciler.write()
-    return DetectionOutcome(analysed, reconciler.inserted, reconciler.updated, reconciler.retracted)
+    return DetectionOutcome(
+        len(analysed), reconciler.inserted, reconciler.updated, reconciler.retracted
+    )
 
 
 def _stored_change_points(
@@ -123,7 +142,7 @@ def _suspected(history: TrackHistory, analysis: TrackAnalysis) -> list[dict[str,
     return [
         {
             "sweep_id": history.sweep_ids[point.index],
-            "timestamp": history.timestamps[point.index].isoformat(),
+            "timestamp": history.timestamp(point.index).isoformat(),
             "direction": point.direction.value,
             "relative_change": point.relative_change,
             "before": point.before,
@@ -145,7 +164,7 @@ def _last_unchanged_index(index: int, outliers: set[int]) -> int:
 class _Found:
     """A change the analysis found, with the runs that bound its commit range."""
 
-    track: models.Track
+    track: AnalysedTrack
     point: ChangePoint
     sweep_id: int
     previous_sweep_id: int
@@ -165,7 +184,7 @@ class _Reconciler:
 
     def reconcile(
         self,
-        track: models.Track,
+        track: AnalysedTrack,
         history: TrackHistory,
         analysis: TrackAnalysis,
         stored: list[models.ChangePoint],
@@ -182,8 +201,8 @@ class _Reconciler:
                 point=point,
                 sweep_id=history.sweep_ids[point.index],
                 previous_sweep_id=history.sweep_ids[previous],
-                run_timestamp=history.timestamps[point.index],
-                previous_timestamp=history.timestamps[previous],
+                run_timestamp=history.timestamp(point.index),
+                previous_timestamp=history.timestamp(previous),
             )
             match = self._closest(unmatched, point, position)
             if match is None:

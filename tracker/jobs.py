@@ -98,7 +98,7 @@ def requeue_stale_submissions(
 DEFERRED_DETECTION_BATCH = 500
 """Tracks analysed per transaction in the deferred pass (bounded lock time and memory)."""
 
-BACKFILL_QUIET_SECONDS = 0.5
+BACKFILL_QUIET_SECONDS = 2.0
 """The deferred pass starts once no backfill has written frontier values for this long, so that
 a history still streaming in gets one pass, not one per submission."""
 
@@ -122,16 +122,21 @@ def plan_deferred_detection(*, session_factory: sessionmaker[Session]) -> Deferr
     """The retrospective pass of backfills, in batches, once their frontier values are in.
 
     Nothing while some backfill's frontier values are still being written (the worker writing
-    the last one plans again) or were written less than `BACKFILL_QUIET_SECONDS` ago.
+    the last one plans again) or were written less than `BACKFILL_QUIET_SECONDS` ago. Then the
+    backfills written so far are planned (their tracks flagged), and every flagged track is
+    handed out — also those of an earlier pass that a lost batch left flagged.
     """
     with session_factory() as session:
         if processing.backfill_frontier_outstanding(session=session):
             return DeferredPlan((), retry_in_s=None)
-        latest_write = processing.latest_backfill_write(session=session)
-        if latest_write is not None:
-            quiet_for_s = (utc_now() - latest_write).total_seconds()
-            if quiet_for_s < BACKFILL_QUIET_SECONDS:
-                return DeferredPlan((), retry_in_s=BACKFILL_QUIET_SECONDS - quiet_for_s)
+        latest_write = processing.latest_unplanned_backfill_write(session=session)
+    if latest_write is not None:
+        quiet_for_s = (utc_now() - latest_write).total_seconds()
+        if quiet_for_s < BACKFILL_QUIET_SECONDS:
+            return DeferredPlan((), retry_in_s=BACKFILL_QUIET_SECONDS - quiet_for_s)
+        with transaction(session_factory) as session:
+            processing.plan_backfill_detection(session=session, now=utc_now())
+    with session_factory() as session:
         pending = processing.tracks_awaiting_detection(session=session)
     chunks = tuple(
         tuple(pending[start : start + DEFERRED_DETECTION_BATCH])

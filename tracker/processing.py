@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
 from tracker import models
@@ -16,6 +16,7 @@ from tracker.change_points import DetectionOutcome, detect_on_tracks
 from tracker.detection import DetectionOptions
 from tracker.errors import NotFound
 from tracker.frontier import values_at_targets
+from tracker.latest_sweeps import advance_latest_sweeps
 from tracker.locks import track_locks_for
 from tracker.tracks import TrackKey, ensure_tracks
 
@@ -39,11 +40,12 @@ def process_submission(
     """Write a submission's frontier values, then run detection on every track it touched.
 
     A nightly submission is processed at once: frontier values, detection under the tracks'
-    locks, status ``processed`` — one transaction. A backfill only writes its frontier values
-    and marks its tracks for the deferred retrospective pass (`run_deferred_detection`), which
-    marks it processed. Idempotent: the submission row is locked for the duration, so two
-    deliveries of the same task do not interleave, and finished work is not redone. Never
-    commits.
+    locks, status ``processed`` — one transaction. A backfill only writes its frontier values;
+    its deferred pass (`plan_backfill_detection`, then `detect_on_tracks` in batches) creates
+    and analyses its tracks and marks it processed. Idempotent: the submission row is locked
+    for the duration, so two deliveries of the same task do not interleave, and finished work
+    is not redone (frontier values commit with ``frontier_written_at``, so no attempt finds
+    another's values). Never commits.
     """
     submission = session.execute(
         select(models.Submission).where(models.Submission.id == submission_id).with_for_update()
@@ -54,90 +56,50 @@ def process_submission(
         submission.frontier_written_at is not None
     ):
         return ProcessedSubmission(submission, None)  # done, failed, or awaiting the pass
-    track_keys = write_frontier_values(session=session, submission=submission, targets=targets)
-    track_ids = list(ensure_tracks(session=session, keys=track_keys).values())
-    submission.frontier_written_at = now
-    detection = None
-    if submission.backfill:
-        track_locks_for(session).lock(session, track_ids)
-        session.execute(
-            update(models.Track)
-            .where(models.Track.id.in_(track_ids), models.Track.needs_full_analysis.is_(False))
-            .values(needs_full_analysis=True)
-        )
-    else:
-        detection = detect_on_tracks(session=session, track_ids=track_ids, options=options, now=now)
-        submission.status = models.SubmissionStatus.PROCESSED
-        submission.processed_at = now
-        submission.error = None
-    session.flush()
-    return ProcessedSubmission(submission, detection)
-
-
-def write_frontier_values(
-    *, session: Session, submission: models.Submission, targets: Sequence[float]
-) -> set[TrackKey]:
-    """Each sweep's values at the targets, replacing any a crashed attempt left; the tracks."""
     sweeps = session.execute(
         select(models.Sweep.id, models.Sweep.config_id, models.Sweep.timestamp).where(
             models.Sweep.source_run_id == submission.source_run_id
         )
     ).all()
-    sweep_ids = [sweep.id for sweep in sweeps]
-    session.execute(
-        delete(models.FrontierValue).where(models.FrontierValue.sweep_id.in_(sweep_ids))
-    )
-    points = sweep_points(session=session, sweep_ids=sweep_ids)
-    values = [
-        (sweep.id, metric, interactivity, sweep.config_id, sweep.timestamp, value)
-        for sweep in sweeps
-        for metric, interactivity, value in sweep_frontier_values(points.get(sweep.id, []), targets)
-    ]
-    bulk_insert(
-        session,
-        models.FrontierValue.__table__,  # type: ignore[arg-type]
-        FRONTIER_VALUE_COLUMNS,
-        (
-            (sweep_id, metric.value, x, config_id, ts, value)
-            for sweep_id, metric, x, config_id, ts, value in values
-        ),
-    )
+    track_keys = write_frontier_values(session=session, sweeps=sweeps, targets=targets)
+    submission.frontier_written_at = now
+    detection = None
+    if not submission.backfill:
+        track_ids = list(ensure_tracks(session=session, keys=track_keys).values())
+        detection = detect_on_tracks(session=session, track_ids=track_ids, options=options, now=now)
+        submission.status = models.SubmissionStatus.PROCESSED
+        submission.processed_at = now
+        submission.error = None
+    # Last, so that the config rows it locks are held only until the commit.
     advance_latest_sweeps(
         session=session,
         sweeps=[(sweep.config_id, sweep.id, sweep.timestamp) for sweep in sweeps],
     )
-    return {(config_id, metric, x) for _, metric, x, config_id, _, _ in values}
+    session.flush()
+    return ProcessedSubmission(submission, detection)
 
 
-_ADVANCE_LATEST_SWEEP = (
-    update(models.Config)
-    .where(
-        models.Config.id == bindparam("config"),
-        or_(
-            models.Config.latest_at.is_(None),
-            models.Config.latest_at < bindparam("at"),
-            and_(
-                models.Config.latest_at == bindparam("at"),
-                models.Config.latest_sweep_id < bindparam("sweep"),
-            ),
-        ),
+SweepRow = Row[int, int, datetime]  # id, config_id, timestamp
+
+
+def write_frontier_values(
+    *, session: Session, sweeps: Sequence[SweepRow], targets: Sequence[float]
+) -> set[TrackKey]:
+    """Each sweep's values at the targets; the tracks they belong to."""
+    points = sweep_points(session=session, sweep_ids=[sweep.id for sweep in sweeps])
+    rows: list[tuple[int, str, float, int, datetime, float]] = []
+    track_keys: set[TrackKey] = set()
+    for sweep in sweeps:
+        for metric, x, value in sweep_frontier_values(points.get(sweep.id, []), targets):
+            rows.append((sweep.id, metric.value, x, sweep.config_id, sweep.timestamp, value))
+            track_keys.add((sweep.config_id, metric, x))
+    bulk_insert(
+        session,
+        models.FrontierValue.__table__,  # type: ignore[arg-type]
+        FRONTIER_VALUE_COLUMNS,
+        rows,
     )
-    .values(latest_sweep_id=bindparam("sweep"), latest_at=bindparam("at"))
-)
-
-
-def advance_latest_sweeps(*, session: Session, sweeps: Sequence[tuple[int, int, datetime]]) -> None:
-    """Point each config at its newest sweep (by timestamp, then id): a sweep older than the
-    one it points at (a backfill) leaves the pointer as it is. Config rows are updated in id
-    order, so that concurrent workers wait for each other instead of deadlocking."""
-    if sweeps:
-        session.connection().execute(
-            _ADVANCE_LATEST_SWEEP,
-            [
-                {"config": config_id, "sweep": sweep_id, "at": timestamp}
-                for config_id, sweep_id, timestamp in sorted(sweeps)
-            ],
-        )
+    return track_keys
 
 
 SweepPoint = tuple[float, float, float | None]  # median_intvty, tput_per_gpu, output_tput_per_gpu
@@ -219,14 +181,70 @@ def backfill_frontier_outstanding(*, session: Session) -> bool:
     )
 
 
-def latest_backfill_write(*, session: Session) -> datetime | None:
-    """When the newest frontier values of a backfill awaiting detection were written."""
+def latest_unplanned_backfill_write(*, session: Session) -> datetime | None:
+    """When the newest frontier values of a backfill not yet planned for the pass were written;
+    None when every written backfill is planned."""
     return session.execute(
         select(func.max(models.Submission.frontier_written_at)).where(
             models.Submission.backfill.is_(True),
             models.Submission.status == models.SubmissionStatus.ACCEPTED,
+            models.Submission.detection_planned_at.is_(None),
         )
     ).scalar()
+
+
+TRACKS_PER_STATEMENT = 5_000
+"""Track ids bound in one statement: well under every driver's limit on parameters."""
+
+
+def plan_backfill_detection(*, session: Session, now: datetime) -> int:
+    """Flag for the deferred pass the tracks of every backfill written and not yet planned.
+
+    Claims those backfills (stamped ``detection_planned_at``), creates the tracks they brought,
+    and flags them under the tracks' locks: a batch of the pass holds a track's lock from
+    reading its history to clearing its flag, so a flag is never cleared by a batch that did not
+    see the data it was set for. Returns how many backfills were claimed. Never commits.
+    """
+    claimed = (
+        update(models.Submission)
+        .where(
+            models.Submission.backfill.is_(True),
+            models.Submission.status == models.SubmissionStatus.ACCEPTED,
+            models.Submission.frontier_written_at.is_not(None),
+            models.Submission.detection_planned_at.is_(None),
+        )
+        .values(detection_planned_at=now)
+    )
+    claimed_count = int(session.execute(claimed).rowcount)  # type: ignore[attr-defined]
+    if not claimed_count:
+        return 0
+    planned_sweeps = (
+        select(models.Sweep.id)
+        .join(models.Submission, models.Submission.source_run_id == models.Sweep.source_run_id)
+        .where(models.Submission.detection_planned_at == now)
+    )
+    keys = session.execute(
+        select(
+            models.FrontierValue.config_id,
+            models.FrontierValue.metric,
+            models.FrontierValue.interactivity,
+        )
+        .where(models.FrontierValue.sweep_id.in_(planned_sweeps))
+        .distinct()
+    ).all()
+    track_keys = [(config_id, metric, x) for config_id, metric, x in keys]
+    track_ids = sorted(ensure_tracks(session=session, keys=track_keys).values())
+    track_locks_for(session).lock(session, track_ids)
+    for start in range(0, len(track_ids), TRACKS_PER_STATEMENT):
+        session.execute(
+            update(models.Track)
+            .where(
+                models.Track.id.in_(track_ids[start : start + TRACKS_PER_STATEMENT]),
+                models.Track.needs_full_analysis.is_(False),
+            )
+            .values(needs_full_analysis=True)
+        )
+    return claimed_count
 
 
 def tracks_awaiting_detection(*, session: Session) -> list[int]:
@@ -240,25 +258,20 @@ def tracks_awaiting_detection(*, session: Session) -> list[int]:
 
 
 def mark_detected_backfills(*, session: Session, now: datetime) -> int:
-    """Mark processed the backfills whose frontier values are in and none of whose tracks still
-    waits for the deferred pass. One statement: a backfill's flags and its frontier timestamp
-    commit together, so it is seen either whole or not at all."""
-    still_waiting = (
-        select(models.Track.id)
-        .join(models.Sweep, models.Sweep.config_id == models.Track.config_id)
-        .where(
-            models.Sweep.source_run_id == models.Submission.source_run_id,
-            models.Track.needs_full_analysis.is_(True),
-        )
-        .exists()
+    """Once the deferred pass has no track left to analyse, mark processed every planned
+    backfill (its planner flagged its tracks in the transaction that stamped it, so each of
+    them has since been analysed with its data). One cheap check, whatever the history's size;
+    a backfill planned while another pass runs waits for both."""
+    pass_unfinished = (
+        select(models.Track.id).where(models.Track.needs_full_analysis.is_(True)).exists()
     )
     result = session.execute(
         update(models.Submission)
         .where(
             models.Submission.backfill.is_(True),
             models.Submission.status == models.SubmissionStatus.ACCEPTED,
-            models.Submission.frontier_written_at.is_not(None),
-            ~still_waiting,
+            models.Submission.detection_planned_at.is_not(None),
+            ~pass_unfinished,
         )
         .values(status=models.SubmissionStatus.PROCESSED, processed_at=now, error=None)
     )

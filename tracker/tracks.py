@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ARRAY, Float, and_, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -26,7 +26,10 @@ class TrackHistory:
     track_id: int
     values: list[float]
     sweep_ids: list[int]
-    timestamps: list[datetime]
+    times: list[float]  # the runs' source timestamps, in seconds since the epoch
+
+    def timestamp(self, index: int) -> datetime:
+        return datetime.fromtimestamp(self.times[index], UTC)
 
 
 def ensure_tracks(*, session: Session, keys: Iterable[TrackKey]) -> dict[TrackKey, int]:
@@ -100,12 +103,14 @@ def load_histories(*, session: Session, track_ids: Sequence[int]) -> dict[int, T
         and_(*_joined_values()),  # type: ignore[arg-type]
     )
     if session.get_bind().dialect.name == "postgresql":
+        # Seconds, not timestamps: arrays of floats arrive without per-element conversion.
+        epoch = func.date_part("epoch", models.FrontierValue.timestamp, type_=Float)
         rows = session.execute(
             select(
                 models.Track.id,
                 func.array_agg(aggregate_order_by(models.FrontierValue.value, *order)),
                 func.array_agg(aggregate_order_by(models.FrontierValue.sweep_id, *order)),
-                func.array_agg(aggregate_order_by(models.FrontierValue.timestamp, *order)),
+                func.array_agg(aggregate_order_by(epoch, *order), type_=ARRAY(Float)),
             )
             .select_from(join)
             .where(models.Track.id.in_(track_ids))
@@ -115,8 +120,7 @@ def load_histories(*, session: Session, track_ids: Sequence[int]) -> dict[int, T
             track_id: TrackHistory(track_id, list(values), list(sweeps), list(times))
             for track_id, values, sweeps, times in rows
         }
-    grouped: dict[int, TrackHistory] = {}
-    columns: dict[int, tuple[list[float], list[int], list[datetime]]] = defaultdict(
+    columns: dict[int, tuple[list[float], list[int], list[float]]] = defaultdict(
         lambda: ([], [], [])
     )
     for track_id, value, sweep_id, timestamp in session.execute(
@@ -133,10 +137,11 @@ def load_histories(*, session: Session, track_ids: Sequence[int]) -> dict[int, T
         values, sweeps, times = columns[track_id]
         values.append(value)
         sweeps.append(sweep_id)
-        times.append(timestamp)
-    for track_id, (values, sweeps, times) in columns.items():
-        grouped[track_id] = TrackHistory(track_id, values, sweeps, times)
-    return grouped
+        times.append(timestamp.timestamp())
+    return {
+        track_id: TrackHistory(track_id, values, sweeps, times)
+        for track_id, (values, sweeps, times) in columns.items()
+    }
 
 
 def find_track(

@@ -41,7 +41,7 @@ def process_submission(submission_id: int) -> None:
         session_factory=_session_factory(), settings=get_settings(), submission_id=submission_id
     )
     if outcome.awaits_deferred_detection:
-        run_deferred_detection.delay()
+        _plan_deferred_pass()  # here, not as a task: mostly it finds backfills still arriving
     if outcome.changes_found:
         _group_after_settling()
 
@@ -59,6 +59,10 @@ def _group_after_settling() -> None:
     max_retries=10,
 )
 def run_deferred_detection() -> None:
+    _plan_deferred_pass()
+
+
+def _plan_deferred_pass() -> None:
     plan = jobs.plan_deferred_detection(session_factory=_session_factory())
     if plan.retry_in_s is not None:
         run_deferred_detection.apply_async(countdown=plan.retry_in_s)

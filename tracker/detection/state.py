@@ -52,7 +52,27 @@ class TrackState:
         Every float is finite except a relative change from a level of exactly zero
         (infinite), which positive throughputs never produce.
         """
-        return asdict(self)
+        return {
+            "version": self.version,
+            "options": asdict(self.options),
+            "higher_is_better": self.higher_is_better,
+            "checkpoint": self.checkpoint,
+            "window_start": self.window_start,
+            "digest": self.digest,
+            "settled_change_points": [
+                {
+                    "index": point.index,
+                    "before": point.before,
+                    "after": point.after,
+                    "relative_change": point.relative_change,
+                    "p_value": point.p_value,
+                    "direction": point.direction.value,
+                    "timestamp": point.timestamp,
+                }
+                for point in self.settled_change_points
+            ],
+            "settled_outliers": list(self.settled_outliers),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrackState:

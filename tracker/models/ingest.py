@@ -92,6 +92,8 @@ class Submission(Base):
     backfill: Mapped[bool] = mapped_column(Boolean, server_default=false())
     received_at: Mapped[datetime]
     frontier_written_at: Mapped[datetime | None]
+    # When a backfill's tracks were flagged for the deferred pass (by its planner).
+    detection_planned_at: Mapped[datetime | None]
     processed_at: Mapped[datetime | None]
 
 
@@ -171,11 +173,11 @@ class ResultRow(Base):
     """One benchmark point; hot metrics are columns, every other field is kept in ``extra``."""
 
     __tablename__ = "result_rows"
-    __table_args__ = (UniqueConstraint("sweep_id", "conc"),)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    sweep_id: Mapped[int] = mapped_column(ForeignKey("sweeps.id", ondelete="CASCADE"))
-    conc: Mapped[int]
+    sweep_id: Mapped[int] = mapped_column(
+        ForeignKey("sweeps.id", ondelete="CASCADE"), primary_key=True
+    )
+    conc: Mapped[int] = mapped_column(primary_key=True)
     median_intvty: Mapped[float] = mapped_column(Float)
     tput_per_gpu: Mapped[float] = mapped_column(Float)
     output_tput_per_gpu: Mapped[float | None] = mapped_column(Float)
@@ -206,7 +208,8 @@ class FrontierValue(Base):
     )
     metric: Mapped[Metric] = mapped_column(str_enum(Metric, "metric"), primary_key=True)
     interactivity: Mapped[float] = mapped_column(Float, primary_key=True)
-    # Copied from the sweep so that a trend read is a single index range scan.
-    config_id: Mapped[int] = mapped_column(ForeignKey("configs.id"))
+    # Copied from the sweep (no foreign key: the sweep's implies it) so that a trend read is a
+    # single index range scan.
+    config_id: Mapped[int]
     timestamp: Mapped[datetime]
     value: Mapped[float] = mapped_column(Float)

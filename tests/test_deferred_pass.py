@@ -1,0 +1,132 @@
+"""The deferred pass of backfills against backfills that keep arriving while it runs."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.builders import nightly_levels, synthetic_body
+from tests.conftest import ScratchDatabases
+from tests.stored import confirmed_changes, reanalyse_every_track, scratch_tracker, store_bodies
+from tracker import models, processing
+from tracker.change_points import detect_on_tracks
+from tracker.db import transaction
+from tracker.jobs import (
+    BACKFILL_QUIET_SECONDS,
+    run_deferred_detection,
+    run_process_submission,
+    utc_now,
+)
+from tracker.settings import Settings
+
+LEVELS = nightly_levels(45, steps={15: 0.85, 35: 1.15})
+
+
+def _write_backfill(factory: sessionmaker[Session], settings: Settings, nights: range) -> list[int]:
+    """Backfill ``nights`` and write their frontier values, as the worker does."""
+    ids = store_bodies(
+        factory,
+        [
+            {
+                **synthetic_body(engine="sglang", night=night, level=LEVELS[night]),
+                "backfill": True,
+            }
+            for night in nights
+        ],
+    )
+    for submission_id in ids:
+        run_process_submission(
+            session_factory=factory, settings=settings, submission_id=submission_id
+        )
+    return ids
+
+
+def _statuses(factory: sessionmaker[Session], ids: list[int]) -> set[models.SubmissionStatus]:
+    with factory() as session:
+        return set(
+            session.execute(
+                select(models.Submission.status).where(models.Submission.id.in_(ids))
+            ).scalars()
+        )
+
+
+def _changed_nights(factory: sessionmaker[Session]) -> set[str]:
+    with factory() as session:
+        return {
+            timestamp.date().isoformat()
+            for timestamp in session.execute(
+                select(models.ChangePoint.run_timestamp).where(
+                    models.ChangePoint.state == models.ChangeState.CONFIRMED
+                )
+            ).scalars()
+        }
+
+
+def test_a_backfill_written_while_a_batch_runs_waits_for_a_pass_that_sees_it(
+    scratch_databases: ScratchDatabases,
+) -> None:
+    engine, factory, settings = scratch_tracker(scratch_databases, pool_size=4)
+    early = _write_backfill(factory, settings, range(0, 30))
+    with transaction(factory) as session:
+        assert processing.plan_backfill_detection(session=session, now=utc_now()) == 30
+    with factory() as session:
+        flagged = processing.tracks_awaiting_detection(session=session)
+    assert flagged
+
+    batch = factory()
+    batch.begin()
+    detect_on_tracks(  # a batch of the pass: histories read, flags cleared, not yet committed
+        session=batch,
+        track_ids=flagged,
+        options=settings.detection_options,
+        now=utc_now(),
+        full=True,
+        only_flagged=True,
+    )
+    late = _write_backfill(factory, settings, range(30, 45))  # does not wait for the batch
+
+    planned = threading.Event()
+
+    def plan_the_late_backfill() -> None:
+        with transaction(factory) as session:
+            processing.plan_backfill_detection(session=session, now=utc_now())
+        planned.set()
+
+    planner = threading.Thread(target=plan_the_late_backfill)
+    planner.start()
+    assert not planned.wait(0.5), "the planner waits for the batch holding the tracks"
+    batch.commit()
+    batch.close()
+    assert planned.wait(10)
+    planner.join()
+
+    with transaction(factory) as session:
+        processing.mark_detected_backfills(session=session, now=utc_now())
+    assert _statuses(factory, early + late) == {models.SubmissionStatus.ACCEPTED}, (
+        "the tracks were flagged again after the batch cleared them"
+    )
+    assert _changed_nights(factory) == {"2026-06-16"}
+
+    time.sleep(BACKFILL_QUIET_SECONDS)
+    run_deferred_detection(session_factory=factory, settings=settings)
+    assert _statuses(factory, early + late) == {models.SubmissionStatus.PROCESSED}
+    found = confirmed_changes(factory)
+    assert _changed_nights(factory) == {"2026-06-16", "2026-07-06"}
+
+    reanalyse_every_track(factory, settings)
+    assert confirmed_changes(factory) == found, "the passes found what a full re-analysis finds"
+    engine.dispose()
+
+
+def test_an_unplanned_backfill_is_not_marked_processed_by_another_pass(
+    scratch_databases: ScratchDatabases,
+) -> None:
+    engine, factory, settings = scratch_tracker(scratch_databases)
+    unplanned = _write_backfill(factory, settings, range(0, 5))
+    with transaction(factory) as session:
+        assert processing.mark_detected_backfills(session=session, now=utc_now()) == 0
+    assert _statuses(factory, unplanned) == {models.SubmissionStatus.ACCEPTED}
+    engine.dispose()

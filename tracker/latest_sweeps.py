@@ -1,0 +1,80 @@
+"""Each config's pointer to its newest sweep, so that "latest values" reads need no scan."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import DateTime, and_, bindparam, or_, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, INTEGER
+from sqlalchemy.orm import Session
+
+from tracker import models
+
+# One statement per submission. The sub-select locks the rows that advance in id order (its
+# sort runs before the locking), so that concurrent workers wait instead of deadlocking; with
+# the lock an UPDATE takes anyway (NO KEY), which foreign keys to configs do not wait for.
+_ADVANCE_ON_POSTGRES = text(
+    """
+    UPDATE configs SET latest_sweep_id = advancing.sweep, latest_at = advancing.at
+    FROM (
+        SELECT configs.id, offered.sweep, offered.at
+        FROM configs
+        JOIN unnest(:configs, :sweeps, :ats) AS offered(config, sweep, at)
+            ON configs.id = offered.config
+        WHERE configs.latest_at IS NULL
+            OR configs.latest_at < offered.at
+            OR (configs.latest_at = offered.at AND configs.latest_sweep_id < offered.sweep)
+        ORDER BY configs.id
+        FOR NO KEY UPDATE OF configs
+    ) AS advancing
+    WHERE configs.id = advancing.id
+    """
+).bindparams(
+    bindparam("configs", type_=ARRAY(INTEGER)),
+    bindparam("sweeps", type_=ARRAY(BIGINT)),
+    bindparam("ats", type_=ARRAY(DateTime(timezone=True))),
+)
+
+_ADVANCE_ONE = (
+    update(models.Config)
+    .where(
+        models.Config.id == bindparam("config"),
+        or_(
+            models.Config.latest_at.is_(None),
+            models.Config.latest_at < bindparam("at"),
+            and_(
+                models.Config.latest_at == bindparam("at"),
+                models.Config.latest_sweep_id < bindparam("sweep"),
+            ),
+        ),
+    )
+    .values(latest_sweep_id=bindparam("sweep"), latest_at=bindparam("at"))
+)
+
+
+def advance_latest_sweeps(*, session: Session, sweeps: Sequence[tuple[int, int, datetime]]) -> None:
+    """Point each config at its newest sweep (by timestamp, then id) among ``sweeps`` —
+    (config id, sweep id, timestamp) — and the one it points at: a sweep older than that (a
+    backfill) leaves the pointer as it is. Rows are locked in config id order."""
+    if not sweeps:
+        return
+    ordered = sorted(sweeps)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            _ADVANCE_ON_POSTGRES,
+            {
+                "configs": [config_id for config_id, _, _ in ordered],
+                "sweeps": [sweep_id for _, sweep_id, _ in ordered],
+                "ats": [timestamp for _, _, timestamp in ordered],
+            },
+        )
+    else:
+        connection.execute(
+            _ADVANCE_ONE,
+            [
+                {"config": config_id, "sweep": sweep_id, "at": timestamp}
+                for config_id, sweep_id, timestamp in ordered
+            ],
+        )
