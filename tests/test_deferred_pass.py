@@ -16,7 +16,8 @@ from tracker.change_points import detect_on_tracks
 from tracker.db import transaction
 from tracker.jobs import (
     BACKFILL_QUIET_SECONDS,
-    run_deferred_detection,
+    detect_deferred_tracks,
+    plan_deferred_detection,
     run_process_submission,
     utc_now,
 )
@@ -110,8 +111,9 @@ def test_a_backfill_written_while_a_batch_runs_waits_for_a_pass_that_sees_it(
     )
     assert _changed_nights(factory) == {"2026-06-16"}
 
-    time.sleep(BACKFILL_QUIET_SECONDS)
-    run_deferred_detection(session_factory=factory, settings=settings)
+    with factory() as session:  # the batches the late planner handed out
+        flagged_again = processing.tracks_awaiting_detection(session=session)
+    detect_deferred_tracks(session_factory=factory, settings=settings, track_ids=flagged_again)
     assert _statuses(factory, early + late) == {models.SubmissionStatus.PROCESSED}
     found = confirmed_changes(factory)
     assert _changed_nights(factory) == {"2026-06-16", "2026-07-06"}
@@ -129,4 +131,22 @@ def test_an_unplanned_backfill_is_not_marked_processed_by_another_pass(
     with transaction(factory) as session:
         assert processing.mark_detected_backfills(session=session, now=utc_now()) == 0
     assert _statuses(factory, unplanned) == {models.SubmissionStatus.ACCEPTED}
+    engine.dispose()
+
+
+def test_batches_lost_with_a_worker_are_handed_out_again_once_the_pass_stalls(
+    scratch_databases: ScratchDatabases,
+) -> None:
+    engine, factory, settings = scratch_tracker(scratch_databases)
+    backfill = _write_backfill(factory, settings, range(0, 20))
+    time.sleep(BACKFILL_QUIET_SECONDS)
+    planned = plan_deferred_detection(session_factory=factory, stalled_after_s=60)
+    assert planned.chunks  # ...and then the worker holding them dies
+    again = plan_deferred_detection(session_factory=factory, stalled_after_s=60)
+    assert again.chunks == (), "a pass in progress is not handed out twice"
+    stalled = plan_deferred_detection(session_factory=factory, stalled_after_s=0)
+    assert stalled.chunks == planned.chunks
+    for chunk in stalled.chunks:
+        detect_deferred_tracks(session_factory=factory, settings=settings, track_ids=chunk)
+    assert _statuses(factory, backfill) == {models.SubmissionStatus.PROCESSED}
     engine.dispose()

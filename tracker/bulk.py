@@ -16,6 +16,8 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    insert,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -37,6 +39,36 @@ def bulk_insert(
         _copy(connection, table, columns, rows)
     else:
         _executemany(connection, table, columns, rows)
+
+
+def bulk_insert_with_ids(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> list[int]:
+    """Insert ``rows`` like `bulk_insert` and return their new ``id`` values, in row order.
+
+    On Postgres the ids come from the table's own sequence in one query and the rows go by
+    `COPY` (a multi-row INSERT … RETURNING costs more to build and parse than to run); on
+    SQLite each row is one INSERT … RETURNING.
+    """
+    if not rows:
+        return []
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return [
+            connection.execute(
+                insert(table).values(dict(zip(columns, row, strict=True))).returning(table.c.id)
+            ).scalar_one()
+            for row in rows
+        ]
+    ids = list(connection.execute(_NEXT_IDS, {"table": table.name, "count": len(rows)}).scalars())
+    with_ids = ((new_id, *row) for new_id, row in zip(ids, rows, strict=True))
+    _copy(connection, table, ("id", *columns), with_ids)
+    return ids
+
+
+_NEXT_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"
+)
 
 
 def _copy(

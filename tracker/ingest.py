@@ -10,14 +10,14 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker import configs, jsonio, models
-from tracker.bulk import bulk_insert
+from tracker.bulk import bulk_insert, bulk_insert_with_ids
 from tracker.errors import Conflict, FieldError, InvalidSubmission
 from tracker.formats import ResultRow, parse_results
 
@@ -319,19 +319,17 @@ def _insert_sweeps(
     rows_by_config_id: dict[int, list[ResultRow]],
 ) -> dict[int, int]:
     """Sweep ids by config id, one sweep per config in this source run."""
-    records = [
-        {
-            "config_id": config_id,
-            "source_run_id": source_run.id,
-            "timestamp": source_run.timestamp,
-            "components": sweep_components(source, rows),
-        }
-        for config_id, rows in rows_by_config_id.items()
-    ]
-    inserted = session.execute(
-        insert(models.Sweep).returning(models.Sweep.config_id, models.Sweep.id), records
+    config_ids = list(rows_by_config_id)
+    sweep_ids = bulk_insert_with_ids(
+        session,
+        models.Sweep.__table__,  # type: ignore[arg-type]
+        ("config_id", "source_run_id", "timestamp", "components"),
+        [
+            (config_id, source_run.id, source_run.timestamp, sweep_components(source, rows))
+            for config_id, rows in rows_by_config_id.items()
+        ],
     )
-    return dict(inserted.all())
+    return dict(zip(config_ids, sweep_ids, strict=True))
 
 
 RESULT_ROW_COLUMNS = (

@@ -95,7 +95,7 @@ def requeue_stale_submissions(
     return stale
 
 
-DEFERRED_DETECTION_BATCH = 500
+DEFERRED_DETECTION_BATCH = 250
 """Tracks analysed per transaction in the deferred pass (bounded lock time and memory)."""
 
 BACKFILL_QUIET_SECONDS = 2.0
@@ -118,25 +118,32 @@ class DeferredPass:
     retry_in_s: float | None
 
 
-def plan_deferred_detection(*, session_factory: sessionmaker[Session]) -> DeferredPlan:
+def plan_deferred_detection(
+    *, session_factory: sessionmaker[Session], stalled_after_s: float
+) -> DeferredPlan:
     """The retrospective pass of backfills, in batches, once their frontier values are in.
 
     Nothing while some backfill's frontier values are still being written (the worker writing
     the last one plans again) or were written less than `BACKFILL_QUIET_SECONDS` ago. Then the
-    backfills written so far are planned (their tracks flagged), and every flagged track is
-    handed out — also those of an earlier pass that a lost batch left flagged.
+    backfills written so far are planned (their tracks flagged) and the flagged tracks handed
+    out, once: a planner that finds nothing new to plan hands out nothing, unless a planned
+    backfill has waited longer than ``stalled_after_s`` (a batch was lost with its worker).
     """
     with session_factory() as session:
         if processing.backfill_frontier_outstanding(session=session):
             return DeferredPlan((), retry_in_s=None)
         latest_write = processing.latest_unplanned_backfill_write(session=session)
+    claimed = 0
     if latest_write is not None:
         quiet_for_s = (utc_now() - latest_write).total_seconds()
         if quiet_for_s < BACKFILL_QUIET_SECONDS:
             return DeferredPlan((), retry_in_s=BACKFILL_QUIET_SECONDS - quiet_for_s)
         with transaction(session_factory) as session:
-            processing.plan_backfill_detection(session=session, now=utc_now())
+            claimed = processing.plan_backfill_detection(session=session, now=utc_now())
     with session_factory() as session:
+        stalled_since = utc_now() - timedelta(seconds=stalled_after_s)
+        if not claimed and not processing.planned_before(session=session, moment=stalled_since):
+            return DeferredPlan((), retry_in_s=None)
         pending = processing.tracks_awaiting_detection(session=session)
     chunks = tuple(
         tuple(pending[start : start + DEFERRED_DETECTION_BATCH])
@@ -170,7 +177,9 @@ def run_deferred_detection(
     *, session_factory: sessionmaker[Session], settings: Settings
 ) -> DeferredPass:
     """The whole deferred pass in this process (the embedded default; beat's fallback)."""
-    plan = plan_deferred_detection(session_factory=session_factory)
+    plan = plan_deferred_detection(
+        session_factory=session_factory, stalled_after_s=settings.stale_submission_seconds
+    )
     tracks = backfills = 0
     for chunk in plan.chunks:
         done = detect_deferred_tracks(

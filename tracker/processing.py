@@ -247,6 +247,22 @@ def plan_backfill_detection(*, session: Session, now: datetime) -> int:
     return claimed_count
 
 
+def planned_before(*, session: Session, moment: datetime) -> bool:
+    """Whether a backfill planned before ``moment`` still waits for its pass."""
+    return (
+        session.execute(
+            select(models.Submission.id)
+            .where(
+                models.Submission.backfill.is_(True),
+                models.Submission.status == models.SubmissionStatus.ACCEPTED,
+                models.Submission.detection_planned_at < moment,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
 def tracks_awaiting_detection(*, session: Session) -> list[int]:
     return list(
         session.execute(

@@ -63,7 +63,10 @@ def run_deferred_detection() -> None:
 
 
 def _plan_deferred_pass() -> None:
-    plan = jobs.plan_deferred_detection(session_factory=_session_factory())
+    plan = jobs.plan_deferred_detection(
+        session_factory=_session_factory(),
+        stalled_after_s=get_settings().stale_submission_seconds,
+    )
     if plan.retry_in_s is not None:
         run_deferred_detection.apply_async(countdown=plan.retry_in_s)
     for chunk in plan.chunks:  # the worker processes share the batches
