@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import ColumnElement, Row, func, select, update
 from sqlalchemy.orm import Session
 
 from tracker import models
@@ -165,20 +165,24 @@ def stale_submission_ids(*, session: Session, received_before: datetime) -> list
     )
 
 
-def backfill_frontier_outstanding(*, session: Session) -> bool:
-    """Whether some backfill still waits for its frontier values (the deferred pass waits too)."""
+def _accepted_backfill_exists(session: Session, condition: ColumnElement[bool]) -> bool:
     return (
         session.execute(
             select(models.Submission.id)
             .where(
                 models.Submission.backfill.is_(True),
                 models.Submission.status == models.SubmissionStatus.ACCEPTED,
-                models.Submission.frontier_written_at.is_(None),
+                condition,
             )
             .limit(1)
         ).first()
         is not None
     )
+
+
+def backfill_frontier_outstanding(*, session: Session) -> bool:
+    """Whether some backfill still waits for its frontier values (the deferred pass waits too)."""
+    return _accepted_backfill_exists(session, models.Submission.frontier_written_at.is_(None))
 
 
 def latest_unplanned_backfill_write(*, session: Session) -> datetime | None:
@@ -249,18 +253,7 @@ def plan_backfill_detection(*, session: Session, now: datetime) -> int:
 
 def planned_before(*, session: Session, moment: datetime) -> bool:
     """Whether a backfill planned before ``moment`` still waits for its pass."""
-    return (
-        session.execute(
-            select(models.Submission.id)
-            .where(
-                models.Submission.backfill.is_(True),
-                models.Submission.status == models.SubmissionStatus.ACCEPTED,
-                models.Submission.detection_planned_at < moment,
-            )
-            .limit(1)
-        ).first()
-        is not None
-    )
+    return _accepted_backfill_exists(session, models.Submission.detection_planned_at < moment)
 
 
 def tracks_awaiting_detection(*, session: Session) -> list[int]:
