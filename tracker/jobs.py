@@ -126,8 +126,9 @@ def plan_deferred_detection(
     Nothing while some backfill's frontier values are still being written (the worker writing
     the last one plans again) or were written less than `BACKFILL_QUIET_SECONDS` ago. Then the
     backfills written so far are planned (their tracks flagged) and the flagged tracks handed
-    out, once: a planner that finds nothing new to plan hands out nothing, unless a planned
-    backfill has waited longer than ``stalled_after_s`` (a batch was lost with its worker).
+    out, once: a planner that finds nothing new to plan hands out nothing, unless the pass made
+    no progress for ``stalled_after_s`` while a planned backfill waits (a batch was lost with
+    its worker).
     """
     with session_factory() as session:
         if processing.backfill_frontier_outstanding(session=session):
@@ -142,7 +143,7 @@ def plan_deferred_detection(
             claimed = processing.plan_backfill_detection(session=session, now=utc_now())
     with session_factory() as session:
         stalled_since = utc_now() - timedelta(seconds=stalled_after_s)
-        if not claimed and not processing.planned_before(session=session, moment=stalled_since):
+        if not claimed and not processing.pass_stalled_since(session=session, moment=stalled_since):
             return DeferredPlan((), retry_in_s=None)
         pending = processing.tracks_awaiting_detection(session=session)
     chunks = tuple(

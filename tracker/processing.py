@@ -251,9 +251,13 @@ def plan_backfill_detection(*, session: Session, now: datetime) -> int:
     return claimed_count
 
 
-def planned_before(*, session: Session, moment: datetime) -> bool:
-    """Whether a backfill planned before ``moment`` still waits for its pass."""
-    return _accepted_backfill_exists(session, models.Submission.detection_planned_at < moment)
+def pass_stalled_since(*, session: Session, moment: datetime) -> bool:
+    """Whether a backfill planned before ``moment`` still waits for its pass while no track has
+    been analysed since: a batch was lost (a long pass that is progressing is not stalled)."""
+    if not _accepted_backfill_exists(session, models.Submission.detection_planned_at < moment):
+        return False
+    last_analysed = session.execute(select(func.max(models.Track.analysed_at))).scalar()
+    return last_analysed is None or last_analysed < moment
 
 
 def tracks_awaiting_detection(*, session: Session) -> list[int]:
