@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.builders import nightly_levels, synthetic_body
 from tests.conftest import ScratchDatabases
 from tests.stored import confirmed_changes, reanalyse_every_track, scratch_tracker, store_bodies
-from tracker import models, processing
+from tracker import deferred, models
 from tracker.change_points import detect_on_tracks
 from tracker.db import transaction
 from tracker.jobs import (
@@ -72,9 +72,9 @@ def test_a_backfill_written_while_a_batch_runs_waits_for_a_pass_that_sees_it(
     engine, factory, settings = scratch_tracker(scratch_databases, pool_size=4)
     early = _write_backfill(factory, settings, range(0, 30))
     with transaction(factory) as session:
-        assert processing.plan_backfill_detection(session=session, now=utc_now()) == 30
+        assert deferred.plan_backfill_detection(session=session, now=utc_now()) == 30
     with factory() as session:
-        flagged = processing.tracks_awaiting_detection(session=session)
+        flagged = deferred.tracks_awaiting_detection(session=session)
     assert flagged
 
     batch = factory()
@@ -93,7 +93,7 @@ def test_a_backfill_written_while_a_batch_runs_waits_for_a_pass_that_sees_it(
 
     def plan_the_late_backfill() -> None:
         with transaction(factory) as session:
-            processing.plan_backfill_detection(session=session, now=utc_now())
+            deferred.plan_backfill_detection(session=session, now=utc_now())
         planned.set()
 
     planner = threading.Thread(target=plan_the_late_backfill)
@@ -105,14 +105,14 @@ def test_a_backfill_written_while_a_batch_runs_waits_for_a_pass_that_sees_it(
     planner.join()
 
     with transaction(factory) as session:
-        processing.mark_detected_backfills(session=session, now=utc_now())
+        deferred.mark_detected_backfills(session=session, now=utc_now())
     assert _statuses(factory, early + late) == {models.SubmissionStatus.ACCEPTED}, (
         "the tracks were flagged again after the batch cleared them"
     )
     assert _changed_nights(factory) == {"2026-06-16"}
 
     with factory() as session:  # the batches the late planner handed out
-        flagged_again = processing.tracks_awaiting_detection(session=session)
+        flagged_again = deferred.tracks_awaiting_detection(session=session)
     detect_deferred_tracks(session_factory=factory, settings=settings, track_ids=flagged_again)
     assert _statuses(factory, early + late) == {models.SubmissionStatus.PROCESSED}
     found = confirmed_changes(factory)
@@ -129,7 +129,7 @@ def test_an_unplanned_backfill_is_not_marked_processed_by_another_pass(
     engine, factory, settings = scratch_tracker(scratch_databases)
     unplanned = _write_backfill(factory, settings, range(0, 5))
     with transaction(factory) as session:
-        assert processing.mark_detected_backfills(session=session, now=utc_now()) == 0
+        assert deferred.mark_detected_backfills(session=session, now=utc_now()) == 0
     assert _statuses(factory, unplanned) == {models.SubmissionStatus.ACCEPTED}
     engine.dispose()
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker import processing
+from tracker import deferred, processing
 from tracker.change_points import detect_on_tracks
 from tracker.db import transaction
 from tracker.errors import NotFound
@@ -131,21 +131,21 @@ def plan_deferred_detection(
     its worker).
     """
     with session_factory() as session:
-        if processing.backfill_frontier_outstanding(session=session):
+        if deferred.backfill_frontier_outstanding(session=session):
             return DeferredPlan((), retry_in_s=None)
-        latest_write = processing.latest_unplanned_backfill_write(session=session)
+        latest_write = deferred.latest_unplanned_backfill_write(session=session)
     claimed = 0
     if latest_write is not None:
         quiet_for_s = (utc_now() - latest_write).total_seconds()
         if quiet_for_s < BACKFILL_QUIET_SECONDS:
             return DeferredPlan((), retry_in_s=BACKFILL_QUIET_SECONDS - quiet_for_s)
         with transaction(session_factory) as session:
-            claimed = processing.plan_backfill_detection(session=session, now=utc_now())
+            claimed = deferred.plan_backfill_detection(session=session, now=utc_now())
     with session_factory() as session:
         stalled_since = utc_now() - timedelta(seconds=stalled_after_s)
-        if not claimed and not processing.pass_stalled_since(session=session, moment=stalled_since):
+        if not claimed and not deferred.pass_stalled_since(session=session, moment=stalled_since):
             return DeferredPlan((), retry_in_s=None)
-        pending = processing.tracks_awaiting_detection(session=session)
+        pending = deferred.tracks_awaiting_detection(session=session)
     chunks = tuple(
         tuple(pending[start : start + DEFERRED_DETECTION_BATCH])
         for start in range(0, len(pending), DEFERRED_DETECTION_BATCH)
@@ -168,7 +168,7 @@ def detect_deferred_tracks(
             only_flagged=True,
         )
     with transaction(session_factory) as session:
-        finished = processing.mark_detected_backfills(session=session, now=utc_now())
+        finished = deferred.mark_detected_backfills(session=session, now=utc_now())
     if outcome.tracks or finished:
         log.info("deferred detection: %d tracks, %d backfills done", outcome.tracks, finished)
     return DeferredPass(outcome.tracks, finished, retry_in_s=None)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Row, func, select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from tracker import models
@@ -17,7 +17,6 @@ from tracker.detection import DetectionOptions
 from tracker.errors import NotFound
 from tracker.frontier import values_at_targets
 from tracker.latest_sweeps import advance_latest_sweeps
-from tracker.locks import track_locks_for
 from tracker.tracks import TrackKey, ensure_tracks
 
 FRONTIER_VALUE_COLUMNS = ("sweep_id", "metric", "interactivity", "config_id", "timestamp", "value")
@@ -41,7 +40,7 @@ def process_submission(
 
     A nightly submission is processed at once: frontier values, detection under the tracks'
     locks, status ``processed`` — one transaction. A backfill only writes its frontier values;
-    its deferred pass (`plan_backfill_detection`, then `detect_on_tracks` in batches) creates
+    its deferred pass (`tracker.deferred`, then `detect_on_tracks` in batches) creates
     and analyses its tracks and marks it processed. Idempotent: the submission row is locked
     for the duration, so two deliveries of the same task do not interleave, and finished work
     is not redone (frontier values commit with ``frontier_written_at``, so no attempt finds
@@ -163,129 +162,3 @@ def stale_submission_ids(*, session: Session, received_before: datetime) -> list
             .order_by(models.Submission.id)
         ).scalars()
     )
-
-
-def _accepted_backfill_exists(session: Session, condition: ColumnElement[bool]) -> bool:
-    return (
-        session.execute(
-            select(models.Submission.id)
-            .where(
-                models.Submission.backfill.is_(True),
-                models.Submission.status == models.SubmissionStatus.ACCEPTED,
-                condition,
-            )
-            .limit(1)
-        ).first()
-        is not None
-    )
-
-
-def backfill_frontier_outstanding(*, session: Session) -> bool:
-    """Whether some backfill still waits for its frontier values (the deferred pass waits too)."""
-    return _accepted_backfill_exists(session, models.Submission.frontier_written_at.is_(None))
-
-
-def latest_unplanned_backfill_write(*, session: Session) -> datetime | None:
-    """When the newest frontier values of a backfill not yet planned for the pass were written;
-    None when every written backfill is planned."""
-    return session.execute(
-        select(func.max(models.Submission.frontier_written_at)).where(
-            models.Submission.backfill.is_(True),
-            models.Submission.status == models.SubmissionStatus.ACCEPTED,
-            models.Submission.detection_planned_at.is_(None),
-        )
-    ).scalar()
-
-
-TRACKS_PER_STATEMENT = 5_000
-"""Track ids bound in one statement: well under every driver's limit on parameters."""
-
-
-def plan_backfill_detection(*, session: Session, now: datetime) -> int:
-    """Flag for the deferred pass the tracks of every backfill written and not yet planned.
-
-    Claims those backfills (stamped ``detection_planned_at``), creates the tracks they brought,
-    and flags them under the tracks' locks: a batch of the pass holds a track's lock from
-    reading its history to clearing its flag, so a flag is never cleared by a batch that did not
-    see the data it was set for. Returns how many backfills were claimed. Never commits.
-    """
-    claimed = (
-        update(models.Submission)
-        .where(
-            models.Submission.backfill.is_(True),
-            models.Submission.status == models.SubmissionStatus.ACCEPTED,
-            models.Submission.frontier_written_at.is_not(None),
-            models.Submission.detection_planned_at.is_(None),
-        )
-        .values(detection_planned_at=now)
-    )
-    claimed_count = int(session.execute(claimed).rowcount)  # type: ignore[attr-defined]
-    if not claimed_count:
-        return 0
-    planned_sweeps = (
-        select(models.Sweep.id)
-        .join(models.Submission, models.Submission.source_run_id == models.Sweep.source_run_id)
-        .where(models.Submission.detection_planned_at == now)
-    )
-    keys = session.execute(
-        select(
-            models.FrontierValue.config_id,
-            models.FrontierValue.metric,
-            models.FrontierValue.interactivity,
-        )
-        .where(models.FrontierValue.sweep_id.in_(planned_sweeps))
-        .distinct()
-    ).all()
-    track_keys = [(config_id, metric, x) for config_id, metric, x in keys]
-    track_ids = sorted(ensure_tracks(session=session, keys=track_keys).values())
-    track_locks_for(session).lock(session, track_ids)
-    for start in range(0, len(track_ids), TRACKS_PER_STATEMENT):
-        session.execute(
-            update(models.Track)
-            .where(
-                models.Track.id.in_(track_ids[start : start + TRACKS_PER_STATEMENT]),
-                models.Track.needs_full_analysis.is_(False),
-            )
-            .values(needs_full_analysis=True)
-        )
-    return claimed_count
-
-
-def pass_stalled_since(*, session: Session, moment: datetime) -> bool:
-    """Whether a backfill planned before ``moment`` still waits for its pass while no track has
-    been analysed since: a batch was lost (a long pass that is progressing is not stalled)."""
-    if not _accepted_backfill_exists(session, models.Submission.detection_planned_at < moment):
-        return False
-    last_analysed = session.execute(select(func.max(models.Track.analysed_at))).scalar()
-    return last_analysed is None or last_analysed < moment
-
-
-def tracks_awaiting_detection(*, session: Session) -> list[int]:
-    return list(
-        session.execute(
-            select(models.Track.id)
-            .where(models.Track.needs_full_analysis.is_(True))
-            .order_by(models.Track.id)
-        ).scalars()
-    )
-
-
-def mark_detected_backfills(*, session: Session, now: datetime) -> int:
-    """Once the deferred pass has no track left to analyse, mark processed every planned
-    backfill (its planner flagged its tracks in the transaction that stamped it, so each of
-    them has since been analysed with its data). One cheap check, whatever the history's size;
-    a backfill planned while another pass runs waits for both."""
-    pass_unfinished = (
-        select(models.Track.id).where(models.Track.needs_full_analysis.is_(True)).exists()
-    )
-    result = session.execute(
-        update(models.Submission)
-        .where(
-            models.Submission.backfill.is_(True),
-            models.Submission.status == models.SubmissionStatus.ACCEPTED,
-            models.Submission.detection_planned_at.is_not(None),
-            ~pass_unfinished,
-        )
-        .values(status=models.SubmissionStatus.PROCESSED, processed_at=now, error=None)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]

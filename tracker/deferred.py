@@ -1,0 +1,144 @@
+"""The deferred retrospective pass of backfills: when to run it, what it covers, when it is done.
+
+A backfill's worker writes its frontier values only. Once no backfill has been written for a
+while, one planner claims the written backfills, creates and flags their tracks under the tracks'
+locks and hands them out in batches (`tracker.jobs`); each batch analyses its tracks from scratch
+(`change_points.detect_on_tracks`), and the backfills are marked processed once no track waits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.orm import Session
+
+from tracker import models
+from tracker.locks import track_locks_for
+from tracker.tracks import ensure_tracks
+
+
+def _accepted_backfill_exists(session: Session, condition: ColumnElement[bool]) -> bool:
+    return (
+        session.execute(
+            select(models.Submission.id)
+            .where(
+                models.Submission.backfill.is_(True),
+                models.Submission.status == models.SubmissionStatus.ACCEPTED,
+                condition,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def backfill_frontier_outstanding(*, session: Session) -> bool:
+    """Whether some backfill still waits for its frontier values (the deferred pass waits too)."""
+    return _accepted_backfill_exists(session, models.Submission.frontier_written_at.is_(None))
+
+
+def latest_unplanned_backfill_write(*, session: Session) -> datetime | None:
+    """When the newest frontier values of a backfill not yet planned for the pass were written;
+    None when every written backfill is planned."""
+    return session.execute(
+        select(func.max(models.Submission.frontier_written_at)).where(
+            models.Submission.backfill.is_(True),
+            models.Submission.status == models.SubmissionStatus.ACCEPTED,
+            models.Submission.detection_planned_at.is_(None),
+        )
+    ).scalar()
+
+
+TRACKS_PER_STATEMENT = 5_000
+"""Track ids bound in one statement: well under every driver's limit on parameters."""
+
+
+def plan_backfill_detection(*, session: Session, now: datetime) -> int:
+    """Flag for the deferred pass the tracks of every backfill written and not yet planned.
+
+    Claims those backfills (stamped ``detection_planned_at``), creates the tracks they brought,
+    and flags them under the tracks' locks: a batch of the pass holds a track's lock from
+    reading its history to clearing its flag, so a flag is never cleared by a batch that did not
+    see the data it was set for. Returns how many backfills were claimed. Never commits.
+    """
+    claimed = (
+        update(models.Submission)
+        .where(
+            models.Submission.backfill.is_(True),
+            models.Submission.status == models.SubmissionStatus.ACCEPTED,
+            models.Submission.frontier_written_at.is_not(None),
+            models.Submission.detection_planned_at.is_(None),
+        )
+        .values(detection_planned_at=now)
+    )
+    claimed_count = int(session.execute(claimed).rowcount)  # type: ignore[attr-defined]
+    if not claimed_count:
+        return 0
+    planned_sweeps = (
+        select(models.Sweep.id)
+        .join(models.Submission, models.Submission.source_run_id == models.Sweep.source_run_id)
+        .where(models.Submission.detection_planned_at == now)
+    )
+    keys = session.execute(
+        select(
+            models.FrontierValue.config_id,
+            models.FrontierValue.metric,
+            models.FrontierValue.interactivity,
+        )
+        .where(models.FrontierValue.sweep_id.in_(planned_sweeps))
+        .distinct()
+    ).all()
+    track_keys = [(config_id, metric, x) for config_id, metric, x in keys]
+    track_ids = sorted(ensure_tracks(session=session, keys=track_keys).values())
+    track_locks_for(session).lock(session, track_ids)
+    for start in range(0, len(track_ids), TRACKS_PER_STATEMENT):
+        session.execute(
+            update(models.Track)
+            .where(
+                models.Track.id.in_(track_ids[start : start + TRACKS_PER_STATEMENT]),
+                models.Track.needs_full_analysis.is_(False),
+            )
+            .values(needs_full_analysis=True)
+        )
+    return claimed_count
+
+
+def pass_stalled_since(*, session: Session, moment: datetime) -> bool:
+    """Whether a backfill planned before ``moment`` still waits for its pass while no track has
+    been analysed since: a batch was lost (a long pass that is progressing is not stalled)."""
+    if not _accepted_backfill_exists(session, models.Submission.detection_planned_at < moment):
+        return False
+    last_analysed = session.execute(select(func.max(models.Track.analysed_at))).scalar()
+    return last_analysed is None or last_analysed < moment
+
+
+def tracks_awaiting_detection(*, session: Session) -> list[int]:
+    return list(
+        session.execute(
+            select(models.Track.id)
+            .where(models.Track.needs_full_analysis.is_(True))
+            .order_by(models.Track.id)
+        ).scalars()
+    )
+
+
+def mark_detected_backfills(*, session: Session, now: datetime) -> int:
+    """Once the deferred pass has no track left to analyse, mark processed every planned
+    backfill (its planner flagged its tracks in the transaction that stamped it, so each of
+    them has since been analysed with its data). One cheap check, whatever the history's size;
+    a backfill planned while another pass runs waits for both."""
+    pass_unfinished = (
+        select(models.Track.id).where(models.Track.needs_full_analysis.is_(True)).exists()
+    )
+    result = session.execute(
+        update(models.Submission)
+        .where(
+            models.Submission.backfill.is_(True),
+            models.Submission.status == models.SubmissionStatus.ACCEPTED,
+            models.Submission.detection_planned_at.is_not(None),
+            ~pass_unfinished,
+        )
+        .values(status=models.SubmissionStatus.PROCESSED, processed_at=now, error=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
