@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.builders import nightly_levels, synthetic_body
@@ -149,4 +149,29 @@ def test_batches_lost_with_a_worker_are_handed_out_again_once_the_pass_stalls(
     for chunk in stalled.chunks:
         detect_deferred_tracks(session_factory=factory, settings=settings, track_ids=chunk)
     assert _statuses(factory, backfill) == {models.SubmissionStatus.PROCESSED}
+    engine.dispose()
+
+
+def test_a_lost_batch_is_handed_out_again_even_while_nights_keep_arriving(
+    scratch_databases: ScratchDatabases,
+) -> None:
+    engine, factory, settings = scratch_tracker(scratch_databases)
+    _write_backfill(factory, settings, range(0, 20))
+    time.sleep(BACKFILL_QUIET_SECONDS)
+    planned = plan_deferred_detection(session_factory=factory, stalled_after_s=60)
+    assert planned.chunks  # ...and then the worker holding them dies
+
+    def a_night_is_analysed() -> None:  # nightly detection stamps the tracks it analyses
+        with transaction(factory) as session:
+            session.execute(update(models.Track).values(analysed_at=utc_now()))
+
+    stall_s = 0.5
+    time.sleep(stall_s * 1.5)
+    a_night_is_analysed()
+    progressing = plan_deferred_detection(session_factory=factory, stalled_after_s=stall_s)
+    assert progressing.chunks == (), "analyses a moment ago look like progress"
+    time.sleep(stall_s * deferred.STALLED_PASS_GIVE_UP_FACTOR)
+    a_night_is_analysed()
+    given_up = plan_deferred_detection(session_factory=factory, stalled_after_s=stall_s)
+    assert given_up.chunks == planned.chunks, "waited too long: handed out again anyway"
     engine.dispose()

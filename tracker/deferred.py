@@ -8,7 +8,7 @@ locks and hands them out in batches (`tracker.jobs`); each batch analyses its tr
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
@@ -104,13 +104,23 @@ def plan_backfill_detection(*, session: Session, now: datetime) -> int:
     return claimed_count
 
 
-def pass_stalled_since(*, session: Session, moment: datetime) -> bool:
-    """Whether a backfill planned before ``moment`` still waits for its pass while no track has
-    been analysed since: a batch was lost (a long pass that is progressing is not stalled)."""
-    if not _accepted_backfill_exists(session, models.Submission.detection_planned_at < moment):
+STALLED_PASS_GIVE_UP_FACTOR = 10
+"""Nightly analyses count as progress too, so a pass whose batch was lost while nights keep
+arriving is handed out again anyway once its backfills have waited this many stall delays."""
+
+
+def pass_stalled(*, session: Session, now: datetime, stalled_after_s: float) -> bool:
+    """Whether a planned backfill still waits while no track has been analysed for
+    ``stalled_after_s``, or has waited `STALLED_PASS_GIVE_UP_FACTOR` times that: a batch was
+    lost (a long pass that is progressing is not stalled)."""
+    quiet_since = now - timedelta(seconds=stalled_after_s)
+    if not _accepted_backfill_exists(session, models.Submission.detection_planned_at < quiet_since):
         return False
+    given_up_since = now - timedelta(seconds=stalled_after_s * STALLED_PASS_GIVE_UP_FACTOR)
+    if _accepted_backfill_exists(session, models.Submission.detection_planned_at < given_up_since):
+        return True
     last_analysed = session.execute(select(func.max(models.Track.analysed_at))).scalar()
-    return last_analysed is None or last_analysed < moment
+    return last_analysed is None or last_analysed < quiet_since
 
 
 def tracks_awaiting_detection(*, session: Session) -> list[int]:

@@ -126,9 +126,8 @@ def plan_deferred_detection(
     Nothing while some backfill's frontier values are still being written (the worker writing
     the last one plans again) or were written less than `BACKFILL_QUIET_SECONDS` ago. Then the
     backfills written so far are planned (their tracks flagged) and the flagged tracks handed
-    out, once: a planner that finds nothing new to plan hands out nothing, unless the pass made
-    no progress for ``stalled_after_s`` while a planned backfill waits (a batch was lost with
-    its worker).
+    out, once: a planner that finds nothing new to plan hands out nothing, unless the pass has
+    stalled (`deferred.pass_stalled`: a batch was lost with its worker).
     """
     with session_factory() as session:
         if deferred.backfill_frontier_outstanding(session=session):
@@ -142,8 +141,9 @@ def plan_deferred_detection(
         with transaction(session_factory) as session:
             claimed = deferred.plan_backfill_detection(session=session, now=utc_now())
     with session_factory() as session:
-        stalled_since = utc_now() - timedelta(seconds=stalled_after_s)
-        if not claimed and not deferred.pass_stalled_since(session=session, moment=stalled_since):
+        if not claimed and not deferred.pass_stalled(
+            session=session, now=utc_now(), stalled_after_s=stalled_after_s
+        ):
             return DeferredPlan((), retry_in_s=None)
         pending = deferred.tracks_awaiting_detection(session=session)
     chunks = tuple(
