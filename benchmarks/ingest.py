@@ -29,7 +29,6 @@ import psycopg
 
 from benchmarks.stack import running_stack
 from tests.conftest import POSTGRES_ADMIN_URL, REDIS_URL
-from tests.services import wait_for
 from tracker import jsonio
 from tracker.formats import parse_results
 from tracker.ingest import RESULT_ROW_COLUMNS, result_row_values
@@ -47,6 +46,7 @@ class Figures:
     processed_s: float
     copy_s: float
     cpu_s_by_role: dict[str, float]
+    tail_s: dict[str, float]
 
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -123,12 +123,39 @@ def post_all(url: str, token: str, bodies: list[bytes], clients: int) -> tuple[f
     return time.perf_counter() - started, statuses
 
 
-def unprocessed(database_url: str) -> int:
+PROCESSED_POLL_S = 0.05
+
+
+def wait_until_processed(database_url: str, timeout_s: float) -> None:
+    """Return as soon as every submission is processed (polled often, on one connection)."""
+    deadline = time.monotonic() + timeout_s
+    with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as connection:
+        while time.monotonic() < deadline:
+            row = connection.execute(
+                "SELECT count(*) FROM submissions WHERE status <> 'processed'"
+            ).fetchone()
+            if row is not None and row[0] == 0:
+                return
+            time.sleep(PROCESSED_POLL_S)
+    raise AssertionError(f"submissions still unprocessed after {timeout_s} s")
+
+
+TAIL_STAGES = {
+    "frontier values written": "max(frontier_written_at)",
+    "retrospective pass planned": "max(detection_planned_at)",
+    "processed": "max(processed_at)",
+}
+
+
+def tail_after_last_accepted(database_url: str) -> dict[str, float]:
+    """Seconds from the last submission received to the last one reaching each stage."""
+    stages = ", ".join(
+        f"extract(epoch FROM {latest} - max(received_at))" for latest in TAIL_STAGES.values()
+    )
     with psycopg.connect(database_url.replace("+psycopg", "")) as connection:
-        row = connection.execute(
-            "SELECT count(*) FROM submissions WHERE status <> 'processed'"
-        ).fetchone()
-    return int(row[0]) if row else 0
+        row = connection.execute(f"SELECT {stages} FROM submissions").fetchone()
+    assert row is not None
+    return {stage: float(s) for stage, s in zip(TAIL_STAGES, row, strict=True) if s is not None}
 
 
 def copy_ceiling(database_url: str, bodies: list[bytes]) -> tuple[float, int]:
@@ -173,13 +200,16 @@ def run(arguments: argparse.Namespace, *, backfill: bool) -> Figures:
         assert set(statuses) == {202}, f"answers: {sorted(set(statuses))} (logs in {stack.logs})"
         # Processed: frontier values written and detection done for every touched track (for a
         # backfill, by its deferred retrospective pass).
-        wait_for(lambda: unprocessed(stack.database_url) == 0, 3600, "every submission processed")
+        wait_until_processed(stack.database_url, timeout_s=3600)
         processed_s = time.perf_counter() - started
         cpu_after = cpu_seconds_by_role()
+        tail_s = tail_after_last_accepted(stack.database_url)
         copy_s, copied = copy_ceiling(stack.database_url, bodies)
     assert copied == history.row_count
     cpu_used = {role: cpu_after[role] - cpu_before.get(role, 0.0) for role in cpu_after}
-    return Figures(history.row_count, len(bodies), accepted_s, processed_s, copy_s, cpu_used)
+    return Figures(
+        history.row_count, len(bodies), accepted_s, processed_s, copy_s, cpu_used, tail_s
+    )
 
 
 def main() -> None:
@@ -214,6 +244,9 @@ def report(figures: Figures, clients: int, *, backfill: bool) -> None:
     print("CPU during the run (user + system), per result row:")
     for role, seconds in sorted(figures.cpu_s_by_role.items(), key=lambda item: -item[1]):
         print(f"  {role:<22} {seconds:6.1f} s  {seconds / figures.rows * 1e6:6.1f} µs/row")
+    print("after the last submission was received, the last one:")
+    for stage, seconds in figures.tail_s.items():
+        print(f"  {stage:<28} +{seconds:5.2f} s")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,7 +17,8 @@ from tracker import deferred, models
 from tracker.change_points import detect_on_tracks
 from tracker.db import transaction
 from tracker.jobs import (
-    BACKFILL_QUIET_SECONDS,
+    BACKFILL_QUIET_MAX_SECONDS,
+    BACKFILL_QUIET_MIN_SECONDS,
     detect_deferred_tracks,
     plan_deferred_detection,
     run_process_submission,
@@ -139,7 +142,7 @@ def test_batches_lost_with_a_worker_are_handed_out_again_once_the_pass_stalls(
 ) -> None:
     engine, factory, settings = scratch_tracker(scratch_databases)
     backfill = _write_backfill(factory, settings, range(0, 20))
-    time.sleep(BACKFILL_QUIET_SECONDS)
+    time.sleep(BACKFILL_QUIET_MAX_SECONDS)
     planned = plan_deferred_detection(session_factory=factory, stalled_after_s=60)
     assert planned.chunks  # ...and then the worker holding them dies
     again = plan_deferred_detection(session_factory=factory, stalled_after_s=60)
@@ -157,7 +160,7 @@ def test_a_lost_batch_is_handed_out_again_even_while_nights_keep_arriving(
 ) -> None:
     engine, factory, settings = scratch_tracker(scratch_databases)
     _write_backfill(factory, settings, range(0, 20))
-    time.sleep(BACKFILL_QUIET_SECONDS)
+    time.sleep(BACKFILL_QUIET_MAX_SECONDS)
     planned = plan_deferred_detection(session_factory=factory, stalled_after_s=60)
     assert planned.chunks  # ...and then the worker holding them dies
 
@@ -174,4 +177,40 @@ def test_a_lost_batch_is_handed_out_again_even_while_nights_keep_arriving(
     a_night_is_analysed()
     given_up = plan_deferred_detection(session_factory=factory, stalled_after_s=stall_s)
     assert given_up.chunks == planned.chunks, "waited too long: handed out again anyway"
+    engine.dispose()
+
+
+def _rewrite_times(factory: sessionmaker[Session], ids: list[int], gap_s: float) -> None:
+    """Make the backfills look written at a steady rhythm, the last one just now."""
+    now = utc_now()
+    with transaction(factory) as session:
+        for position, submission_id in enumerate(reversed(ids)):
+            session.execute(
+                update(models.Submission)
+                .where(models.Submission.id == submission_id)
+                .values(frontier_written_at=now - timedelta(seconds=gap_s * position))
+            )
+
+
+def test_the_pass_waits_ten_gaps_of_the_streams_rhythm_within_bounds(
+    scratch_databases: ScratchDatabases,
+) -> None:
+    engine, factory, settings = scratch_tracker(scratch_databases)
+    single = _write_backfill(factory, settings, range(0, 1))
+    alone = plan_deferred_detection(session_factory=factory, stalled_after_s=60)
+    assert alone.chunks == ()
+    assert alone.retry_in_s == pytest.approx(BACKFILL_QUIET_MAX_SECONDS, abs=0.1)
+
+    stream = single + _write_backfill(factory, settings, range(1, 6))
+    _rewrite_times(factory, stream, gap_s=0.08)
+    streaming = plan_deferred_detection(session_factory=factory, stalled_after_s=60)
+    assert streaming.chunks == ()
+    assert streaming.retry_in_s == pytest.approx(0.8, abs=0.1), "ten gaps of 80 ms"
+
+    _rewrite_times(factory, stream, gap_s=0.001)
+    fast = plan_deferred_detection(session_factory=factory, stalled_after_s=60)
+    assert fast.retry_in_s == pytest.approx(BACKFILL_QUIET_MIN_SECONDS, abs=0.1)
+
+    time.sleep(BACKFILL_QUIET_MIN_SECONDS)
+    assert plan_deferred_detection(session_factory=factory, stalled_after_s=60).chunks
     engine.dispose()

@@ -8,6 +8,7 @@ locks and hands them out in batches (`tracker.jobs`); each batch analyses its tr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select, update
@@ -38,16 +39,42 @@ def backfill_frontier_outstanding(*, session: Session) -> bool:
     return _accepted_backfill_exists(session, models.Submission.frontier_written_at.is_(None))
 
 
-def latest_unplanned_backfill_write(*, session: Session) -> datetime | None:
-    """When the newest frontier values of a backfill not yet planned for the pass were written;
-    None when every written backfill is planned."""
-    return session.execute(
-        select(func.max(models.Submission.frontier_written_at)).where(
-            models.Submission.backfill.is_(True),
-            models.Submission.status == models.SubmissionStatus.ACCEPTED,
-            models.Submission.detection_planned_at.is_(None),
-        )
-    ).scalar()
+@dataclass(frozen=True)
+class BackfillWrites:
+    """The rhythm at which backfills not yet planned for the pass have been written."""
+
+    latest: datetime
+    typical_gap_s: float | None
+    """Mean gap between the most recent writes; None after a single one."""
+
+
+RHYTHM_SAMPLE = 50
+"""Recent writes the typical gap is taken over."""
+
+
+def unplanned_backfill_writes(*, session: Session) -> BackfillWrites | None:
+    """When and how often backfills not yet planned for the pass were written; None when every
+    written backfill is planned."""
+    recent = list(
+        session.execute(
+            select(models.Submission.frontier_written_at)
+            .where(
+                models.Submission.backfill.is_(True),
+                models.Submission.status == models.SubmissionStatus.ACCEPTED,
+                models.Submission.frontier_written_at.is_not(None),
+                models.Submission.detection_planned_at.is_(None),
+            )
+            .order_by(models.Submission.frontier_written_at.desc())
+            .limit(RHYTHM_SAMPLE)
+        ).scalars()
+    )
+    if not recent:
+        return None
+    latest, earliest = recent[0], recent[-1]
+    assert latest is not None and earliest is not None  # filtered above
+    gaps = len(recent) - 1
+    typical_gap_s = (latest - earliest).total_seconds() / gaps if gaps else None
+    return BackfillWrites(latest=latest, typical_gap_s=typical_gap_s)
 
 
 TRACKS_PER_STATEMENT = 5_000

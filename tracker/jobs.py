@@ -98,9 +98,21 @@ def requeue_stale_submissions(
 DEFERRED_DETECTION_BATCH = 250
 """Tracks analysed per transaction in the deferred pass (bounded lock time and memory)."""
 
-BACKFILL_QUIET_SECONDS = 2.0
-"""The deferred pass starts once no backfill has written frontier values for this long, so that
-a history still streaming in gets one pass, not one per submission."""
+BACKFILL_QUIET_GAPS = 10
+"""The deferred pass starts once no backfill has been written for this many of the stream's
+typical gaps between writes, so that a history still streaming in gets one pass, not one per
+submission. A pass started by a pause longer than that is correct, only repeated for the tracks
+that more data then reaches."""
+BACKFILL_QUIET_MIN_SECONDS = 0.25
+BACKFILL_QUIET_MAX_SECONDS = 2.0
+"""Also the wait after a single backfill, whose rhythm is unknown."""
+
+
+def backfill_quiet_seconds(writes: deferred.BackfillWrites) -> float:
+    if writes.typical_gap_s is None:
+        return BACKFILL_QUIET_MAX_SECONDS
+    quiet_s = BACKFILL_QUIET_GAPS * writes.typical_gap_s
+    return min(max(quiet_s, BACKFILL_QUIET_MIN_SECONDS), BACKFILL_QUIET_MAX_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -124,7 +136,7 @@ def plan_deferred_detection(
     """The retrospective pass of backfills, in batches, once their frontier values are in.
 
     Nothing while some backfill's frontier values are still being written (the worker writing
-    the last one plans again) or were written less than `BACKFILL_QUIET_SECONDS` ago. Then the
+    the last one plans again) or were written less than `backfill_quiet_seconds` ago. Then the
     backfills written so far are planned (their tracks flagged) and the flagged tracks handed
     out, once: a planner that finds nothing new to plan hands out nothing, unless the pass has
     stalled (`deferred.pass_stalled`: a batch was lost with its worker).
@@ -132,12 +144,12 @@ def plan_deferred_detection(
     with session_factory() as session:
         if deferred.backfill_frontier_outstanding(session=session):
             return DeferredPlan((), retry_in_s=None)
-        latest_write = deferred.latest_unplanned_backfill_write(session=session)
+        writes = deferred.unplanned_backfill_writes(session=session)
     claimed = 0
-    if latest_write is not None:
-        quiet_for_s = (utc_now() - latest_write).total_seconds()
-        if quiet_for_s < BACKFILL_QUIET_SECONDS:
-            return DeferredPlan((), retry_in_s=BACKFILL_QUIET_SECONDS - quiet_for_s)
+    if writes is not None:
+        wait_s = backfill_quiet_seconds(writes) - (utc_now() - writes.latest).total_seconds()
+        if wait_s > 0:
+            return DeferredPlan((), retry_in_s=wait_s)
         with transaction(session_factory) as session:
             claimed = deferred.plan_backfill_detection(session=session, now=utc_now())
     with session_factory() as session:
