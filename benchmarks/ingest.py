@@ -10,7 +10,7 @@ A synthetic history (tracker.simulation BENCHMARK scale: ≥ 200,000 rows in sub
 processed (status "processed"), and in the same run rows/s of a bare COPY of those rows.
 
     python -m benchmarks.ingest                   # from the repository root
-    python -m benchmarks.ingest --clients 4 --api-workers 2 --worker-concurrency 1   # the defaults
+    python -m benchmarks.ingest --clients 4 --api-workers 2 --worker-concurrency 2   # the defaults
 """
 
 from __future__ import annotations
@@ -215,7 +215,7 @@ def run(arguments: argparse.Namespace, *, backfill: bool) -> Figures:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--worker-concurrency", type=int, default=1)
+    parser.add_argument("--worker-concurrency", type=int, default=2)
     parser.add_argument("--api-workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(

@@ -84,10 +84,11 @@ TRACKS_PER_STATEMENT = 5_000
 def plan_backfill_detection(*, session: Session, now: datetime) -> int:
     """Flag for the deferred pass the tracks of every backfill written and not yet planned.
 
-    Claims those backfills (stamped ``detection_planned_at``), creates the tracks they brought,
-    and flags them under the tracks' locks: a batch of the pass holds a track's lock from
-    reading its history to clearing its flag, so a flag is never cleared by a batch that did not
-    see the data it was set for. Returns how many backfills were claimed. Never commits.
+    Claims those backfills (stamped ``detection_planned_at``), creates the tracks they brought
+    (flagged already: no batch sees them before this commits), and flags the others under the
+    tracks' locks: a batch of the pass holds a track's lock from reading its history to clearing
+    its flag, so a flag is never cleared by a batch that did not see the data it was set for.
+    Returns how many backfills were claimed. Never commits.
     """
     claimed = (
         update(models.Submission)
@@ -117,7 +118,7 @@ def plan_backfill_detection(*, session: Session, now: datetime) -> int:
         .distinct()
     ).all()
     track_keys = [(config_id, metric, x) for config_id, metric, x in keys]
-    track_ids = sorted(ensure_tracks(session=session, keys=track_keys).values())
+    track_ids = sorted(ensure_tracks(session=session, keys=track_keys, flag_new=True).values())
     track_locks_for(session).lock(session, track_ids)
     for start in range(0, len(track_ids), TRACKS_PER_STATEMENT):
         session.execute(

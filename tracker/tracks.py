@@ -32,8 +32,11 @@ class TrackHistory:
         return datetime.fromtimestamp(self.times[index], UTC)
 
 
-def ensure_tracks(*, session: Session, keys: Iterable[TrackKey]) -> dict[TrackKey, int]:
-    """Track ids for ``keys``, creating the tracks not seen before.
+def ensure_tracks(
+    *, session: Session, keys: Iterable[TrackKey], flag_new: bool = False
+) -> dict[TrackKey, int]:
+    """Track ids for ``keys``, creating the tracks not seen before (already flagged for the
+    deferred pass with ``flag_new``).
 
     Most nights touch known tracks only, so they are looked up first and just the missing ones
     inserted — in key order, so that two transactions creating overlapping tracks wait for
@@ -60,7 +63,7 @@ def ensure_tracks(*, session: Session, keys: Iterable[TrackKey]) -> dict[TrackKe
                     "detector_state": None,
                     "outlier_sweep_ids": [],
                     "suspected": [],
-                    "needs_full_analysis": False,
+                    "needs_full_analysis": flag_new,
                 }
                 for config_id, metric, interactivity in missing
             ],
