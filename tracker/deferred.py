@@ -85,10 +85,12 @@ def plan_backfill_detection(*, session: Session, now: datetime) -> int:
     """Flag for the deferred pass the tracks of every backfill written and not yet planned.
 
     Claims those backfills (stamped ``detection_planned_at``), creates the tracks they brought
-    (flagged already: no batch sees them before this commits), and flags the others under the
-    tracks' locks: a batch of the pass holds a track's lock from reading its history to clearing
-    its flag, so a flag is never cleared by a batch that did not see the data it was set for.
-    Returns how many backfills were claimed. Never commits.
+    (flagged already: no batch sees them before this commits), and flags the ones that existed
+    under the tracks' locks: a batch of the pass holds a track's lock from reading its history
+    to clearing its flag, so a flag is never cleared by a batch that did not see the data it was
+    set for. A track another transaction created meanwhile is analysed by whoever sees it, after
+    the claimed backfills' values were committed. Returns how many backfills were claimed.
+    Never commits.
     """
     claimed = (
         update(models.Submission)
@@ -118,13 +120,16 @@ def plan_backfill_detection(*, session: Session, now: datetime) -> int:
         .distinct()
     ).all()
     track_keys = [(config_id, metric, x) for config_id, metric, x in keys]
-    track_ids = sorted(ensure_tracks(session=session, keys=track_keys, flag_new=True).values())
+    tracks = ensure_tracks(session=session, keys=track_keys, flag_new=True)
+    track_ids = sorted(tracks.ids.values())
     track_locks_for(session).lock(session, track_ids)
-    for start in range(0, len(track_ids), TRACKS_PER_STATEMENT):
+    # A track new to this transaction has no analysis older than the data planned here.
+    existing = [track_id for track_id in track_ids if track_id not in tracks.new]
+    for start in range(0, len(existing), TRACKS_PER_STATEMENT):
         session.execute(
             update(models.Track)
             .where(
-                models.Track.id.in_(track_ids[start : start + TRACKS_PER_STATEMENT]),
+                models.Track.id.in_(existing[start : start + TRACKS_PER_STATEMENT]),
                 models.Track.needs_full_analysis.is_(False),
             )
             .values(needs_full_analysis=True)

@@ -64,7 +64,7 @@ def process_submission(
     submission.frontier_written_at = now
     detection = None
     if not submission.backfill:
-        track_ids = list(ensure_tracks(session=session, keys=track_keys).values())
+        track_ids = list(ensure_tracks(session=session, keys=track_keys).ids.values())
         detection = detect_on_tracks(session=session, track_ids=track_ids, options=options, now=now)
         submission.status = models.SubmissionStatus.PROCESSED
         submission.processed_at = now

@@ -32,11 +32,18 @@ class TrackHistory:
         return datetime.fromtimestamp(self.times[index], UTC)
 
 
+@dataclass(frozen=True)
+class EnsuredTracks:
+    ids: dict[TrackKey, int]
+    new: frozenset[int]
+    """The tracks that did not exist when looked up: inserted by this call (flagged for the
+    deferred pass already with ``flag_new``) or by a transaction that committed meanwhile."""
+
+
 def ensure_tracks(
     *, session: Session, keys: Iterable[TrackKey], flag_new: bool = False
-) -> dict[TrackKey, int]:
-    """Track ids for ``keys``, creating the tracks not seen before (already flagged for the
-    deferred pass with ``flag_new``).
+) -> EnsuredTracks:
+    """Track ids for ``keys``, creating the tracks not seen before.
 
     Most nights touch known tracks only, so they are looked up first and just the missing ones
     inserted — in key order, so that two transactions creating overlapping tracks wait for
@@ -44,32 +51,34 @@ def ensure_tracks(
     """
     ordered = sorted(set(keys), key=lambda key: (key[0], key[1].value, key[2]))
     if not ordered:
-        return {}
+        return EnsuredTracks({}, frozenset())
     known = _track_ids(session, ordered)
     missing = [key for key in ordered if key not in known]
-    if missing:
-        insert_for_dialect = (
-            postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        )
-        session.execute(
-            insert_for_dialect(models.Track).on_conflict_do_nothing(
-                index_elements=["config_id", "metric", "interactivity"]
-            ),
-            [
-                {
-                    "config_id": config_id,
-                    "metric": metric,
-                    "interactivity": interactivity,
-                    "detector_state": None,
-                    "outlier_sweep_ids": [],
-                    "suspected": [],
-                    "needs_full_analysis": flag_new,
-                }
-                for config_id, metric, interactivity in missing
-            ],
-        )
-        known.update(_track_ids(session, missing))
-    return known
+    if not missing:
+        return EnsuredTracks(known, frozenset())
+    insert_for_dialect = (
+        postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    )
+    session.execute(  # an executemany: RETURNING would make it a slower multi-row VALUES
+        insert_for_dialect(models.Track).on_conflict_do_nothing(
+            index_elements=["config_id", "metric", "interactivity"]
+        ),
+        [
+            {
+                "config_id": config_id,
+                "metric": metric,
+                "interactivity": interactivity,
+                "detector_state": None,
+                "outlier_sweep_ids": [],
+                "suspected": [],
+                "needs_full_analysis": flag_new,
+            }
+            for config_id, metric, interactivity in missing
+        ],
+    )
+    created = _track_ids(session, missing)
+    known.update(created)
+    return EnsuredTracks(known, frozenset(created.values()))
 
 
 def _track_ids(session: Session, keys: list[TrackKey]) -> dict[TrackKey, int]:
