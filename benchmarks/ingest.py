@@ -29,6 +29,7 @@ import psycopg
 
 from benchmarks.stack import running_stack
 from tests.conftest import POSTGRES_ADMIN_URL, REDIS_URL
+from tests.services import wait_for
 from tracker import jsonio
 from tracker.formats import parse_results
 from tracker.ingest import RESULT_ROW_COLUMNS, result_row_values
@@ -128,16 +129,15 @@ PROCESSED_POLL_S = 0.05
 
 def wait_until_processed(database_url: str, timeout_s: float) -> None:
     """Return as soon as every submission is processed (polled often, on one connection)."""
-    deadline = time.monotonic() + timeout_s
     with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as connection:
-        while time.monotonic() < deadline:
+
+        def all_processed() -> bool:
             row = connection.execute(
                 "SELECT count(*) FROM submissions WHERE status <> 'processed'"
             ).fetchone()
-            if row is not None and row[0] == 0:
-                return
-            time.sleep(PROCESSED_POLL_S)
-    raise AssertionError(f"submissions still unprocessed after {timeout_s} s")
+            return row is not None and row[0] == 0
+
+        wait_for(all_processed, timeout_s, "every submission processed", PROCESSED_POLL_S)
 
 
 TAIL_STAGES = {

@@ -18,17 +18,17 @@ from tracker import models
 from tracker.locks import track_locks_for
 from tracker.tracks import ensure_tracks
 
+_ACCEPTED_BACKFILL = (
+    models.Submission.backfill.is_(True),
+    models.Submission.status == models.SubmissionStatus.ACCEPTED,
+)
+"""Backfills the deferred pass has not yet marked processed."""
+
 
 def _accepted_backfill_exists(session: Session, condition: ColumnElement[bool]) -> bool:
     return (
         session.execute(
-            select(models.Submission.id)
-            .where(
-                models.Submission.backfill.is_(True),
-                models.Submission.status == models.SubmissionStatus.ACCEPTED,
-                condition,
-            )
-            .limit(1)
+            select(models.Submission.id).where(*_ACCEPTED_BACKFILL, condition).limit(1)
         ).first()
         is not None
     )
@@ -59,8 +59,7 @@ def unplanned_backfill_writes(*, session: Session) -> BackfillWrites | None:
         session.execute(
             select(models.Submission.frontier_written_at)
             .where(
-                models.Submission.backfill.is_(True),
-                models.Submission.status == models.SubmissionStatus.ACCEPTED,
+                *_ACCEPTED_BACKFILL,
                 models.Submission.frontier_written_at.is_not(None),
                 models.Submission.detection_planned_at.is_(None),
             )
@@ -95,8 +94,7 @@ def plan_backfill_detection(*, session: Session, now: datetime) -> int:
     claimed = (
         update(models.Submission)
         .where(
-            models.Submission.backfill.is_(True),
-            models.Submission.status == models.SubmissionStatus.ACCEPTED,
+            *_ACCEPTED_BACKFILL,
             models.Submission.frontier_written_at.is_not(None),
             models.Submission.detection_planned_at.is_(None),
         )
@@ -177,8 +175,7 @@ def mark_detected_backfills(*, session: Session, now: datetime) -> int:
     result = session.execute(
         update(models.Submission)
         .where(
-            models.Submission.backfill.is_(True),
-            models.Submission.status == models.SubmissionStatus.ACCEPTED,
+            *_ACCEPTED_BACKFILL,
             models.Submission.detection_planned_at.is_not(None),
             ~pass_unfinished,
         )
