@@ -1,12 +1,10 @@
-"""Alerts: the slice that moved, Slack messages, the chart, and delivery.
+"""Alerts: grouping change points, keeping alerts true to them, triage, digests, and delivery.
 
-- `model`: what the builders read (alert, change, chart and digest summaries).
-- `rollup`: an alert's changes summarised in configuration terms; `dimensions`, `formatting`.
-- `messages`, `digest_messages`: Block Kit builders (pure), on `markup` and `blocks`.
-- `chart`: the PNG of the most affected series (matplotlib, Agg).
-- `notifier`: the `Notifier` protocol, its errors and `LogNotifier`; `delivery`: parents exactly
-  once, thread details, late changes, digests; `slack`: the only module importing slack_sdk.
-
-Importing the package imports none of its modules, so a worker pays for matplotlib and
-slack_sdk only when it uses them.
+- `messages/`: pure builders (no ORM, no network): what an alert or a digest says, as Block Kit.
+- `delivery/`: the outbox loop, the `Notifier` protocol with Slack and log implementations, and
+  the chart; the only place that imports slack_sdk and matplotlib.
+- `grouping`, `relations`, `lifecycle`, `triage`, `routing`: what becomes an alert and where it
+  goes; `records`: the rows they write.
+- `summaries`, `digests`, `reads`: the database read into what builders, digests and the API take;
+  `jobs`: the transaction boundaries the runtimes call.
 """

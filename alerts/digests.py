@@ -20,9 +20,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from alerts.model import ChangeSummary, Digest, DigestLine
+from alerts.messages.model import ChangeSummary, Digest, DigestLine
 from alerts.summaries import change_summaries
 from tracker import models
+from tracker.reads.changes import NOT_SUPPRESSED, changes_with_configs, with_alert
+from tracker.vocabulary import ChangeState, Metric
 
 DIGEST_TARGETS = (35.0, 125.0)
 FAMILY_FIELDS = ("model", "precision", "isl", "osl", "disagg", "wide_ep", "spec_method")
@@ -84,7 +86,7 @@ def config_levels(session: Session, *, at_or_before: datetime) -> dict[tuple[int
             .label("rank"),
         )
         .where(
-            models.FrontierValue.metric == models.Metric.TPUT_PER_GPU,
+            models.FrontierValue.metric == Metric.TPUT_PER_GPU,
             models.FrontierValue.interactivity.in_(DIGEST_TARGETS),
             models.FrontierValue.timestamp <= at_or_before,
         )
@@ -114,17 +116,15 @@ def _steps(
     session: Session, config_ids: list[int], since: datetime, until: datetime
 ) -> tuple[ChangeSummary, ...]:
     pairs = session.execute(
-        select(models.ChangePoint, models.Config)
-        .join(models.Config, models.Config.id == models.ChangePoint.config_id)
-        .outerjoin(models.Alert, models.Alert.id == models.ChangePoint.alert_id)
+        with_alert(changes_with_configs())
         .where(
             models.ChangePoint.config_id.in_(config_ids),
-            models.ChangePoint.state == models.ChangeState.CONFIRMED,
-            models.ChangePoint.metric == models.Metric.TPUT_PER_GPU,
+            models.ChangePoint.state == ChangeState.CONFIRMED,
+            models.ChangePoint.metric == Metric.TPUT_PER_GPU,
             models.ChangePoint.interactivity.in_(DIGEST_TARGETS),
             models.ChangePoint.run_timestamp > since,
             models.ChangePoint.run_timestamp <= until,
-            (models.Alert.id.is_(None)) | (models.Alert.state != models.AlertState.INVALID),
+            NOT_SUPPRESSED,
         )
         .order_by(models.ChangePoint.run_timestamp, models.ChangePoint.id)
     ).all()

@@ -17,15 +17,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.history import set_state
-from alerts.outbox import mark_for_refresh, open_deliveries
+from alerts.messages.rollup import headline
+from alerts.records import mark_for_refresh, open_deliveries, set_state
 from alerts.relations import link_fixes
-from alerts.rollup import headline
 from alerts.routing import channels_for
 from alerts.summaries import alert_summary
 from tracker import models
-from tracker.config_rows import config_view
 from tracker.settings import SlackRoute
+from tracker.vocabulary import AlertState, ChangeDirection, ChangeState
 
 SETTLE_WINDOWS_AT_MOST = 3
 
@@ -57,7 +56,7 @@ def group_pending_changes(
             select(models.ChangePoint)
             .where(
                 models.ChangePoint.alert_id.is_(None),
-                models.ChangePoint.state == models.ChangeState.CONFIRMED,
+                models.ChangePoint.state == ChangeState.CONFIRMED,
             )
             .order_by(models.ChangePoint.engine, models.ChangePoint.previous_timestamp)
         ).scalars()
@@ -80,7 +79,7 @@ def group_pending_changes(
         configs = session.execute(
             select(models.Config).where(models.Config.id.in_({c.config_id for c in group}))
         ).scalars()
-        channels = channels_for([config_view(c) for c in configs], routes, default_channel)
+        channels = channels_for([c.as_dict() for c in configs], routes, default_channel)
         open_deliveries(session, alert_id=alert.id, channels=channels, now=now)
         link_fixes(session=session, alert=alert)
         alert.summary = headline(alert_summary(session=session, alert=alert, public_url=public_url))
@@ -159,8 +158,8 @@ def _overlap_groups(changes: list[models.ChangePoint]) -> list[list[models.Chang
 def _create_alert(session: Session, group: list[models.ChangePoint], now: datetime) -> models.Alert:
     earliest = min(group, key=lambda c: (c.previous_timestamp, c.id))
     latest = max(group, key=lambda c: (c.run_timestamp, c.id))
-    all_gains = all(c.direction is models.ChangeDirection.GAIN for c in group)
-    state = models.AlertState.IMPROVEMENT if all_gains else models.AlertState.UNTRIAGED
+    all_gains = all(c.direction is ChangeDirection.GAIN for c in group)
+    state = AlertState.IMPROVEMENT if all_gains else AlertState.UNTRIAGED
     alert = models.Alert(
         engine=earliest.engine,
         state=state,

@@ -10,17 +10,18 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.delivery import deliver_digest
+from alerts.delivery.notifier import DeliveryError, Notifier
+from alerts.delivery.outbox import DeliveryPass, build_notifier, run_deliveries
+from alerts.delivery.post import deliver_digest
 from alerts.digests import build_digest
 from alerts.grouping import GroupingOutcome, group_pending_changes
 from alerts.lifecycle import sync_alert_states
-from alerts.notifier import DeliveryError, Notifier
-from alerts.outbox import DeliveryPass, build_notifier, run_deliveries
 from alerts.routing import LOG_CHANNEL
 from tracker import models
-from tracker.db import transaction
-from tracker.jobs import utc_now
+from tracker.clock import utc_now
+from tracker.db.engine import transaction
 from tracker.settings import Settings
+from tracker.vocabulary import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ def _claim_digest(
                     kind=kind.name,
                     period_end=period_end,
                     channel=channel,
-                    status=models.DeliveryStatus.SENDING,
+                    status=DeliveryStatus.SENDING,
                     ts=None,
                     posted_at=None,
                     last_error=None,
@@ -141,9 +142,9 @@ def _claim_digest(
                 models.DigestPost.kind == kind.name,
                 models.DigestPost.period_end == period_end,
                 models.DigestPost.channel == channel,
-                models.DigestPost.status == models.DeliveryStatus.FAILED,
+                models.DigestPost.status == DeliveryStatus.FAILED,
             )
-            .values(status=models.DeliveryStatus.SENDING)
+            .values(status=DeliveryStatus.SENDING)
         )
         return bool(retried.rowcount)  # type: ignore[attr-defined]
 
@@ -164,7 +165,7 @@ def _finish_digest(
                 models.DigestPost.channel == channel,
             )
         ).scalar_one()
-        row.status = models.DeliveryStatus.SENT if ts else models.DeliveryStatus.FAILED
+        row.status = DeliveryStatus.SENT if ts else DeliveryStatus.FAILED
         row.ts = ts
         row.posted_at = utc_now() if ts else None
         row.last_error = error

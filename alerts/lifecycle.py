@@ -11,15 +11,15 @@ from datetime import datetime
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
-from alerts.history import set_state
-from alerts.outbox import mark_for_refresh
+from alerts.records import mark_for_refresh, set_state
 from tracker import models
+from tracker.vocabulary import AlertState, ChangeDirection, ChangeState
 
 _confirmed_change = (
     select(models.ChangePoint.id)
     .where(
         models.ChangePoint.alert_id == models.Alert.id,
-        models.ChangePoint.state == models.ChangeState.CONFIRMED,
+        models.ChangePoint.state == ChangeState.CONFIRMED,
     )
     .exists()
 )
@@ -31,29 +31,23 @@ def sync_alert_states(*, session: Session, now: datetime) -> list[int]:
     touched."""
     touched: list[int] = []
     for alert in session.execute(
-        select(models.Alert).where(
-            models.Alert.state != models.AlertState.RETRACTED, ~_confirmed_change
-        )
+        select(models.Alert).where(models.Alert.state != AlertState.RETRACTED, ~_confirmed_change)
     ).scalars():
-        set_state(
-            session, alert, models.AlertState.RETRACTED, now=now, note="every change was retracted"
-        )
+        set_state(session, alert, AlertState.RETRACTED, now=now, note="every change was retracted")
         touched.append(alert.id)
     for alert in session.execute(
-        select(models.Alert).where(
-            models.Alert.state == models.AlertState.RETRACTED, _confirmed_change
-        )
+        select(models.Alert).where(models.Alert.state == AlertState.RETRACTED, _confirmed_change)
     ).scalars():
         gains_only = not session.execute(
             select(
                 exists().where(
                     models.ChangePoint.alert_id == alert.id,
-                    models.ChangePoint.state == models.ChangeState.CONFIRMED,
-                    models.ChangePoint.direction == models.ChangeDirection.REGRESSION,
+                    models.ChangePoint.state == ChangeState.CONFIRMED,
+                    models.ChangePoint.direction == ChangeDirection.REGRESSION,
                 )
             )
         ).scalar()
-        revived = models.AlertState.IMPROVEMENT if gains_only else models.AlertState.UNTRIAGED
+        revived = AlertState.IMPROVEMENT if gains_only else AlertState.UNTRIAGED
         set_state(session, alert, revived, now=now, note="a retracted change was confirmed again")
         touched.append(alert.id)
     changed_since = session.execute(

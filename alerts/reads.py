@@ -1,38 +1,69 @@
-"""Reads of alerts for the API and the dashboard."""
+"""Reads of alerts for the API and the dashboard: the list, one alert, and the digest."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker import models, views
-from tracker.changes import change_view
+from alerts.digests import DIGEST_TARGETS, FAMILY_FIELDS, family_figures
+from alerts.relations import related_alerts
+from tracker import models
 from tracker.errors import NotFound
-from tracker.pagination import Page, newest_first
+from tracker.processing.frontier import target_label
+from tracker.reads.changes import Change, CommitRange, change_of, changes_with_configs
+from tracker.reads.pagination import Page, newest_first
+from tracker.vocabulary import AlertState, ChangeDirection, ChangeState, DeliveryStatus
 
 
-def _related_ids(session: Session, alert_ids: Sequence[int]) -> dict[int, list[int]]:
-    related: dict[int, set[int]] = defaultdict(set)
-    for relation in session.execute(
-        select(models.AlertRelation).where(
-            or_(
-                models.AlertRelation.fix_alert_id.in_(alert_ids),
-                models.AlertRelation.fixed_alert_id.in_(alert_ids),
-            )
-        )
-    ).scalars():
-        related[relation.fix_alert_id].add(relation.fixed_alert_id)
-        related[relation.fixed_alert_id].add(relation.fix_alert_id)
-    return {alert_id: sorted(ids) for alert_id, ids in related.items()}
+@dataclass(frozen=True)
+class Delivery:
+    channel: str
+    status: DeliveryStatus
+    sent_at: datetime | None
 
 
-def alert_views(session: Session, alerts: Sequence[models.Alert]) -> list[views.AlertView]:
+@dataclass(frozen=True)
+class AlertItem:
+    """An alert as lists show it: its slice summary, counts, relations and deliveries."""
+
+    id: int
+    engine: str
+    commit_range: CommitRange
+    state: AlertState
+    summary: str
+    regressions: int
+    gains: int
+    series: int
+    change_ids: list[int]
+    related_alert_ids: list[int]
+    deliveries: list[Delivery]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class StateChange:
+    state: AlertState
+    who: str
+    note: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AlertDetail(AlertItem):
+    changes: list[Change]
+    """Retracted ones included."""
+    history: list[StateChange]
+
+
+def alert_items(session: Session, alerts: Sequence[models.Alert]) -> list[AlertItem]:
     alert_ids = [alert.id for alert in alerts]
     change_ids: dict[int, list[int]] = defaultdict(list)
-    directions: dict[int, Counter[models.ChangeDirection]] = defaultdict(Counter)
+    directions: dict[int, Counter[ChangeDirection]] = defaultdict(Counter)
     series: dict[int, set[int]] = defaultdict(set)
     for change_id, alert_id, direction, config_id in session.execute(
         select(
@@ -43,7 +74,7 @@ def alert_views(session: Session, alerts: Sequence[models.Alert]) -> list[views.
         )
         .where(
             models.ChangePoint.alert_id.in_(alert_ids),
-            models.ChangePoint.state == models.ChangeState.CONFIRMED,
+            models.ChangePoint.state == ChangeState.CONFIRMED,
         )
         .order_by(models.ChangePoint.id)
     ).all():
@@ -51,32 +82,30 @@ def alert_views(session: Session, alerts: Sequence[models.Alert]) -> list[views.
         change_ids[alert_id].append(change_id)
         directions[alert_id][direction] += 1
         series[alert_id].add(config_id)
-    deliveries: dict[int, list[views.DeliveryView]] = defaultdict(list)
+    deliveries: dict[int, list[Delivery]] = defaultdict(list)
     for delivery in session.execute(
         select(models.AlertDelivery)
         .where(models.AlertDelivery.alert_id.in_(alert_ids))
         .order_by(models.AlertDelivery.channel)
     ).scalars():
         deliveries[delivery.alert_id].append(
-            views.DeliveryView(
-                channel=delivery.channel, status=delivery.status.value, sent_at=delivery.sent_at
-            )
+            Delivery(channel=delivery.channel, status=delivery.status, sent_at=delivery.sent_at)
         )
-    related = _related_ids(session, alert_ids)
+    related = related_alerts(session, alert_ids)
     return [
-        views.AlertView(
+        AlertItem(
             id=alert.id,
             engine=alert.engine,
-            commit_range=views.CommitRange(
+            commit_range=CommitRange(
                 from_=alert.commit_from, to=alert.commit_to, compare_url=alert.compare_url
             ),
-            state=alert.state.value,
+            state=alert.state,
             summary=alert.summary,
-            regressions=directions[alert.id][models.ChangeDirection.REGRESSION],
-            gains=directions[alert.id][models.ChangeDirection.GAIN],
+            regressions=directions[alert.id][ChangeDirection.REGRESSION],
+            gains=directions[alert.id][ChangeDirection.GAIN],
             series=len(series[alert.id]),
             change_ids=change_ids[alert.id],
-            related_alert_ids=related.get(alert.id, []),
+            related_alert_ids=sorted({other.alert_id for other in related.get(alert.id, ())}),
             deliveries=deliveries[alert.id],
             created_at=alert.created_at,
         )
@@ -87,11 +116,11 @@ def alert_views(session: Session, alerts: Sequence[models.Alert]) -> list[views.
 def list_alerts(
     *,
     session: Session,
-    state: models.AlertState | None,
+    state: AlertState | None,
     engine: str | None,
     limit: int,
     cursor: str | None,
-) -> Page[views.AlertView]:
+) -> Page[AlertItem]:
     """Alerts newest first; all states unless ``state`` is given."""
     query = select(models.Alert)
     if state is not None:
@@ -109,19 +138,18 @@ def list_alerts(
         cursor=cursor,
     )
     return Page(
-        items=alert_views(session, [row[0] for row in page.items]), next_cursor=page.next_cursor
+        items=alert_items(session, [row[0] for row in page.items]), next_cursor=page.next_cursor
     )
 
 
-def get_alert(*, session: Session, alert_id: int) -> views.AlertDetailView:
+def get_alert(*, session: Session, alert_id: int) -> AlertDetail:
     """An alert with its change points (retracted ones too, marked so) and state history."""
     alert = session.get(models.Alert, alert_id)
     if alert is None:
         raise NotFound(f"alert {alert_id} does not exist")
-    (summary,) = alert_views(session, [alert])
+    (item,) = alert_items(session, [alert])
     changes = session.execute(
-        select(models.ChangePoint, models.Config)
-        .join(models.Config, models.Config.id == models.ChangePoint.config_id)
+        changes_with_configs()
         .where(models.ChangePoint.alert_id == alert_id)
         .order_by(models.ChangePoint.run_timestamp, models.ChangePoint.id)
     ).all()
@@ -130,11 +158,66 @@ def get_alert(*, session: Session, alert_id: int) -> views.AlertDetailView:
         .where(models.AlertStateChange.alert_id == alert_id)
         .order_by(models.AlertStateChange.at, models.AlertStateChange.id)
     ).scalars()
-    return views.AlertDetailView(
-        **summary.model_dump(),
-        changes=[change_view(change, config) for change, config in changes],
-        history=[
-            views.StateChangeView(state=h.state.value, who=h.who, note=h.note, at=h.at)
-            for h in history
-        ],
+    return AlertDetail(
+        **vars(item),
+        changes=[change_of(change, config) for change, config in changes],
+        history=[StateChange(state=h.state, who=h.who, note=h.note, at=h.at) for h in history],
     )
+
+
+@dataclass(frozen=True)
+class FamilyLine:
+    """One engine × GPU × config family of the digest (docs/alerts.md#digests)."""
+
+    engine: str
+    hardware: str
+    family: dict[str, str | int | bool]
+    label: str
+    now: dict[str, float]
+    then: dict[str, float]
+    relative_change: dict[str, float]
+    changes: list[Change]
+
+
+@dataclass(frozen=True)
+class DigestReport:
+    days: int
+    since: datetime
+    generated_at: datetime
+    lines: list[FamilyLine]
+
+
+def _by_label(values: dict[float, float]) -> dict[str, float]:
+    return {target_label(target): values[target] for target in DIGEST_TARGETS if target in values}
+
+
+def read_digest(*, session: Session, days: int, now: datetime) -> DigestReport:
+    """The digest of the last ``days`` as the API answers it."""
+    figures = family_figures(session=session, days=days, now=now)
+    step_ids = [step.change_id for family in figures for step in family.steps]
+    changes = {
+        change.id: change_of(change, config)
+        for change, config in session.execute(
+            changes_with_configs().where(models.ChangePoint.id.in_(step_ids))
+        ).all()
+    }
+    lines = []
+    for family in figures:
+        engine, hardware, *fields = family.key
+        lines.append(
+            FamilyLine(
+                engine=engine,
+                hardware=hardware,
+                family=dict(zip(FAMILY_FIELDS, fields, strict=True)),
+                label=family.label,
+                now=_by_label(family.now),
+                then=_by_label(family.then),
+                relative_change={
+                    target_label(t): family.now[t] / family.then[t] - 1
+                    for t in DIGEST_TARGETS
+                    if t in family.now and t in family.then
+                },
+                changes=[changes[step.change_id] for step in family.steps],
+            )
+        )
+    return DigestReport(days=days, since=now - timedelta(days=days), generated_at=now, lines=lines)

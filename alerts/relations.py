@@ -9,16 +9,19 @@ tracks reverse it.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from alerts.messages.model import RelatedAlert
 from tracker import models
+from tracker.vocabulary import AlertRelation, AlertState, ChangeState
 
 REVERSAL_TOLERANCE = 0.25
 """Back to the old level within this fraction of the earlier change's size (and ≥ 2 %)."""
 MIN_TOLERANCE = 0.02
-UNRELATABLE_STATES = (models.AlertState.EXPECTED, models.AlertState.INVALID)
+UNRELATABLE_STATES = (AlertState.EXPECTED, AlertState.INVALID)
 
 
 def reverses(earlier: models.ChangePoint, later: models.ChangePoint) -> bool:
@@ -35,7 +38,7 @@ def link_fixes(*, session: Session, alert: models.Alert) -> list[int]:
         session.execute(
             select(models.ChangePoint).where(
                 models.ChangePoint.alert_id == alert.id,
-                models.ChangePoint.state == models.ChangeState.CONFIRMED,
+                models.ChangePoint.state == ChangeState.CONFIRMED,
             )
         ).scalars()
     )
@@ -45,7 +48,7 @@ def link_fixes(*, session: Session, alert: models.Alert) -> list[int]:
         .join(models.Alert, models.Alert.id == models.ChangePoint.alert_id)
         .where(
             models.ChangePoint.track_id.in_({c.track_id for c in changes}),
-            models.ChangePoint.state == models.ChangeState.CONFIRMED,
+            models.ChangePoint.state == ChangeState.CONFIRMED,
             models.ChangePoint.alert_id != alert.id,
             models.Alert.state.not_in(UNRELATABLE_STATES),
         )
@@ -74,3 +77,35 @@ def link_fixes(*, session: Session, alert: models.Alert) -> list[int]:
     for fixed_id in fixed:
         session.merge(models.AlertRelation(fix_alert_id=alert.id, fixed_alert_id=fixed_id))
     return fixed
+
+
+def related_alerts(
+    session: Session, alert_ids: Sequence[int]
+) -> dict[int, tuple[RelatedAlert, ...]]:
+    """Each alert's related alerts (those it fixes, those that fix it), by alert id, in one
+    query with the other alert's summary."""
+    fix, fixed = models.Alert.__table__.alias("fix"), models.Alert.__table__.alias("fixed")
+    rows = session.execute(
+        select(
+            models.AlertRelation.fix_alert_id,
+            models.AlertRelation.fixed_alert_id,
+            fix.c.summary,
+            fixed.c.summary,
+        )
+        .join(fix, fix.c.id == models.AlertRelation.fix_alert_id)
+        .join(fixed, fixed.c.id == models.AlertRelation.fixed_alert_id)
+        .where(
+            or_(
+                models.AlertRelation.fix_alert_id.in_(alert_ids),
+                models.AlertRelation.fixed_alert_id.in_(alert_ids),
+            )
+        )
+    ).all()
+    related: dict[int, list[RelatedAlert]] = defaultdict(list)
+    for fix_id, fixed_id, fix_summary, fixed_summary in rows:
+        related[fix_id].append(RelatedAlert(fixed_id, AlertRelation.FIXES, fixed_summary))
+        related[fixed_id].append(RelatedAlert(fix_id, AlertRelation.FIXED_BY, fix_summary))
+    return {
+        alert_id: tuple(sorted(found, key=lambda other: other.alert_id))
+        for alert_id, found in related.items()
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from tracker.configs import parse_config_filter
+from tracker.configs.normalise import parse_config_filter
 from tracker.settings import SlackRoute
 
 LOG_CHANNEL = "log"

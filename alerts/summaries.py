@@ -4,27 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.model import (
+from alerts.messages.model import (
     AlertChart,
     AlertSummary,
     ChangeSummary,
     FrontPoint,
-    RelatedAlert,
     SeriesPoint,
 )
+from alerts.relations import related_alerts
 from tracker import models
-from tracker.config_rows import config_view
-from tracker.frontier import pareto_front
-from tracker.pricing import PriceSet, cost_per_mtok
-from tracker.series import TrendMetric, trend
+from tracker.processing.frontier import pareto_front
+from tracker.reads.changes import changes_with_configs
+from tracker.reads.pricing import PriceSet, cost_per_mtok
+from tracker.reads.trend import track_points
+from tracker.vocabulary import ChangeState, Metric
 
 
 def _costs(change: models.ChangePoint, hardware: str, level: float) -> dict[str, float] | None:
     """Cost per million tokens at a throughput level; only total throughput has a price."""
-    if change.metric is not models.Metric.TPUT_PER_GPU:
+    if change.metric is not Metric.TPUT_PER_GPU:
         return None
     costs = {
         price_set.value: cost
@@ -41,10 +42,10 @@ def change_summaries(
         ChangeSummary(
             change_id=change.id,
             series_id=change.config_id,
-            config=config_view(config),
-            metric=change.metric.value,
+            config=config.as_dict(),
+            metric=change.metric,
             interactivity=change.interactivity,
-            direction=change.direction.value,
+            direction=change.direction,
             before=change.before,
             after=change.after,
             relative_change=change.relative_change,
@@ -60,37 +61,13 @@ def alert_changes(
     session: Session, alert_ids: Sequence[int], *, include_retracted: bool = False
 ) -> list[tuple[models.ChangePoint, models.Config]]:
     query = (
-        select(models.ChangePoint, models.Config)
-        .join(models.Config, models.Config.id == models.ChangePoint.config_id)
+        changes_with_configs()
         .where(models.ChangePoint.alert_id.in_(alert_ids))
         .order_by(models.ChangePoint.id)
     )
     if not include_retracted:
-        query = query.where(models.ChangePoint.state == models.ChangeState.CONFIRMED)
+        query = query.where(models.ChangePoint.state == ChangeState.CONFIRMED)
     return [(change, config) for change, config in session.execute(query).all()]
-
-
-def related_alerts(session: Session, alert_id: int) -> tuple[RelatedAlert, ...]:
-    relations = session.execute(
-        select(models.AlertRelation).where(
-            or_(
-                models.AlertRelation.fix_alert_id == alert_id,
-                models.AlertRelation.fixed_alert_id == alert_id,
-            )
-        )
-    ).scalars()
-    related = []
-    for relation in relations:
-        fixes = relation.fix_alert_id == alert_id
-        other_id = relation.fixed_alert_id if fixes else relation.fix_alert_id
-        other = session.get(models.Alert, other_id)
-        assert other is not None, "relations cascade with their alerts"
-        related.append(
-            RelatedAlert(
-                alert_id=other_id, relation="fixes" if fixes else "fixed_by", summary=other.summary
-            )
-        )
-    return tuple(sorted(related, key=lambda r: r.alert_id))
 
 
 def alert_summary(*, session: Session, alert: models.Alert, public_url: str | None) -> AlertSummary:
@@ -103,7 +80,7 @@ def alert_summary(*, session: Session, alert: models.Alert, public_url: str | No
     return AlertSummary(
         alert_id=alert.id,
         engine=alert.engine,
-        state=alert.state.value,
+        state=alert.state,
         commit_from=alert.commit_from,
         commit_to=alert.commit_to,
         compare_url=alert.compare_url,
@@ -111,7 +88,7 @@ def alert_summary(*, session: Session, alert: models.Alert, public_url: str | No
         range_end=alert.range_end,
         components_changed=components,
         changes=change_summaries(pairs),
-        related=related_alerts(session, alert.id),
+        related=related_alerts(session, [alert.id]).get(alert.id, ()),
         url=f"{public_url.rstrip('/')}/alerts/{alert.id}" if public_url else None,
     )
 
@@ -131,26 +108,22 @@ def alert_chart(*, session: Session, alert: models.Alert) -> AlertChart | None:
     pairs = [
         (change, config)
         for change, config in alert_changes(session, [alert.id])
-        if change.metric is models.Metric.TPUT_PER_GPU
+        if change.metric is Metric.TPUT_PER_GPU
     ]
     if not pairs:
         return None
     change, config = max(pairs, key=lambda pair: abs(pair[0].relative_change))
-    track = trend(
+    points = track_points(
         session=session,
-        series_id=change.config_id,
-        metric=TrendMetric.TPUT_PER_GPU,
+        config_id=change.config_id,
+        metric=change.metric,
         interactivity=change.interactivity,
-        price_set=PriceSet.HYPERSCALER,
-        since=None,
-        until=None,
-        targets=(change.interactivity,),
     )
     label = config.model_prefix or config.model
     return AlertChart(
         title=f"{alert.engine} · {config.hardware.upper()} · {label} {config.precision} "
         f"{config.isl}/{config.osl} — tok/s/GPU at {change.interactivity:g} tok/s/user",
-        points=tuple(SeriesPoint(p.timestamp, p.value, p.outlier) for p in track.points),
+        points=tuple(SeriesPoint(p.timestamp, p.value, p.outlier) for p in points),
         change_timestamp=change.run_timestamp,
         before_level=change.before,
         after_level=change.after,

@@ -6,12 +6,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from alerts.history import set_state
-from alerts.outbox import mark_for_refresh
+from alerts.records import mark_for_refresh, set_state
 from tracker import models
 from tracker.errors import NotFound
+from tracker.vocabulary import AlertState
 
-TRIAGE_STATES = tuple(s for s in models.AlertState if s is not models.AlertState.RETRACTED)
+TRIAGE_STATES = tuple(s for s in AlertState if s is not AlertState.RETRACTED)
 """`retracted` is set by the tracker alone, when every change of an alert is retracted."""
 
 
@@ -19,7 +19,7 @@ def triage_alert(
     *,
     session: Session,
     alert_id: int,
-    state: models.AlertState,
+    state: AlertState,
     note: str | None,
     who: str,
     now: datetime,

@@ -38,11 +38,13 @@ from tests.builders import nightly_levels, source, synthetic_rows
 from tests.conftest import ScratchDatabases
 from tests.dashboard.conftest import CHROMIUM, CHROMIUM_FLAGS
 from tests.services import free_port, tracker_process, wait_for
-from tracker import jsonio, migrate
-from tracker.background import run_periodic_jobs_to_completion
-from tracker.db import create_db_engine, make_sessionmaker
-from tracker.dispatch import InProcessDispatcher
-from tracker.intake import accept_submission
+from tracker import jsonio
+from tracker.db import migrations
+from tracker.db.engine import create_db_engine, make_sessionmaker
+from tracker.pipeline.accept import accept_submission
+from tracker.pipeline.periodic import run_to_completion
+from tracker.pipeline.scheduler import InProcessScheduler
+from tracker.pipeline.stages import periodic_stages
 from tracker.settings import Settings
 
 TREND_NIGHTS = 730
@@ -107,11 +109,11 @@ def explorer_configs() -> Iterator[dict[str, Any]]:
 
 def seed(session_factory: sessionmaker[Session], settings: Settings) -> None:
     """The two-year series, then the 5,000 configs."""
-    dispatcher = InProcessDispatcher(session_factory=session_factory, settings=settings)
+    scheduler = InProcessScheduler(session_factory=session_factory, settings=settings)
 
     def accept(payload: bytes) -> None:
         with session_factory() as session:
-            accept_submission(session=session, dispatcher=dispatcher, body=payload)
+            accept_submission(session=session, scheduler=scheduler, body=payload)
 
     started = time.perf_counter()
     levels = nightly_levels(
@@ -126,9 +128,7 @@ def seed(session_factory: sessionmaker[Session], settings: Settings) -> None:
         )
         # The months before the last week as a backfill, as `tracker demo` brings them.
         accept(body("sglang", night, "trend", rows, backfill=night < TREND_NIGHTS - 7))
-    run_periodic_jobs_to_completion(
-        session_factory=session_factory, settings=settings, dispatcher=dispatcher
-    )
+    run_to_completion(scheduler, periodic_stages(settings))
     print(f"seeded {TREND_NIGHTS} nights of one series in {time.perf_counter() - started:.0f} s")
 
     started = time.perf_counter()
@@ -144,9 +144,7 @@ def seed(session_factory: sessionmaker[Session], settings: Settings) -> None:
             ]
             accept(body(engine, night, f"explorer-{engine}", rows, backfill=True))
     # The deferred detection pass marks the submissions processed: reads show only those.
-    run_periodic_jobs_to_completion(
-        session_factory=session_factory, settings=settings, dispatcher=dispatcher
-    )
+    run_to_completion(scheduler, periodic_stages(settings))
     print(
         f"seeded {EXPLORER_CONFIGS:,} configs × {EXPLORER_NIGHTS} nights "
         f"in {time.perf_counter() - started:.0f} s"
@@ -164,7 +162,7 @@ def scratch_database(postgres: bool) -> Iterator[str]:
         return
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite:///{Path(directory) / 'tracker.db'}"
-        migrate.upgrade(url)
+        migrations.upgrade(url)
         yield url
 
 

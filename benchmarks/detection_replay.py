@@ -34,7 +34,7 @@ import httpx
 from benchmarks.stack import running_stack
 from tests.services import wait_for
 from tracker import jsonio
-from tracker.simulation import DEMO, ConfigKey, History, generate_history
+from tracker.demo.simulation import DEMO, ConfigKey, History, generate_history
 
 BROKER_DB = 13
 MATCH_NIGHTS = 3

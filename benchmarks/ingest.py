@@ -31,9 +31,9 @@ from benchmarks.stack import running_stack
 from tests.conftest import POSTGRES_ADMIN_URL, REDIS_URL
 from tests.services import wait_for
 from tracker import jsonio
-from tracker.formats import parse_results
-from tracker.ingest import RESULT_ROW_COLUMNS, result_row_values
-from tracker.simulation import BENCHMARK, generate_history
+from tracker.demo.simulation import BENCHMARK, generate_history
+from tracker.ingest.formats import parse_results
+from tracker.ingest.store import RESULT_ROW_COLUMNS, result_row_values
 
 BROKER_DB = 12
 COPY_CEILING_STATEMENT = f"COPY copy_ceiling ({', '.join(RESULT_ROW_COLUMNS)}) FROM STDIN"

@@ -14,8 +14,8 @@ import redis
 
 from tests.conftest import REDIS_URL, ScratchDatabases, make_token
 from tests.services import free_port, tracker_process, wait_for
-from tracker.db import create_db_engine, make_sessionmaker
-from tracker.models import TokenScope
+from tracker.db.engine import create_db_engine, make_sessionmaker
+from tracker.vocabulary import TokenScope
 
 
 @dataclass(frozen=True)

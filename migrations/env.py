@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, text
 
-from tracker.db import create_db_engine, is_sqlite
-from tracker.migrate import ForeignKeyViolation
+from tracker.db.engine import create_db_engine, is_sqlite
+from tracker.db.migrations import ForeignKeyViolation
 from tracker.models import Base
 
 # Any constant works; it only has to be the same for every process that migrates.

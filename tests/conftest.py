@@ -16,14 +16,14 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.shared_data import SHARED
-from tracker import migrate
 from tracker.api.app import create_app
-from tracker.db import create_db_engine, transaction
-from tracker.dispatch import InProcessDispatcher
-from tracker.jobs import utc_now
-from tracker.models import TokenScope
+from tracker.clock import utc_now
+from tracker.db import migrations
+from tracker.db.engine import create_db_engine, transaction
+from tracker.pipeline.scheduler import InProcessScheduler
 from tracker.settings import Settings
 from tracker.tokens import create_token
+from tracker.vocabulary import TokenScope
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TRACKER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -50,7 +50,7 @@ class ScratchDatabases:
         self._names.append(name)
         url = _sqlalchemy_url(name)
         if migrated:
-            migrate.upgrade(url)
+            migrations.upgrade(url)
         return url
 
     def drop_all(self) -> None:
@@ -113,7 +113,7 @@ def api_client(settings: Settings, session_factory: sessionmaker[Session]) -> It
     app = create_app(
         settings,
         session_factory=session_factory,
-        dispatcher=InProcessDispatcher(session_factory=session_factory, settings=settings),
+        scheduler=InProcessScheduler(session_factory=session_factory, settings=settings),
     )
     with TestClient(app) as test_client:
         yield test_client

@@ -9,11 +9,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import ScratchDatabases
 from tracker import jsonio, models
-from tracker.change_points import detect_on_tracks
-from tracker.db import create_db_engine, make_sessionmaker, transaction
-from tracker.intake import accept_submission
-from tracker.jobs import utc_now
+from tracker.clock import utc_now
+from tracker.db.engine import create_db_engine, make_sessionmaker, transaction
+from tracker.pipeline.accept import accept_submission
+from tracker.pipeline.stages import Stage, StageArgument
+from tracker.processing.change_points import detect_on_tracks
 from tracker.settings import Settings
+from tracker.vocabulary import ChangeState
 
 
 def scratch_tracker(
@@ -26,12 +28,16 @@ def scratch_tracker(
 
 
 class Collect:
-    """A dispatcher that only remembers: the test decides when and how work runs."""
+    """A scheduler that only remembers the submissions to process: the test decides when and how
+    work runs."""
 
     def __init__(self) -> None:
         self.ids: list[int] = []
 
-    def submission_stored(self, submission_id: int) -> None:
+    def schedule(self, stage: Stage, *arguments: StageArgument, delay_s: float = 0.0) -> None:
+        assert stage is Stage.PROCESS_SUBMISSION
+        (submission_id,) = arguments
+        assert isinstance(submission_id, int)
         self.ids.append(submission_id)
 
 
@@ -41,7 +47,7 @@ def store_bodies(factory: sessionmaker[Session], bodies: list[dict[str, Any]]) -
     for body in bodies:
         with factory() as session:
             accept_submission(
-                session=session, dispatcher=collected, body=jsonio.dumps(body).encode()
+                session=session, scheduler=collected, body=jsonio.dumps(body).encode()
             )
     return collected.ids
 
@@ -69,6 +75,6 @@ def confirmed_changes(factory: sessionmaker[Session]) -> list[tuple[object, ...]
                     models.ChangePoint.track_id,
                     models.ChangePoint.sweep_id,
                     models.ChangePoint.relative_change,
-                ).where(models.ChangePoint.state == models.ChangeState.CONFIRMED)
+                ).where(models.ChangePoint.state == ChangeState.CONFIRMED)
             ).all()
         )

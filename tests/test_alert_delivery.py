@@ -16,18 +16,19 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.delivery.outbox import LEASE_SECONDS, build_notifier, run_deliveries
 from alerts.jobs import run_alert_deliveries, run_alert_grouping
-from alerts.outbox import LEASE_SECONDS, build_notifier, run_deliveries
 from tests.alert_history import MI355X_FP8, post_history
 from tests.conftest import ScratchDatabases, make_token
 from tests.services import wait_for
 from tests.slack_stand_in import SlackStandIn
 from tracker import jsonio, models
-from tracker.db import create_db_engine, make_sessionmaker
-from tracker.dispatch import InProcessDispatcher
-from tracker.intake import accept_submission
-from tracker.jobs import utc_now
+from tracker.clock import utc_now
+from tracker.db.engine import create_db_engine, make_sessionmaker
+from tracker.pipeline.accept import accept_submission
+from tracker.pipeline.scheduler import InProcessScheduler
 from tracker.settings import Settings
+from tracker.vocabulary import ChangeState, DeliveryStatus, TokenScope
 
 TOKEN = "xoxb-test-token"
 DEFAULT_CHANNEL = "C0DEFAULT"
@@ -125,7 +126,7 @@ def test_triage_and_retraction_edit_the_parent(
     post_history(client, auth, engine="sglang", configs=MI355X_FP8[:1], nights=26, steps={20: 0.9})
     group_and_deliver(session_factory, settings)
     (alert,) = client.get("/api/v1/alerts").json()["items"]
-    triager = make_token(session_factory, models.TokenScope.TRIAGE, name="bob")
+    triager = make_token(session_factory, TokenScope.TRIAGE, name="bob")
     client.patch(
         f"/api/v1/alerts/{alert['id']}",
         json={"state": "acknowledged"},
@@ -136,7 +137,7 @@ def test_triage_and_retraction_edit_the_parent(
     assert "acknowledged" in parent.text
 
     for change in db_session.execute(select(models.ChangePoint)).scalars():
-        change.state = models.ChangeState.RETRACTED
+        change.state = ChangeState.RETRACTED
         change.retracted_at = change.updated_at = utc_now()
     db_session.commit()
     group_and_deliver(session_factory, settings)
@@ -220,7 +221,7 @@ def test_without_a_token_the_same_words_go_to_the_log(
 DELIVER_ONCE = """
 import sys
 from alerts.jobs import run_alert_deliveries
-from tracker.db import create_db_engine, make_sessionmaker
+from tracker.db.engine import create_db_engine, make_sessionmaker
 from tracker.settings import Settings
 settings = Settings()
 run_alert_deliveries(
@@ -237,14 +238,17 @@ def test_a_worker_killed_between_sending_and_marking_sends_no_second_parent(
     url = scratch_databases.create()
     factory = make_sessionmaker(create_db_engine(url))
     settings = slack_settings(slack, database_url=url)
-    dispatcher = InProcessDispatcher(session_factory=factory, settings=settings)
+    # Processed in-process, with grouping left waiting: the alert is delivered by the worker.
+    scheduler = InProcessScheduler(
+        session_factory=factory, settings=settings.model_copy(update={"alert_settle_seconds": 3600})
+    )
     from tests.builders import nightly_levels, synthetic_body  # noqa: PLC0415
 
     for night, level in enumerate(nightly_levels(26, steps={20: 0.9})):
         body = synthetic_body(engine="sglang", night=night, engine_version="0.5.4", level=level)
         with factory() as session:
             accept_submission(
-                session=session, dispatcher=dispatcher, body=jsonio.dumps(body).encode()
+                session=session, scheduler=scheduler, body=jsonio.dumps(body).encode()
             )
     run_alert_grouping(session_factory=factory, settings=settings)
 
@@ -264,7 +268,7 @@ def test_a_worker_killed_between_sending_and_marking_sends_no_second_parent(
     worker.wait()
     with factory() as session:
         (delivery,) = session.execute(select(models.AlertDelivery)).scalars()
-        assert delivery.status is models.DeliveryStatus.SENDING  # never marked
+        assert delivery.status is DeliveryStatus.SENDING  # never marked
 
     outcome = run_deliveries(
         session_factory=factory,
@@ -276,4 +280,4 @@ def test_a_worker_killed_between_sending_and_marking_sends_no_second_parent(
     (parent,) = slack.parents(SGLANG_CHANNEL)
     with factory() as session:
         (delivery,) = session.execute(select(models.AlertDelivery)).scalars()
-        assert (delivery.status, delivery.parent_ts) == (models.DeliveryStatus.SENT, parent.ts)
+        assert (delivery.status, delivery.parent_ts) == (DeliveryStatus.SENT, parent.ts)

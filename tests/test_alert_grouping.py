@@ -16,8 +16,9 @@ from tests.alert_history import MI355X_FP8, post_history
 from tests.builders import night_timestamp
 from tests.conftest import make_token
 from tracker import models
-from tracker.jobs import utc_now
+from tracker.clock import utc_now
 from tracker.settings import Settings
+from tracker.vocabulary import ChangeState, TokenScope
 
 SETTLED = Settings(database_url="postgresql+psycopg://unused/unused", alert_settle_seconds=0)
 
@@ -165,7 +166,7 @@ def test_triage_records_who_when_and_why(
     post_history(client, auth, engine="sglang", configs=MI355X_FP8[:1], nights=26, steps={20: 0.9})
     group(session_factory)
     (alert,) = alerts(client)
-    triager = make_token(session_factory, models.TokenScope.TRIAGE, name="alice")
+    triager = make_token(session_factory, TokenScope.TRIAGE, name="alice")
     url = f"/api/v1/alerts/{alert['id']}"
 
     assert client.patch(url, json={"state": "acknowledged"}).status_code == 401
@@ -198,7 +199,7 @@ def test_invalid_alerts_suppress_their_changes_from_the_series(
     group(session_factory)
     (alert,) = alerts(client)
     assert client.get("/api/v1/series").json()["items"][0]["last_change"] is not None
-    triager = make_token(session_factory, models.TokenScope.TRIAGE)
+    triager = make_token(session_factory, TokenScope.TRIAGE)
     client.patch(
         f"/api/v1/alerts/{alert['id']}",
         json={"state": "invalid", "note": "runner had a noisy neighbour"},
@@ -221,7 +222,7 @@ def test_retracted_changes_retract_the_alert_only_when_all_are_gone(
     group(session_factory)
     changes = list(db_session.execute(select(models.ChangePoint)).scalars())
     for change in changes if all_retracted else changes[:1]:
-        change.state = models.ChangeState.RETRACTED
+        change.state = ChangeState.RETRACTED
         change.retracted_at = change.updated_at = utc_now()
     db_session.commit()
     group(session_factory)

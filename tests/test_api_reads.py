@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.builders import gpt_oss_body, synthetic_body
 from tests.conftest import api_client, make_token
 from tracker import models
-from tracker.models import TokenScope
 from tracker.settings import Settings
+from tracker.vocabulary import Metric, TokenScope
 
 
 @pytest.fixture
@@ -217,7 +217,7 @@ def test_a_trend_read_is_an_index_range_scan(history: dict[str, Any], db_session
         select(models.FrontierValue.timestamp, models.FrontierValue.value)
         .where(
             models.FrontierValue.config_id == series_id,
-            models.FrontierValue.metric == models.Metric.TPUT_PER_GPU,
+            models.FrontierValue.metric == Metric.TPUT_PER_GPU,
             models.FrontierValue.interactivity == 35.0,
         )
         .order_by(models.FrontierValue.timestamp)

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.builders import gpt_oss_body, processed_body
 from tests.conftest import api_client, make_token
 from tracker import models
-from tracker.models import TokenScope
 from tracker.settings import Settings
+from tracker.vocabulary import TokenScope
 
 STORED_TABLES = (models.SourceRun, models.Submission, models.Config, models.Sweep, models.ResultRow)
 

@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.builders import night_timestamp, nightly_levels, synthetic_body
 from tracker import models
-from tracker.change_points import detect_on_tracks
-from tracker.jobs import run_deferred_detection, utc_now
+from tracker.clock import utc_now
+from tracker.pipeline.jobs import run_backfill_pass
+from tracker.processing.change_points import detect_on_tracks
 from tracker.settings import Settings
+from tracker.vocabulary import ChangeDirection, ChangeState, Metric
 
 STEP_NIGHT = 20
 
@@ -175,7 +177,7 @@ def test_a_change_no_longer_found_is_retracted_and_kept(
     post_nights(client, auth, nightly_levels(30))
     track = db_session.execute(
         select(models.Track).where(
-            models.Track.metric == models.Metric.TPUT_PER_GPU, models.Track.interactivity == 35
+            models.Track.metric == Metric.TPUT_PER_GPU, models.Track.interactivity == 35
         )
     ).scalar_one()
     sweeps = list(
@@ -189,8 +191,8 @@ def test_a_change_no_longer_found_is_retracted_and_kept(
         metric=track.metric,
         interactivity=track.interactivity,
         engine="sglang",
-        direction=models.ChangeDirection.REGRESSION,
-        state=models.ChangeState.CONFIRMED,
+        direction=ChangeDirection.REGRESSION,
+        state=ChangeState.CONFIRMED,
         sweep_id=sweeps[10].id,
         previous_sweep_id=sweeps[9].id,
         run_timestamp=sweeps[10].timestamp,
@@ -242,10 +244,10 @@ def test_backfill_defers_detection_and_finds_what_nightly_finds(
     assert statuses(backfills) == {"accepted"}  # waiting for the retrospective pass
 
     settings = Settings(database_url="postgresql+psycopg://unused/unused")
-    outcome = run_deferred_detection(session_factory=session_factory, settings=settings)
+    outcome = run_backfill_pass(session_factory=session_factory, settings=settings)
     if outcome.retry_in_s is not None:  # the quiet period after the last backfill write
         time.sleep(outcome.retry_in_s)
-        outcome = run_deferred_detection(session_factory=session_factory, settings=settings)
+        outcome = run_backfill_pass(session_factory=session_factory, settings=settings)
     assert outcome.tracks > 0 and outcome.backfills == 45
 
     def summary(hardware: str) -> list[tuple[Any, ...]]:

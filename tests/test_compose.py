@@ -11,7 +11,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tracker.cli import app as cli_app
+from tracker.runtime.cli import app as cli_app
 from tracker.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,19 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from tracker.configs import (
-    CONFIG_FIELD_TYPES,
-    CONFIG_KEY_FIELDS,
-    STORED_FIELDS,
-    Config,
-    compare_url,
-    known_repository,
+from tracker.configs.fields import CONFIG_FIELD_TYPES, CONFIG_KEY_FIELDS, STORED_FIELDS
+from tracker.configs.identity import Config
+from tracker.configs.normalise import (
     normalise_framework,
     normalise_hardware,
     normalise_model,
     parse_bool,
     parse_config_filter,
 )
+from tracker.configs.repositories import compare_url, known_repository
 
 
 def make_config(**fields: object) -> Config:
@@ -184,7 +181,7 @@ def test_key_digest_is_pinned_so_it_stays_stable_across_versions() -> None:
 
 def test_key_digest_is_the_same_in_another_process() -> None:
     code = (
-        "from tracker.configs import Config; print(Config(hardware='mi355x', framework='vllm', "
+        "from tracker.configs.identity import Config; print(Config(hardware='mi355x', framework='vllm', "
         "model='moonshotai/kimi-k2.5', precision='int4', isl=1024, osl=1024, tp=8, ep=1, pp=1, "
         "dcp_size=1, pcp_size=1, dp_attention=False).key_digest())"
     )

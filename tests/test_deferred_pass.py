@@ -13,18 +13,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.builders import nightly_levels, synthetic_body
 from tests.conftest import ScratchDatabases
 from tests.stored import confirmed_changes, reanalyse_every_track, scratch_tracker, store_bodies
-from tracker import deferred, models
-from tracker.change_points import detect_on_tracks
-from tracker.db import transaction
-from tracker.jobs import (
-    BACKFILL_QUIET_MAX_SECONDS,
-    BACKFILL_QUIET_MIN_SECONDS,
-    detect_deferred_tracks,
-    plan_deferred_detection,
+from tracker import models
+from tracker.clock import utc_now
+from tracker.db.engine import transaction
+from tracker.pipeline.jobs import (
+    analyse_backfill_batch,
+    plan_backfill_pass,
     run_process_submission,
-    utc_now,
 )
+from tracker.processing import backfill_pass
+from tracker.processing.change_points import detect_on_tracks
 from tracker.settings import Settings
+from tracker.vocabulary import ChangeState, SubmissionStatus
 
 LEVELS = nightly_levels(45, steps={15: 0.85, 35: 1.15})
 
@@ -48,7 +48,7 @@ def _write_backfill(factory: sessionmaker[Session], settings: Settings, nights: 
     return ids
 
 
-def _statuses(factory: sessionmaker[Session], ids: list[int]) -> set[models.SubmissionStatus]:
+def _statuses(factory: sessionmaker[Session], ids: list[int]) -> set[SubmissionStatus]:
     with factory() as session:
         return set(
             session.execute(
@@ -63,7 +63,7 @@ def _changed_nights(factory: sessionmaker[Session]) -> set[str]:
             timestamp.date().isoformat()
             for timestamp in session.execute(
                 select(models.ChangePoint.run_timestamp).where(
-                    models.ChangePoint.state == models.ChangeState.CONFIRMED
+                    models.ChangePoint.state == ChangeState.CONFIRMED
                 )
             ).scalars()
         }
@@ -75,9 +75,9 @@ def test_a_backfill_written_while_a_batch_runs_waits_for_a_pass_that_sees_it(
     engine, factory, settings = scratch_tracker(scratch_databases, pool_size=4)
     early = _write_backfill(factory, settings, range(0, 30))
     with transaction(factory) as session:
-        assert deferred.plan_backfill_detection(session=session, now=utc_now()) == 30
+        assert backfill_pass.plan_pass(session=session, now=utc_now()) == 30
     with factory() as session:
-        flagged = deferred.tracks_awaiting_detection(session=session)
+        flagged = backfill_pass.tracks_awaiting_pass(session=session)
     assert flagged
 
     batch = factory()
@@ -96,7 +96,7 @@ def test_a_backfill_written_while_a_batch_runs_waits_for_a_pass_that_sees_it(
 
     def plan_the_late_backfill() -> None:
         with transaction(factory) as session:
-            deferred.plan_backfill_detection(session=session, now=utc_now())
+            backfill_pass.plan_pass(session=session, now=utc_now())
         planned.set()
 
     planner = threading.Thread(target=plan_the_late_backfill)
@@ -108,16 +108,16 @@ def test_a_backfill_written_while_a_batch_runs_waits_for_a_pass_that_sees_it(
     planner.join()
 
     with transaction(factory) as session:
-        deferred.mark_detected_backfills(session=session, now=utc_now())
-    assert _statuses(factory, early + late) == {models.SubmissionStatus.ACCEPTED}, (
+        backfill_pass.mark_backfills_processed(session=session, now=utc_now())
+    assert _statuses(factory, early + late) == {SubmissionStatus.ACCEPTED}, (
         "the tracks were flagged again after the batch cleared them"
     )
     assert _changed_nights(factory) == {"2026-06-16"}
 
     with factory() as session:  # the batches the late planner handed out
-        flagged_again = deferred.tracks_awaiting_detection(session=session)
-    detect_deferred_tracks(session_factory=factory, settings=settings, track_ids=flagged_again)
-    assert _statuses(factory, early + late) == {models.SubmissionStatus.PROCESSED}
+        flagged_again = backfill_pass.tracks_awaiting_pass(session=session)
+    analyse_backfill_batch(session_factory=factory, settings=settings, track_ids=flagged_again)
+    assert _statuses(factory, early + late) == {SubmissionStatus.PROCESSED}
     found = confirmed_changes(factory)
     assert _changed_nights(factory) == {"2026-06-16", "2026-07-06"}
 
@@ -132,8 +132,8 @@ def test_an_unplanned_backfill_is_not_marked_processed_by_another_pass(
     engine, factory, settings = scratch_tracker(scratch_databases)
     unplanned = _write_backfill(factory, settings, range(0, 5))
     with transaction(factory) as session:
-        assert deferred.mark_detected_backfills(session=session, now=utc_now()) == 0
-    assert _statuses(factory, unplanned) == {models.SubmissionStatus.ACCEPTED}
+        assert backfill_pass.mark_backfills_processed(session=session, now=utc_now()) == 0
+    assert _statuses(factory, unplanned) == {SubmissionStatus.ACCEPTED}
     engine.dispose()
 
 
@@ -142,16 +142,16 @@ def test_batches_lost_with_a_worker_are_handed_out_again_once_the_pass_stalls(
 ) -> None:
     engine, factory, settings = scratch_tracker(scratch_databases)
     backfill = _write_backfill(factory, settings, range(0, 20))
-    time.sleep(BACKFILL_QUIET_MAX_SECONDS)
-    planned = plan_deferred_detection(session_factory=factory, stalled_after_s=60)
-    assert planned.chunks  # ...and then the worker holding them dies
-    again = plan_deferred_detection(session_factory=factory, stalled_after_s=60)
-    assert again.chunks == (), "a pass in progress is not handed out twice"
-    stalled = plan_deferred_detection(session_factory=factory, stalled_after_s=0)
-    assert stalled.chunks == planned.chunks
-    for chunk in stalled.chunks:
-        detect_deferred_tracks(session_factory=factory, settings=settings, track_ids=chunk)
-    assert _statuses(factory, backfill) == {models.SubmissionStatus.PROCESSED}
+    time.sleep(backfill_pass.QUIET_MAX_SECONDS)
+    planned = plan_backfill_pass(session_factory=factory, stalled_after_s=60)
+    assert planned.batches  # ...and then the worker holding them dies
+    again = plan_backfill_pass(session_factory=factory, stalled_after_s=60)
+    assert again.batches == (), "a pass in progress is not handed out twice"
+    stalled = plan_backfill_pass(session_factory=factory, stalled_after_s=0)
+    assert stalled.batches == planned.batches
+    for chunk in stalled.batches:
+        analyse_backfill_batch(session_factory=factory, settings=settings, track_ids=chunk)
+    assert _statuses(factory, backfill) == {SubmissionStatus.PROCESSED}
     engine.dispose()
 
 
@@ -160,9 +160,9 @@ def test_a_lost_batch_is_handed_out_again_even_while_nights_keep_arriving(
 ) -> None:
     engine, factory, settings = scratch_tracker(scratch_databases)
     _write_backfill(factory, settings, range(0, 20))
-    time.sleep(BACKFILL_QUIET_MAX_SECONDS)
-    planned = plan_deferred_detection(session_factory=factory, stalled_after_s=60)
-    assert planned.chunks  # ...and then the worker holding them dies
+    time.sleep(backfill_pass.QUIET_MAX_SECONDS)
+    planned = plan_backfill_pass(session_factory=factory, stalled_after_s=60)
+    assert planned.batches  # ...and then the worker holding them dies
 
     def a_night_is_analysed() -> None:  # nightly detection stamps the tracks it analyses
         with transaction(factory) as session:
@@ -171,12 +171,12 @@ def test_a_lost_batch_is_handed_out_again_even_while_nights_keep_arriving(
     stall_s = 0.5
     time.sleep(stall_s * 1.5)
     a_night_is_analysed()
-    progressing = plan_deferred_detection(session_factory=factory, stalled_after_s=stall_s)
-    assert progressing.chunks == (), "analyses a moment ago look like progress"
-    time.sleep(stall_s * deferred.STALLED_PASS_GIVE_UP_FACTOR)
+    progressing = plan_backfill_pass(session_factory=factory, stalled_after_s=stall_s)
+    assert progressing.batches == (), "analyses a moment ago look like progress"
+    time.sleep(stall_s * backfill_pass.STALLED_PASS_GIVE_UP_FACTOR)
     a_night_is_analysed()
-    given_up = plan_deferred_detection(session_factory=factory, stalled_after_s=stall_s)
-    assert given_up.chunks == planned.chunks, "waited too long: handed out again anyway"
+    given_up = plan_backfill_pass(session_factory=factory, stalled_after_s=stall_s)
+    assert given_up.batches == planned.batches, "waited too long: handed out again anyway"
     engine.dispose()
 
 
@@ -197,20 +197,20 @@ def test_the_pass_waits_ten_gaps_of_the_streams_rhythm_within_bounds(
 ) -> None:
     engine, factory, settings = scratch_tracker(scratch_databases)
     single = _write_backfill(factory, settings, range(0, 1))
-    alone = plan_deferred_detection(session_factory=factory, stalled_after_s=60)
-    assert alone.chunks == ()
-    assert alone.retry_in_s == pytest.approx(BACKFILL_QUIET_MAX_SECONDS, abs=0.1)
+    alone = plan_backfill_pass(session_factory=factory, stalled_after_s=60)
+    assert alone.batches == ()
+    assert alone.retry_in_s == pytest.approx(backfill_pass.QUIET_MAX_SECONDS, abs=0.1)
 
     stream = single + _write_backfill(factory, settings, range(1, 6))
     _rewrite_times(factory, stream, gap_s=0.08)
-    streaming = plan_deferred_detection(session_factory=factory, stalled_after_s=60)
-    assert streaming.chunks == ()
+    streaming = plan_backfill_pass(session_factory=factory, stalled_after_s=60)
+    assert streaming.batches == ()
     assert streaming.retry_in_s == pytest.approx(0.8, abs=0.1), "ten gaps of 80 ms"
 
     _rewrite_times(factory, stream, gap_s=0.001)
-    fast = plan_deferred_detection(session_factory=factory, stalled_after_s=60)
-    assert fast.retry_in_s == pytest.approx(BACKFILL_QUIET_MIN_SECONDS, abs=0.1)
+    fast = plan_backfill_pass(session_factory=factory, stalled_after_s=60)
+    assert fast.retry_in_s == pytest.approx(backfill_pass.QUIET_MIN_SECONDS, abs=0.1)
 
-    time.sleep(BACKFILL_QUIET_MIN_SECONDS)
-    assert plan_deferred_detection(session_factory=factory, stalled_after_s=60).chunks
+    time.sleep(backfill_pass.QUIET_MIN_SECONDS)
+    assert plan_backfill_pass(session_factory=factory, stalled_after_s=60).batches
     engine.dispose()

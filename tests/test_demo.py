@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from tests.services import TRACKER
 from tracker.api.app import create_app
+from tracker.demo.simulation import DEMO, generate_history
 from tracker.settings import Settings
-from tracker.simulation import DEMO, generate_history
 
 pytestmark = pytest.mark.slow
 

@@ -6,10 +6,10 @@ import statistics
 from datetime import datetime, timedelta
 
 import pytest
+from alerts.reads import read_digest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.digest_api import digest_view
 from alerts.jobs import MONTHLY, WEEKLY, due_period_end, post_due_digests
 from tests.alert_history import post_history
 from tests.builders import night_timestamp, synthetic_body
@@ -38,7 +38,7 @@ def test_digest_figures_match_the_trend_reads(
 ) -> None:
     post_history(client, auth, engine="dynamo-trt", configs=CONFIGS, nights=45, steps=RAMP)
     now = datetime.fromisoformat(night_timestamp(44))
-    digest = digest_view(session=db_session, days=30, now=now)
+    digest = read_digest(session=db_session, days=30, now=now)
 
     (line,) = digest.lines
     assert (line.engine, line.hardware) == ("dynamo-trt", "gb200")
@@ -102,12 +102,12 @@ def test_one_bad_last_night_does_not_move_the_digest(
         client, auth, engine="dynamo-trt", configs=CONFIGS[:1], nights=45, steps={}, seed=4
     )
     now = datetime.fromisoformat(night_timestamp(44))
-    steady = digest_view(session=db_session, days=30, now=now).lines[0].relative_change["35"]
+    steady = read_digest(session=db_session, days=30, now=now).lines[0].relative_change["35"]
     assert abs(steady) < 0.02
     bad_night = synthetic_body(engine="dynamo-trt", night=45, level=0.7, **CONFIGS[0])
     assert client.post("/api/v1/submissions", json=bad_night, headers=auth).status_code == 202
     later = now + timedelta(days=1)
     assert (
-        abs(digest_view(session=db_session, days=30, now=later).lines[0].relative_change["35"])
+        abs(read_digest(session=db_session, days=30, now=later).lines[0].relative_change["35"])
         < 0.02
     )

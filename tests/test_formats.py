@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import sample_rows
-from tracker.formats import FORMATS, ResultRow, parse_results
+from tracker.ingest.formats import FORMATS, ResultRow, parse_results
 
 GPT_OSS_CONFIG = {
     "hardware": "gb200-nv_2",

@@ -11,7 +11,7 @@ import pytest
 from tests.builders import GPT_OSS_CONFIG
 from tests.conftest import SAMPLES
 from tracker.errors import FieldError, InvalidSubmission
-from tracker.formats import parse_results
+from tracker.ingest.formats import parse_results
 
 RAW_CONFIG = GPT_OSS_CONFIG
 

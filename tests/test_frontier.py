@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from tests.builders import gpt_oss_body, minimax_body, processed_body
 from tests.conftest import sample_rows
 from tracker import models
-from tracker.frontier import monotone_cubic, pareto_front, values_at_targets
+from tracker.processing.frontier import monotone_cubic, pareto_front, values_at_targets
 from tracker.settings import DEFAULT_INTERACTIVITY_TARGETS
 
 GPUS = 16  # 8 prefill + 8 decode

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tracker.configs import normalise_hardware
-from tracker.simulation import (
+from tracker.configs.normalise import normalise_hardware
+from tracker.demo.simulation import (
     BENCHMARK,
     DEFAULT_START,
     DEMO,
@@ -31,14 +31,9 @@ from tracker.simulation import (
     HistoryScale,
     generate_history,
 )
-from tracker.simulation.catalogue import ENGINES, ENGINES_BY_NAME, GPUS
-from tracker.simulation.configs import ConfigSpec, candidate_configs
-from tracker.simulation.curves import (
-    METRIC_NAMES,
-    CurveTable,
-    design_curve,
-    sweep_metrics,
-)
+from tracker.demo.simulation.catalogue import ENGINES, ENGINES_BY_NAME, GPUS
+from tracker.demo.simulation.configs import ConfigSpec, candidate_configs
+from tracker.demo.simulation.curves import METRIC_NAMES, CurveTable, design_curve, sweep_metrics
 
 LATENCY_KEYS = [
     f"{stat}_{metric}"

@@ -13,10 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.builders import nightly_levels, synthetic_body
 from tests.conftest import ScratchDatabases
 from tests.stored import confirmed_changes, reanalyse_every_track, scratch_tracker, store_bodies
-from tracker import migrate, models
-from tracker.db import create_db_engine, make_sessionmaker, transaction
-from tracker.jobs import run_process_submission
-from tracker.locks import ProcessTrackLocks
+from tracker import models
+from tracker.db import migrations
+from tracker.db.engine import create_db_engine, make_sessionmaker, transaction
+from tracker.db.locks import ProcessTrackLocks
+from tracker.pipeline.jobs import run_process_submission
+from tracker.vocabulary import SubmissionStatus
 
 
 def _store_nights(factory: sessionmaker[Session], hardware: list[str], nights: int) -> list[int]:
@@ -49,7 +51,7 @@ def test_concurrent_processing_on_shared_tracks_matches_a_full_reanalysis(
         )
     with factory() as session:
         statuses = set(session.execute(select(models.Submission.status)).scalars())
-    assert statuses == {models.SubmissionStatus.PROCESSED}
+    assert statuses == {SubmissionStatus.PROCESSED}
     concurrent = confirmed_changes(factory)
     assert concurrent, "the step should be found"
 
@@ -60,7 +62,7 @@ def test_concurrent_processing_on_shared_tracks_matches_a_full_reanalysis(
 
 def test_process_local_locks_wait_for_the_holder_to_commit(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
-    migrate.upgrade(url)
+    migrations.upgrade(url)
     factory = make_sessionmaker(create_db_engine(url))
     locks = ProcessTrackLocks()
     held, second_got_it, release_first = threading.Event(), threading.Event(), threading.Event()

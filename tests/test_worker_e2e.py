@@ -14,10 +14,10 @@ from tests.builders import gpt_oss_body, night_timestamp, nightly_levels, synthe
 from tests.conftest import REDIS_URL, ScratchDatabases, make_token
 from tests.services import tracker_process, wait_for
 from tracker.api.app import create_app
-from tracker.db import create_db_engine, make_sessionmaker
-from tracker.dispatch import CeleryDispatcher, celery_client
-from tracker.models import TokenScope
+from tracker.db.engine import create_db_engine, make_sessionmaker
+from tracker.pipeline.scheduler import CeleryScheduler, celery_client
 from tracker.settings import Settings
+from tracker.vocabulary import TokenScope
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +56,7 @@ def _client(stack: dict[str, Any], broker_url: str) -> TestClient:
     app = create_app(
         stack["settings"],
         session_factory=stack["session_factory"],
-        dispatcher=CeleryDispatcher(celery_client(broker_url)),
+        scheduler=CeleryScheduler(celery_client(broker_url)),
     )
     return TestClient(app)
 

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.errors import Conflict
-from tracker.models import ApiToken, TokenScope
+from tracker.models import ApiToken
+from tracker.vocabulary import TokenScope
 
 TOKEN_PREFIX = "ft_"  # noqa: S105 (a public prefix that makes tokens recognisable)
 

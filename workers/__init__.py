@@ -1,1 +1,1 @@
-"""Celery app, beat schedule and thin tasks over the services in `tracker.jobs`."""
+"""Celery app, beat schedule and thin tasks over `tracker.pipeline.stages`."""

@@ -4,19 +4,8 @@ from __future__ import annotations
 
 from celery import Celery
 
+from tracker.pipeline.stages import periodic_stages
 from tracker.settings import Settings, get_settings
-
-REQUEUE_STALE_TASK = "tracker.requeue_stale_submissions"
-DEFERRED_DETECTION_TASK = "tracker.run_deferred_detection"
-DEFERRED_CHUNK_TASK = "tracker.detect_deferred_tracks"
-DEFERRED_DETECTION_INTERVAL_S = 30.0
-GROUP_ALERTS_TASK = "tracker.group_alerts"
-DELIVER_ALERTS_TASK = "tracker.deliver_alerts"
-POST_DIGESTS_TASK = "tracker.post_digests"
-# Fallbacks for triggers lost with a worker, retries of the outbox, and the digest schedule.
-GROUP_ALERTS_INTERVAL_S = 60.0
-DELIVER_ALERTS_INTERVAL_S = 30.0
-POST_DIGESTS_INTERVAL_S = 900.0
 
 
 def create_celery_app(settings: Settings) -> Celery:
@@ -38,19 +27,8 @@ def create_celery_app(settings: Settings) -> Celery:
         broker_transport_options={"visibility_timeout": 3600},
         worker_hijack_root_logger=False,
         beat_schedule={
-            "requeue-stale-submissions": {
-                "task": REQUEUE_STALE_TASK,
-                "schedule": max(settings.stale_submission_seconds / 2, 1.0),
-            },
-            # Normally the worker that finishes a backfill's frontier values triggers the pass;
-            # this covers a trigger lost with a worker.
-            "deferred-detection": {
-                "task": DEFERRED_DETECTION_TASK,
-                "schedule": DEFERRED_DETECTION_INTERVAL_S,
-            },
-            "group-alerts": {"task": GROUP_ALERTS_TASK, "schedule": GROUP_ALERTS_INTERVAL_S},
-            "deliver-alerts": {"task": DELIVER_ALERTS_TASK, "schedule": DELIVER_ALERTS_INTERVAL_S},
-            "post-digests": {"task": POST_DIGESTS_TASK, "schedule": POST_DIGESTS_INTERVAL_S},
+            stage.value: {"task": stage.value, "schedule": interval_s}
+            for stage, interval_s in periodic_stages(settings).items()
         },
     )
     return app

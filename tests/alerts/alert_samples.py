@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from alerts.model import (
+from alerts.messages.model import (
     AlertChart,
     AlertSummary,
     ChangeSummary,

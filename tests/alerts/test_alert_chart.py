@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from alerts.chart import HEIGHT_PX, WIDTH_PX, render_alert_chart
+from alerts.delivery.chart import HEIGHT_PX, WIDTH_PX, render_alert_chart
 from tests.alerts.alert_samples import alert_chart
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

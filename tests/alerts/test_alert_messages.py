@@ -6,9 +6,11 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from alerts import blocks, digest_messages, messages, rollup
-from alerts.blocks import Message
-from alerts.model import Digest, RelatedAlert
+from alerts.messages import alert as alert_message
+from alerts.messages import blocks, rollup
+from alerts.messages import digest as digest_message
+from alerts.messages.blocks import Message
+from alerts.messages.model import Digest, RelatedAlert
 from tests.alerts.alert_samples import (
     alert,
     improvement_alert,
@@ -50,12 +52,12 @@ def mrkdwn_of(message: Message) -> str:
 def test_parent_and_thread_match_golden_files(golden: GoldenCheck) -> None:
     alert_ = mixed_alert()
 
-    golden("parent_mixed", messages.parent_message(alert_))
-    golden("thread_mixed", messages.detail_messages(alert_))
+    golden("parent_mixed", alert_message.parent_message(alert_))
+    golden("thread_mixed", alert_message.detail_messages(alert_))
 
 
 def test_improvement_parent_is_glad_without_fanfare(golden: GoldenCheck) -> None:
-    parent = messages.parent_message(improvement_alert())
+    parent = alert_message.parent_message(improvement_alert())
 
     golden("parent_improvement", parent)
     header = parent["blocks"][0]["text"]["text"]
@@ -65,7 +67,7 @@ def test_improvement_parent_is_glad_without_fanfare(golden: GoldenCheck) -> None
 
 
 def test_retracted_parent_says_so_and_strikes_the_old_description(golden: GoldenCheck) -> None:
-    parent = messages.parent_message(alert(thirty_regressions(), state="retracted"))
+    parent = alert_message.parent_message(alert(thirty_regressions(), state="retracted"))
 
     golden("parent_retracted", parent)
     assert parent["blocks"][0]["text"]["text"].startswith("↩️ Retracted: regression in sglang")
@@ -75,14 +77,14 @@ def test_retracted_parent_says_so_and_strikes_the_old_description(golden: Golden
 
 
 def test_retracted_alert_without_remaining_changes_still_has_a_parent() -> None:
-    parent = messages.parent_message(alert((), state="retracted"))
+    parent = alert_message.parent_message(alert((), state="retracted"))
 
     assert "Retracted:" in parent["text"]
     assert "No confirmed changes remain in this alert." in parent["text"]
 
 
 def test_triage_state_shows_in_the_header() -> None:
-    acknowledged = messages.parent_message(alert(thirty_regressions(), state="acknowledged"))
+    acknowledged = alert_message.parent_message(alert(thirty_regressions(), state="acknowledged"))
 
     assert acknowledged["blocks"][0]["text"]["text"] == (
         "👀 Regression in sglang 4f2c1e9…9a1b7c3 · acknowledged"
@@ -94,8 +96,8 @@ def test_late_changes_are_a_thread_reply_and_the_parent_edit_says_so(golden: Gol
     joined = two_gains()
     grown = alert(first_night + joined)
 
-    replies = messages.late_change_messages(grown, joined)
-    edited = messages.parent_message(grown, joined_late=len(joined))
+    replies = alert_message.late_change_messages(grown, joined)
+    edited = alert_message.parent_message(grown, joined_late=len(joined))
 
     golden("late_changes", {"replies": replies, "edited_parent": edited})
     assert replies[0]["text"].startswith("2 change points joined alert #42 after it was posted")
@@ -105,7 +107,7 @@ def test_late_changes_are_a_thread_reply_and_the_parent_edit_says_so(golden: Gol
 
 def test_fallback_text_says_what_the_blocks_say() -> None:
     alert_ = mixed_alert()
-    parent = messages.parent_message(alert_)
+    parent = alert_message.parent_message(alert_)
 
     for summary in rollup.summaries(alert_.changes, engine="sglang"):
         assert summary.sentence() in parent["text"]
@@ -118,8 +120,8 @@ def test_fallback_text_says_what_the_blocks_say() -> None:
 def test_two_hundred_change_alert_stays_within_limits_and_drops_nothing() -> None:
     big = many_series_alert(200)
 
-    parent = messages.parent_message(big)
-    thread = messages.detail_messages(big)
+    parent = alert_message.parent_message(big)
+    thread = alert_message.detail_messages(big)
 
     assert_within_slack_limits(parent)
     assert len(thread) > 1, "the detail list is split across thread messages"
@@ -136,9 +138,9 @@ def test_two_hundred_change_alert_stays_within_limits_and_drops_nothing() -> Non
 def test_an_alert_too_big_for_the_thread_says_how_many_more() -> None:
     huge = many_series_alert(2000)
 
-    thread = messages.detail_messages(huge)
+    thread = alert_message.detail_messages(huge)
 
-    assert len(thread) == messages.MAX_THREAD_MESSAGES
+    assert len(thread) == alert_message.MAX_THREAD_MESSAGES
     for message in thread:
         assert_within_slack_limits(message)
     listed = len(re.findall(r"\(series \d+\)", "\n".join(m["text"] for m in thread)))
@@ -154,7 +156,7 @@ def test_user_controlled_strings_are_escaped_in_mrkdwn() -> None:
         components_changed={"<https://evil.example|click>": ("1.0", "2.0 & more")},
     )
 
-    parent = messages.parent_message(hostile)
+    parent = alert_message.parent_message(hostile)
     mrkdwn = mrkdwn_of(parent)
 
     assert "<!channel>" not in mrkdwn
@@ -167,7 +169,7 @@ def test_user_controlled_strings_are_escaped_in_mrkdwn() -> None:
 def test_digest_lists_gains_first_when_they_lead(golden: GoldenCheck) -> None:
     digest = month_digest()
 
-    (message,) = digest_messages.digest_messages(digest)
+    (message,) = digest_message.digest_messages(digest)
 
     golden("digest_month", message)
     text = message["text"]
@@ -193,7 +195,7 @@ def test_digest_lists_regressions_first_when_they_lead() -> None:
         lines=(dynamo, sglang, atom_fell),
     )
 
-    (message,) = digest_messages.digest_messages(weekly)
+    (message,) = digest_message.digest_messages(weekly)
 
     text = message["text"]
     assert text.index("Regressions") < text.index("Gains")
@@ -207,7 +209,7 @@ def test_long_digest_continues_in_further_messages_within_limits() -> None:
     digest = month_digest()
     many = replace(digest, lines=digest.lines * 120)
 
-    pages = digest_messages.digest_messages(many)
+    pages = digest_message.digest_messages(many)
 
     assert len(pages) > 1
     for page in pages:
@@ -219,7 +221,7 @@ def test_long_digest_continues_in_further_messages_within_limits() -> None:
 def test_many_related_alerts_are_counted_not_listed_without_end() -> None:
     related = tuple(RelatedAlert(n, "fixed_by", f"sglang fix {n}") for n in range(100, 130))
 
-    parent = messages.parent_message(alert(thirty_regressions(), related=related))
+    parent = alert_message.parent_message(alert(thirty_regressions(), related=related))
 
     assert_within_slack_limits(parent)
     assert "alert #100 looks like the fix of this one (sglang fix 100)" in parent["text"]
@@ -230,7 +232,7 @@ def test_many_related_alerts_are_counted_not_listed_without_end() -> None:
 def test_a_monstrous_component_name_is_cut_visibly_not_sent_over_the_limit() -> None:
     monstrous = alert(thirty_regressions(), components={"&" * 5000: ("1", "2")})
 
-    parent = messages.parent_message(monstrous)
+    parent = alert_message.parent_message(monstrous)
 
     assert_within_slack_limits(parent)
     (components,) = [row for row in parent["text"].splitlines() if row.startswith("Components:")]

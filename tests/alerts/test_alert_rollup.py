@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from alerts import formatting, rollup
-from alerts.model import InvalidAlertData
+from alerts.messages import formatting, rollup
+from alerts.messages.model import InvalidAlertData
 from tests.alerts.alert_samples import (
     alert,
     change,

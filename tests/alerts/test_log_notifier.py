@@ -6,10 +6,10 @@ import logging
 
 import pytest
 
-from alerts.delivery import deliver_alert, deliver_digest
-from alerts.digest_messages import digest_messages
-from alerts.messages import detail_messages, parent_message
-from alerts.notifier import LogNotifier
+from alerts.delivery.notifier import LogNotifier
+from alerts.delivery.post import deliver_alert, deliver_digest
+from alerts.messages.alert import detail_messages, parent_message
+from alerts.messages.digest import digest_messages
 from tests.alerts.alert_samples import alert, alert_chart, month_digest, thirty_regressions
 
 
@@ -19,7 +19,7 @@ def test_log_notifier_logs_the_fallback_text_of_parent_and_thread(
     regression = alert(thirty_regressions())
     notifier = LogNotifier()
 
-    with caplog.at_level(logging.INFO, logger="alerts.notifier"):
+    with caplog.at_level(logging.INFO, logger="alerts.delivery.notifier"):
         delivery = deliver_alert(
             notifier, channel="C0ALERTS", alert=regression, chart=alert_chart()
         )
@@ -39,7 +39,7 @@ def test_log_notifier_remembers_parents_so_a_resume_does_not_log_twice(
     notifier = LogNotifier()
     first = deliver_alert(notifier, channel="C0ALERTS", alert=regression)
 
-    with caplog.at_level(logging.INFO, logger="alerts.notifier"):
+    with caplog.at_level(logging.INFO, logger="alerts.delivery.notifier"):
         again = deliver_alert(notifier, channel="C0ALERTS", alert=regression, resume=True)
 
     assert again.reused_parent and again.parent_ts == first.parent_ts
@@ -49,7 +49,7 @@ def test_log_notifier_remembers_parents_so_a_resume_does_not_log_twice(
 
 
 def test_log_notifier_logs_digests(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="alerts.notifier"):
+    with caplog.at_level(logging.INFO, logger="alerts.delivery.notifier"):
         deliver_digest(LogNotifier(), channel="C0DIGEST", digest=month_digest())
 
     (message,) = digest_messages(month_digest())

@@ -8,10 +8,10 @@ from dataclasses import replace
 
 import pytest
 
-from alerts.delivery import deliver_alert, deliver_digest, deliver_late_changes, refresh_parent
-from alerts.messages import parent_message
-from alerts.notifier import PermanentDeliveryError, TransientDeliveryError, file_part_name
-from alerts.slack import SlackNotifier, build_slack_client
+from alerts.delivery.notifier import PermanentDeliveryError, TransientDeliveryError, file_part_name
+from alerts.delivery.post import deliver_alert, deliver_digest, deliver_late_changes, refresh_parent
+from alerts.delivery.slack import SlackNotifier, build_slack_client
+from alerts.messages.alert import parent_message
 from tests.alerts.alert_samples import (
     alert,
     alert_chart,

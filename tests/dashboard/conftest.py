@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import make_token
 from tests.dashboard.seeding import seed_history
 from tests.services import free_port
-from tracker import migrate
 from tracker.api.app import create_app
-from tracker.db import create_db_engine, make_sessionmaker
-from tracker.models import TokenScope
+from tracker.db import migrations
+from tracker.db.engine import create_db_engine, make_sessionmaker
 from tracker.settings import Settings
+from tracker.vocabulary import TokenScope
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -75,7 +75,7 @@ def dashboard_settings(database_url: str, *, public_reads: bool = True) -> Setti
 @pytest.fixture(scope="session")
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     database_url = f"sqlite:///{tmp_path_factory.mktemp('dashboard') / 'tracker.db'}"
-    migrate.upgrade(database_url)
+    migrations.upgrade(database_url)
     engine = create_db_engine(database_url)
     session_factory = make_sessionmaker(engine)
     settings = dashboard_settings(database_url)

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.builders import nightly_levels, synthetic_body, synthetic_rows
 from tracker import jsonio
-from tracker.background import run_periodic_jobs_to_completion
-from tracker.dispatch import InProcessDispatcher
-from tracker.intake import accept_submission
+from tracker.pipeline.accept import accept_submission
+from tracker.pipeline.periodic import run_to_completion
+from tracker.pipeline.scheduler import InProcessScheduler
+from tracker.pipeline.stages import periodic_stages
 from tracker.settings import Settings
 
 NIGHTS = 30
@@ -83,16 +84,14 @@ def night_body(engine: str, night: int, configs: list[SeededConfig]) -> dict[str
 def seed_history(*, session_factory: sessionmaker[Session], settings: Settings) -> None:
     """Every night of every engine through intake and in-process processing, then the periodic
     jobs (detection passes, alert grouping) until they are done."""
-    dispatcher = InProcessDispatcher(session_factory=session_factory, settings=settings)
+    scheduler = InProcessScheduler(session_factory=session_factory, settings=settings)
     configs = seeded_configs()
     for night in range(NIGHTS):
         for engine in ENGINES:
             with session_factory() as session:
                 accept_submission(
                     session=session,
-                    dispatcher=dispatcher,
+                    scheduler=scheduler,
                     body=jsonio.dumps(night_body(engine, night, configs)).encode(),
                 )
-    run_periodic_jobs_to_completion(
-        session_factory=session_factory, settings=settings, dispatcher=dispatcher
-    )
+    run_to_completion(scheduler, periodic_stages(settings))

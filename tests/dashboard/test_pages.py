@@ -6,7 +6,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from alerts.formatting import throughput
+from alerts.messages.formatting import throughput
 from tests.dashboard.conftest import Dashboard, chart_option, screenshot, wait_for_chart
 from tests.dashboard.seeding import MODEL, seeded_configs
 

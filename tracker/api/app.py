@@ -8,13 +8,14 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.api import pages
+from tracker.api import dashboard
 from tracker.api.errors import install_error_handlers
 from tracker.api.metrics import create_metrics, install_request_metrics
 from tracker.api.routes import alerts, changes, compare, health, series, submissions
-from tracker.db import create_db_engine, make_sessionmaker
-from tracker.dispatch import CeleryDispatcher, Dispatcher, InProcessDispatcher, celery_client
-from tracker.ingest import SubmissionIn
+from tracker.db.engine import create_db_engine, make_sessionmaker
+from tracker.ingest.body import SubmissionIn
+from tracker.pipeline.scheduler import CeleryScheduler, InProcessScheduler, celery_client
+from tracker.pipeline.stages import Scheduler
 from tracker.settings import Settings
 
 DESCRIPTION = """
@@ -28,34 +29,34 @@ Writes need a bearer token (`tracker tokens create`); reads are public unless
 GZIP_MINIMUM_BYTES = 1024  # pages, the chart library and large JSON lists shrink 3-5x
 
 
-def default_dispatcher(settings: Settings, session_factory: sessionmaker[Session]) -> Dispatcher:
-    """Celery when a broker is configured, else processing in-process (the embedded default)."""
+def default_scheduler(settings: Settings, session_factory: sessionmaker[Session]) -> Scheduler:
+    """Celery when a broker is configured, else stages run in-process (the embedded default)."""
     if settings.broker_url:
-        return CeleryDispatcher(celery_client(settings.broker_url))
-    return InProcessDispatcher(session_factory=session_factory, settings=settings)
+        return CeleryScheduler(celery_client(settings.broker_url))
+    return InProcessScheduler(session_factory=session_factory, settings=settings)
 
 
 def create_app(
     settings: Settings,
     *,
     session_factory: sessionmaker[Session] | None = None,
-    dispatcher: Dispatcher | None = None,
+    scheduler: Scheduler | None = None,
 ) -> FastAPI:
-    """The API for ``settings``; tests may pass their own session factory and dispatcher."""
+    """The API for ``settings``; tests may pass their own session factory and scheduler."""
     if session_factory is None:
         session_factory = make_sessionmaker(create_db_engine(settings.resolved_database_url))
     app = FastAPI(title="Frontier Tracker", version="0.1.0", description=DESCRIPTION)
     app.state.settings = settings
     app.state.session_factory = session_factory
-    app.state.dispatcher = dispatcher or default_dispatcher(settings, session_factory)
+    app.state.scheduler = scheduler or default_scheduler(settings, session_factory)
     app.state.metrics = create_metrics()
     install_error_handlers(app)
     install_request_metrics(app, app.state.metrics)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     for module in (submissions, series, compare, changes, alerts, health):
         app.include_router(module.router)
-    app.include_router(pages.router)
-    app.mount("/static", pages.static_files(), name="static")
+    app.include_router(dashboard.router)
+    app.mount("/static", dashboard.static_files(), name="static")
     _document_submission_body(app)
     return app
 

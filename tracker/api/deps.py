@@ -10,13 +10,15 @@ from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from tracker.config_rows import parse_filters
-from tracker.configs import CONFIG_FIELD_TYPES
-from tracker.dispatch import Dispatcher
+from tracker.configs.fields import CONFIG_FIELD_TYPES
+from tracker.configs.filters import parse_filters
 from tracker.errors import FieldError, InvalidQuery, TrackerError
-from tracker.models import ApiToken, TokenScope
+from tracker.models import ApiToken
+from tracker.pipeline.stages import Scheduler
+from tracker.reads.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from tracker.settings import Settings
 from tracker.tokens import authenticate, scope_allows
+from tracker.vocabulary import TokenScope
 
 
 class Unauthenticated(TrackerError):
@@ -46,14 +48,14 @@ def get_session(request: Request) -> Iterator[Session]:
             raise
 
 
-def get_dispatcher(request: Request) -> Dispatcher:
-    dispatcher: Dispatcher = request.app.state.dispatcher
-    return dispatcher
+def get_scheduler(request: Request) -> Scheduler:
+    scheduler: Scheduler = request.app.state.scheduler
+    return scheduler
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
-DispatcherDep = Annotated[Dispatcher, Depends(get_dispatcher)]
+SchedulerDep = Annotated[Scheduler, Depends(get_scheduler)]
 
 bearer_scheme = HTTPBearer(auto_error=False, description="A token from `tracker tokens create`.")
 CredentialsDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
@@ -141,3 +143,9 @@ def config_filters(*other_parameters: str) -> Callable[..., dict[str, Any]]:
         ]
     )
     return dependency
+
+
+Limit = Annotated[
+    int, Query(ge=1, le=MAX_LIMIT, description=f"Page size (default {DEFAULT_LIMIT}).")
+]
+Cursor = Annotated[str | None, Query(description="The `next` of the previous page.")]

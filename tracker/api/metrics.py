@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker import models
+from tracker.vocabulary import SubmissionStatus
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def render_metrics(metrics: ApiMetrics, session: Session) -> tuple[bytes, str]:
             select(models.Submission.status, func.count()).group_by(models.Submission.status)
         ).all()
     )
-    for status in models.SubmissionStatus:
+    for status in SubmissionStatus:
         metrics.submissions.labels(status.value).set(counts.get(status, 0))
     metrics.series.set(session.scalar(select(func.count()).select_from(models.Config)) or 0)
     return generate_latest(metrics.registry), CONTENT_TYPE_LATEST

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import (
@@ -16,24 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.models.base import Base, BigId, JSONDocument, str_enum
-
-
-class AlertState(enum.StrEnum):
-    UNTRIAGED = "untriaged"
-    ACKNOWLEDGED = "acknowledged"
-    INVESTIGATING = "investigating"
-    EXPECTED = "expected"
-    INVALID = "invalid"
-    FIXED = "fixed"
-    IMPROVEMENT = "improvement"
-    RETRACTED = "retracted"  # set by the tracker when every change of the alert is retracted
-
-
-class DeliveryStatus(enum.StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"  # an attempt began: it may have reached Slack (resume, never resend)
-    SENT = "sent"
-    FAILED = "failed"
+from tracker.vocabulary import AlertState, DeliveryStatus
 
 
 class Alert(Base):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
@@ -17,17 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.models.base import Base, BigId, JSONDocument, str_enum
-from tracker.models.ingest import Metric
-
-
-class ChangeDirection(enum.StrEnum):
-    REGRESSION = "regression"
-    GAIN = "gain"
-
-
-class ChangeState(enum.StrEnum):
-    CONFIRMED = "confirmed"
-    RETRACTED = "retracted"
+from tracker.vocabulary import ChangeDirection, ChangeState, Metric
 
 
 class Track(Base):

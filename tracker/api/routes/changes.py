@@ -7,10 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from tracker import changes, models, views
-from tracker.api.deps import SessionDep, SettingsDep, config_filters, read_access
-from tracker.api.paging import Cursor, Limit, items_page
-from tracker.series import require_target
+from tracker.api import schemas
+from tracker.api.deps import Cursor, Limit, SessionDep, SettingsDep, config_filters, read_access
+from tracker.api.schemas import items_page
+from tracker.reads import changes
+from tracker.reads.trend import require_target
+from tracker.vocabulary import ChangeDirection, ChangeState, Metric
 
 router = APIRouter(prefix="/api/v1", tags=["changes"], dependencies=[Depends(read_access)])
 
@@ -28,7 +30,7 @@ CHANGE_PARAMETERS = (
 
 @router.get(
     "/changes",
-    response_model=views.ItemsPage[views.ChangeView],
+    response_model=schemas.ItemsPage[schemas.ChangeView],
     summary="Change points, newest first",
     description=(
         "Confirmed change points unless `state=retracted` (retracted ones are listed only then). "
@@ -41,12 +43,12 @@ def list_changes(
     filters: Annotated[dict[str, Any], Depends(config_filters(*CHANGE_PARAMETERS))],
     since: Annotated[datetime | None, Query(description="Inclusive lower bound.")] = None,
     until: Annotated[datetime | None, Query(description="Exclusive upper bound.")] = None,
-    direction: models.ChangeDirection | None = None,
-    metric: models.Metric | None = None,
+    direction: ChangeDirection | None = None,
+    metric: Metric | None = None,
     interactivity: Annotated[
         float | None, Query(description="A target interactivity (tok/s/user).")
     ] = None,
-    state: models.ChangeState = models.ChangeState.CONFIRMED,
+    state: ChangeState = ChangeState.CONFIRMED,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> dict[str, Any]:

@@ -6,16 +6,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from tracker import compare, views
-from tracker.api.deps import SessionDep, config_filters, read_access
-from tracker.api.paging import Cursor, Limit, items_page
+from tracker.api import schemas
+from tracker.api.deps import Cursor, Limit, SessionDep, config_filters, read_access
+from tracker.api.schemas import items_page
+from tracker.reads import compare
 
 router = APIRouter(prefix="/api/v1", tags=["compare"], dependencies=[Depends(read_access)])
 
 
 @router.get(
     "/compare",
-    response_model=views.ItemsPage[views.CompareItem],
+    response_model=schemas.ItemsPage[schemas.CompareItem],
     summary="Configs side by side at any interactivity, from each one's latest sweep",
     description=(
         "Needs model, precision, isl and osl, plus hardware (engines side by side) or "

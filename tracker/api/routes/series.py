@@ -7,17 +7,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from tracker import series, sweeps, views
-from tracker.api.deps import SessionDep, SettingsDep, config_filters, read_access
-from tracker.api.paging import Cursor, Limit, items_page
-from tracker.pricing import PriceSet
+from tracker.api import schemas
+from tracker.api.deps import Cursor, Limit, SessionDep, SettingsDep, config_filters, read_access
+from tracker.api.schemas import items_page
+from tracker.reads import series, sweeps, trend
+from tracker.reads.pricing import PriceSet
 
 router = APIRouter(prefix="/api/v1", tags=["series"], dependencies=[Depends(read_access)])
 
 
 @router.get(
     "/series",
-    response_model=views.ItemsPage[views.SeriesItem],
+    response_model=schemas.ItemsPage[schemas.SeriesItem],
     summary="Series matching any config fields, with their latest frontier values",
 )
 def list_series(
@@ -33,7 +34,7 @@ def list_series(
 
 @router.get(
     "/series/{series_id}/trend",
-    response_model=views.Trend,
+    response_model=schemas.Trend,
     summary="A track over time: one metric at one target interactivity",
 )
 def get_trend(
@@ -43,14 +44,14 @@ def get_trend(
     interactivity: Annotated[
         float, Query(description="A target interactivity (tok/s/user), one of the settings'.")
     ],
-    metric: series.TrendMetric = series.TrendMetric.TPUT_PER_GPU,
+    metric: trend.TrendMetric = trend.TrendMetric.TPUT_PER_GPU,
     price_set: Annotated[
         PriceSet, Query(description="Price set for cost_per_mtok.")
     ] = PriceSet.HYPERSCALER,
     since: Annotated[datetime | None, Query(description="Inclusive lower bound.")] = None,
     until: Annotated[datetime | None, Query(description="Exclusive upper bound.")] = None,
-) -> views.Trend:
-    return series.trend(
+) -> trend.Trend:
+    return trend.trend(
         session=session,
         series_id=series_id,
         metric=metric,
@@ -64,7 +65,7 @@ def get_trend(
 
 @router.get(
     "/series/{series_id}/sweeps",
-    response_model=views.ItemsPage[views.SweepView],
+    response_model=schemas.ItemsPage[schemas.SweepView],
     summary="A series' sweeps, newest first",
 )
 def list_sweeps(
@@ -87,6 +88,6 @@ def list_sweeps(
     )
 
 
-@router.get("/sweeps/{sweep_id}", response_model=views.SweepView, summary="One sweep")
-def get_sweep(sweep_id: int, session: SessionDep) -> views.SweepView:
+@router.get("/sweeps/{sweep_id}", response_model=schemas.SweepView, summary="One sweep")
+def get_sweep(sweep_id: int, session: SessionDep) -> sweeps.SweepDetail:
     return sweeps.get_sweep(session=session, sweep_id=sweep_id)

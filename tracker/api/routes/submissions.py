@@ -7,24 +7,26 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from tracker import models, views
+from tracker import models
+from tracker.api import schemas
 from tracker.api.deps import (
-    DispatcherDep,
+    SchedulerDep,
     SessionDep,
     read_access,
     require_scope,
     submission_body,
 )
 from tracker.errors import NotFound
-from tracker.intake import accept_submission
+from tracker.pipeline.accept import accept_submission
+from tracker.vocabulary import TokenScope
 
 router = APIRouter(prefix="/api/v1", tags=["submissions"])
 
 SUBMISSION_BODY_SCHEMA = {"$ref": "#/components/schemas/SubmissionIn"}
 
 
-def _accepted_view(submission: models.Submission) -> views.SubmissionAccepted:
-    return views.SubmissionAccepted(
+def _accepted_view(submission: models.Submission) -> schemas.SubmissionAccepted:
+    return schemas.SubmissionAccepted(
         id=submission.id,
         status=submission.status.value,
         results=submission.results,
@@ -36,7 +38,7 @@ def _accepted_view(submission: models.Submission) -> views.SubmissionAccepted:
 @router.post(
     "/submissions",
     status_code=202,
-    response_model=views.SubmissionAccepted,
+    response_model=schemas.SubmissionAccepted,
     summary="Submit one benchmark run's results",
     description=(
         "Stores the rows, then queues them for processing. The 202 is sent only after the "
@@ -45,7 +47,7 @@ def _accepted_view(submission: models.Submission) -> views.SubmissionAccepted:
         "A rejected submission stores nothing. Needs a token with the `submit` scope."
     ),
     responses={
-        200: {"model": views.SubmissionAccepted, "description": "Repeat of a stored submission."},
+        200: {"model": schemas.SubmissionAccepted, "description": "Repeat of a stored submission."},
         401: {"description": "No token, or an unknown one."},
         403: {"description": "The token lacks the submit scope."},
         409: {"description": "The run_key was used for a different body."},
@@ -62,25 +64,25 @@ def _accepted_view(submission: models.Submission) -> views.SubmissionAccepted:
 def create_submission(
     body: Annotated[bytes, Depends(submission_body)],
     session: SessionDep,
-    dispatcher: DispatcherDep,
-    _token: Annotated[models.ApiToken, Depends(require_scope(models.TokenScope.SUBMIT))],
+    scheduler: SchedulerDep,
+    _token: Annotated[models.ApiToken, Depends(require_scope(TokenScope.SUBMIT))],
 ) -> JSONResponse:
-    receipt = accept_submission(session=session, dispatcher=dispatcher, body=body)
+    receipt = accept_submission(session=session, scheduler=scheduler, body=body)
     answer = _accepted_view(receipt.submission)
     return JSONResponse(status_code=202 if receipt.created else 200, content=answer.model_dump())
 
 
 @router.get(
     "/submissions/{submission_id}",
-    response_model=views.SubmissionStatusView,
+    response_model=schemas.SubmissionStatusView,
     summary="A submission's processing status",
     dependencies=[Depends(read_access)],
 )
-def get_submission(submission_id: int, session: SessionDep) -> views.SubmissionStatusView:
+def get_submission(submission_id: int, session: SessionDep) -> schemas.SubmissionStatusView:
     submission = session.get(models.Submission, submission_id)
     if submission is None:
         raise NotFound(f"submission {submission_id} does not exist")
-    return views.SubmissionStatusView(
+    return schemas.SubmissionStatusView(
         id=submission.id,
         status=submission.status.value,
         error=submission.error,

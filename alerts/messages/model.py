@@ -1,0 +1,156 @@
+"""What the message builders read: an alert and its changes, a chart's data, a digest.
+
+Frozen dataclasses filled by the grouping and digest queries; the builders in this package
+never touch the database. Construction checks the few fields whose wrong value would make
+a message lie (unknown state or direction, naive timestamps) and turns their words into the
+`tracker.vocabulary` enums the builders compare against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from tracker.vocabulary import AlertRelation, AlertState, ChangeDirection, Metric
+
+
+class InvalidAlertData(ValueError):
+    """A summary whose fields cannot be rendered truthfully (unknown state, naive timestamp…)."""
+
+
+def _require_aware(name: str, moment: datetime) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidAlertData(f"{name} must be timezone-aware, got {moment!r}")
+
+
+def _as_member(instance: object, name: str, words: type[StrEnum]) -> None:
+    """Set field ``name`` of a frozen ``instance`` to the member of ``words`` its value names."""
+    value = getattr(instance, name)
+    try:
+        member = words(value)
+    except ValueError:
+        allowed = ", ".join(word.value for word in words)
+        raise InvalidAlertData(f"{name} must be one of {allowed}; got {value!r}") from None
+    object.__setattr__(instance, name, member)
+
+
+@dataclass(frozen=True)
+class ChangeSummary:
+    """One confirmed change point of a track (series × metric × target interactivity)."""
+
+    change_id: int
+    series_id: int
+    config: Mapping[str, Any]
+    metric: Metric
+    interactivity: float
+    direction: ChangeDirection
+    before: float
+    after: float
+    relative_change: float
+    run_timestamp: datetime
+    cost_before: Mapping[str, float] | None
+    cost_after: Mapping[str, float] | None
+
+    def __post_init__(self) -> None:
+        _as_member(self, "metric", Metric)
+        _as_member(self, "direction", ChangeDirection)
+        _require_aware("run_timestamp", self.run_timestamp)
+
+
+@dataclass(frozen=True)
+class RelatedAlert:
+    """An earlier or later alert on the same tracks: this alert `fixes` it, or is `fixed_by` it."""
+
+    alert_id: int
+    relation: AlertRelation
+    summary: str
+
+    def __post_init__(self) -> None:
+        _as_member(self, "relation", AlertRelation)
+
+
+@dataclass(frozen=True)
+class AlertSummary:
+    """One triage unit: the change points of one engine whose commit ranges overlap
+    (docs/alerts.md)."""
+
+    alert_id: int
+    engine: str
+    state: AlertState
+    commit_from: str | None
+    commit_to: str | None
+    compare_url: str | None
+    range_start: datetime
+    range_end: datetime
+    components_changed: Mapping[str, tuple[str | None, str | None]]
+    changes: tuple[ChangeSummary, ...]
+    related: tuple[RelatedAlert, ...] = ()
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        _as_member(self, "state", AlertState)
+        _require_aware("range_start", self.range_start)
+        _require_aware("range_end", self.range_end)
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    """One night of the charted track."""
+
+    timestamp: datetime
+    value: float
+    outlier: bool
+
+
+@dataclass(frozen=True)
+class FrontPoint:
+    """One point of a sweep's Pareto front."""
+
+    interactivity: float
+    throughput: float
+
+
+@dataclass(frozen=True)
+class AlertChart:
+    """Data for the PNG of an alert's most affected series: its track and the fronts around it."""
+
+    title: str
+    points: tuple[SeriesPoint, ...]
+    change_timestamp: datetime
+    before_level: float
+    after_level: float
+    front_before: tuple[FrontPoint, ...]
+    front_after: tuple[FrontPoint, ...]
+    interactivity: float
+
+
+@dataclass(frozen=True)
+class DigestLine:
+    """One engine × GPU × config family: throughput now and `days` ago, and the steps between."""
+
+    engine: str
+    hardware: str
+    family: str
+    now_35: float | None
+    then_35: float | None
+    now_125: float | None
+    then_125: float | None
+    steps: tuple[ChangeSummary, ...]
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A weekly or month-over-month digest for the digest channel."""
+
+    title: str
+    days: int
+    generated_at: datetime
+    lines: tuple[DigestLine, ...]
+
+    def __post_init__(self) -> None:
+        _require_aware("generated_at", self.generated_at)
+        if self.days <= 0:
+            raise InvalidAlertData(f"days must be positive, got {self.days}")

@@ -1,0 +1,279 @@
+"""The wire: every body and answer of the HTTP API as pydantic models (docs/api.md).
+
+Separate from the ORM models and from the domain's reads, which return dataclasses of the same
+field names: routes return those, and FastAPI validates them against these models (which give
+the OpenAPI document its descriptions). The submission body is validated by ingest itself
+(`tracker.ingest.body`), since it is read raw; it is re-exported here for the document.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, Field, create_model, field_validator
+
+from tracker.configs.fields import CONFIG_FIELD_TYPES
+from tracker.ingest.body import SourceIn, SubmissionIn
+from tracker.reads.pagination import Page
+from tracker.reads.pricing import PriceSet
+from tracker.reads.series import ValuesByTarget
+from tracker.reads.trend import TrendMetric
+from tracker.vocabulary import (
+    TRIAGE_STATES,
+    AlertState,
+    ChangeDirection,
+    ChangeState,
+    DeliveryStatus,
+    Metric,
+    SubmissionStatus,
+)
+
+__all__ = ["SourceIn", "SubmissionIn"]  # validated by ingest, documented here
+
+Item = TypeVar("Item")
+
+
+ConfigView: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "ConfigView",
+    __doc__="A configuration's canonical fields (docs/configs.md), derived `gpus` and `wide_ep`.",
+    **{name: (field_type | None, None) for name, field_type in CONFIG_FIELD_TYPES.items()},
+)
+
+
+class ItemsPage(BaseModel, Generic[Item]):
+    items: list[Item]
+    next: str | None = Field(description="Cursor of the next page; null on the last page.")
+
+
+class SubmissionAccepted(BaseModel):
+    id: int
+    status: SubmissionStatus = Field(examples=["accepted"])
+    results: int = Field(description="Result rows stored.")
+    series: int = Field(description="Configs (series) the submission touched.")
+    status_url: str = Field(examples=["/api/v1/submissions/17"])
+
+
+class SubmissionStatusView(BaseModel):
+    id: int
+    status: SubmissionStatus
+    error: str | None
+    results: int
+    series: int
+    received_at: datetime
+    processed_at: datetime | None
+
+
+class LatestValues(BaseModel):
+    timestamp: datetime
+    commit: str | None
+    sweep_id: int
+    values: dict[str, ValuesByTarget] = Field(
+        description="Frontier values by metric, then by target interactivity.",
+        examples=[{"tput_per_gpu": {"35": 1843.2}, "output_tput_per_gpu": {"35": 921.6}}],
+    )
+
+
+class SeriesItem(BaseModel):
+    id: int = Field(description="The series id (the config's id).")
+    config: ConfigView
+    latest: LatestValues | None
+    last_change: ChangeView | None = Field(
+        description="The series' latest confirmed change point (any metric or target)."
+    )
+
+
+class CommitRange(BaseModel):
+    from_: str | None = Field(alias="from", description="Last unchanged run's commit (or image).")
+    to: str | None = Field(description="First changed run's commit (or image).")
+    compare_url: str | None
+
+    model_config = {"populate_by_name": True}
+
+
+class ChangeView(BaseModel):
+    id: int
+    series_id: int
+    config: ConfigView
+    metric: Metric
+    interactivity: float
+    direction: ChangeDirection
+    run_timestamp: datetime = Field(description="Timestamp of the first changed run.")
+    sweep_id: int = Field(description="The first changed sweep.")
+    before: float
+    after: float
+    relative_change: float
+    p_value: float
+    commit_range: CommitRange
+    components_changed: dict[str, list[str | None]] = Field(
+        description="Component versions that differ: name → [before, after]."
+    )
+    state: ChangeState
+    alert_id: int | None
+
+
+class TrendPoint(BaseModel):
+    timestamp: datetime
+    sweep_id: int
+    commit: str | None
+    engine_version: str | None
+    value: float
+    outlier: bool = Field(description="A run the detector set aside as a one-off.")
+
+
+class SuspectedChange(BaseModel):
+    timestamp: datetime
+    direction: ChangeDirection
+    relative_change: float
+
+
+class Trend(BaseModel):
+    series_id: int
+    metric: TrendMetric
+    interactivity: float
+    price_set: PriceSet | None = Field(default=None, description="Only for cost_per_mtok.")
+    points: list[TrendPoint]
+    changes: list[ChangeView] = Field(description="Confirmed change points of this track.")
+    suspected: list[SuspectedChange] = Field(
+        description="Changes in the last runs, not yet confirmed by enough later runs."
+    )
+
+
+class SourceView(BaseModel):
+    engine: str
+    engine_version: str | None
+    image: str | None
+    commit: str | None
+    repo: str | None
+    branch: str | None
+    run_key: str
+    run_url: str | None
+    timestamp: datetime
+    components: dict[str, str]
+
+
+class SweepPointView(BaseModel):
+    conc: int
+    median_intvty: float
+    tput_per_gpu: float
+    output_tput_per_gpu: float | None
+    median_ttft_s: float | None
+    median_tpot_s: float | None
+    median_e2el_s: float | None
+    on_front: bool = Field(description="On the tput_per_gpu Pareto front.")
+
+
+class SweepFrontier(BaseModel):
+    tput_per_gpu: ValuesByTarget
+    output_tput_per_gpu: ValuesByTarget
+    cost_per_mtok: dict[str, ValuesByTarget] = Field(
+        description="USD per million tokens by price set (hyperscaler, neocloud, rental)."
+    )
+
+
+class SweepView(BaseModel):
+    id: int
+    series_id: int
+    source: SourceView
+    points: list[SweepPointView]
+    frontier: SweepFrontier
+    components: dict[str, str]
+
+
+class CompareItem(BaseModel):
+    series_id: int
+    config: ConfigView
+    interactivity: float
+    tput_per_gpu: float | None = Field(description="null when out of the front's range.")
+    output_tput_per_gpu: float | None
+    cost_per_mtok: dict[str, float | None]
+    sweep_id: int | None
+    commit: str | None
+    timestamp: datetime | None
+
+
+class DeliveryView(BaseModel):
+    channel: str
+    status: DeliveryStatus
+    sent_at: datetime | None
+
+
+class AlertView(BaseModel):
+    id: int
+    engine: str
+    commit_range: CommitRange
+    state: AlertState = Field(description="`retracted` is set by the tracker alone.")
+    summary: str = Field(description="The slice that moved, in one line.")
+    regressions: int = Field(description="Confirmed change points that regressed.")
+    gains: int = Field(description="Confirmed change points that gained.")
+    series: int = Field(description="Series (configs) its confirmed change points touch.")
+    change_ids: list[int]
+    related_alert_ids: list[int] = Field(
+        description="Alerts this one fixes or is fixed by (changes back to the old level)."
+    )
+    deliveries: list[DeliveryView]
+    created_at: datetime
+
+
+class StateChangeView(BaseModel):
+    state: AlertState
+    who: str
+    note: str | None
+    at: datetime
+
+
+class AlertDetailView(AlertView):
+    changes: list[ChangeView] = Field(description="Its change points, retracted ones included.")
+    history: list[StateChangeView]
+
+
+class TriageState(BaseModel):
+    """The body of ``PATCH /api/v1/alerts/{id}``."""
+
+    state: AlertState = Field(
+        description="untriaged, acknowledged, investigating, expected (the level after becomes "
+        "the baseline), invalid (its changes are suppressed), fixed, improvement; `retracted` "
+        "is the tracker's alone.",
+        examples=["acknowledged"],
+    )
+    note: str | None = Field(default=None, max_length=4000, examples=["bisecting"])
+
+    @field_validator("state")
+    @classmethod
+    def _not_retracted(cls, state: AlertState) -> AlertState:
+        if state not in TRIAGE_STATES:
+            raise ValueError("state 'retracted' is set by the tracker, not by triage")
+        return state
+
+
+class DigestLineView(BaseModel):
+    engine: str
+    hardware: str
+    family: dict[str, str | int | bool] = Field(
+        description="model, precision, isl, osl, disagg, wide_ep, spec_method"
+    )
+    label: str = Field(examples=["dsr1 fp4 1k/1k disagg wide-EP mtp"])
+    now: dict[str, float] = Field(description="Best tput/GPU of the family now, by target.")
+    then: dict[str, float] = Field(description="The same, `days` ago.")
+    relative_change: dict[str, float] = Field(description="now / then − 1, by target.")
+    changes: list[ChangeView] = Field(description="The steps between, one per run.")
+
+
+class DigestView(BaseModel):
+    days: int
+    since: datetime
+    generated_at: datetime
+    lines: list[DigestLineView]
+
+
+def items_page(page: Page[Any]) -> dict[str, Any]:
+    """``{"items": [...], "next": cursor | null}``: a listing as every list endpoint answers it."""
+    return {"items": page.items, "next": page.next_cursor}
+
+
+Wire = TypeVar("Wire", bound=BaseModel)
+
+
+def as_json(schema: type[Wire], value: object) -> Any:
+    """``value`` (a read's dataclass) as the API would answer it: JSON-ready, by alias."""
+    return schema.model_validate(value, from_attributes=True).model_dump(mode="json", by_alias=True)

@@ -1,0 +1,33 @@
+"""Filters over stored configs: query strings parsed like submitted values, and the
+equality conditions they make."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import ColumnElement
+
+from tracker import models
+from tracker.configs.normalise import parse_config_filter
+from tracker.errors import FieldError
+
+
+def config_conditions(filters: dict[str, Any]) -> list[ColumnElement[bool]]:
+    """WHERE clauses for equality filters on config fields (already parsed to their types)."""
+    return [getattr(models.Config, name) == value for name, value in filters.items()]
+
+
+def parse_filters(raw_values: Mapping[str, str | None]) -> tuple[dict[str, Any], list[FieldError]]:
+    """Config filters from query strings (blank means no filter), parsed and normalised like
+    submitted configs; the errors name each bad parameter."""
+    filters: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for name, raw in raw_values.items():
+        if raw is None or not raw.strip():
+            continue
+        try:
+            filters[name] = parse_config_filter(name, raw.strip())
+        except ValueError as error:
+            errors.append(FieldError(loc=("query", name), msg=str(error)))
+    return filters, errors

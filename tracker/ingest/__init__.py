@@ -1,0 +1,2 @@
+"""Ingest: a submission's body validated (`body`, `parse`, with the row conversions of
+`formats`) and stored (`store`)."""

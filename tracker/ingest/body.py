@@ -1,0 +1,58 @@
+"""The body of ``POST /api/v1/submissions`` as validated on arrival (docs/api.md#submissions).
+
+The same pydantic models document the body in the OpenAPI document (`tracker.api.schemas`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+
+class SourceIn(BaseModel):
+    """Where the rows came from (DESIGN §2, §7)."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, str_strip_whitespace=True)
+
+    engine: str = Field(min_length=1, examples=["sglang"])
+    engine_version: str | None = Field(default=None, examples=["0.5.4"])
+    image: str | None = Field(default=None, examples=["lmsysorg/sglang:v0.5.4"])
+    commit: str | None = Field(default=None, examples=["4f2c1e9b7d"])
+    repo: str | None = Field(default=None, examples=["https://github.com/sgl-project/sglang"])
+    branch: str | None = Field(default=None, examples=["main"])
+    run_key: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Idempotency key; absent: a hash of the body.",
+        examples=["github:sgl-project/sglang:123456789:1"],
+    )
+    run_url: str | None = None
+    timestamp: AwareDatetime = Field(description="ISO 8601 with a zone; naive is rejected.")
+    components: dict[str, str] = Field(
+        default_factory=dict, examples=[{"rocm": "7.0.2", "driver": "580.82"}]
+    )
+
+    @model_validator(mode="after")
+    def _commit_or_image(self) -> SourceIn:
+        if not self.commit and not self.image:
+            raise ValueError("source needs a commit or an image (or both)")
+        return self
+
+
+class SubmissionIn(BaseModel):
+    """The body of ``POST /api/v1/submissions``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: SourceIn
+    format: str = Field(default="inferencex", examples=["inferencex"])
+    config: dict[str, Any] | None = Field(
+        default=None, description="Fields the rows lack (required for raw formats)."
+    )
+    results: list[Any] = Field(min_length=1, description="Result rows in the given format.")
+    backfill: bool = Field(
+        default=False,
+        description="Part of a history posted at once: detection waits for one retrospective "
+        "pass per touched track instead of running per submission.",
+    )

@@ -1,0 +1,76 @@
+"""What was submitted: API tokens, source runs (the bodies as received) and submissions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    false,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tracker.models.base import Base, BigId, str_enum
+from tracker.vocabulary import SubmissionStatus, TokenScope
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    scope: Mapped[TokenScope] = mapped_column(str_enum(TokenScope, "token_scope"))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+
+
+class SourceRun(Base):
+    """Where a batch of rows came from (DESIGN §2), with the request body kept as received."""
+
+    __tablename__ = "source_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_key: Mapped[str] = mapped_column(String(500), unique=True)
+    # sha256 of the body's bytes; equal JSON with another key order is recognised on comparison.
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    engine: Mapped[str] = mapped_column(String(100))
+    engine_version: Mapped[str | None] = mapped_column(String(200))
+    image: Mapped[str | None] = mapped_column(String(500))
+    commit: Mapped[str | None] = mapped_column(String(100))
+    repo: Mapped[str | None] = mapped_column(String(500))
+    branch: Mapped[str | None] = mapped_column(String(200))
+    run_url: Mapped[str | None] = mapped_column(String(2000))
+    timestamp: Mapped[datetime]
+    components: Mapped[dict[str, Any]]
+    format: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)
+
+
+class Submission(Base):
+    """The processing record of one accepted source run."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (Index(None, "status", "received_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source_run_id: Mapped[int] = mapped_column(
+        ForeignKey("source_runs.id", ondelete="CASCADE"), unique=True
+    )
+    status: Mapped[SubmissionStatus] = mapped_column(
+        str_enum(SubmissionStatus, "submission_status")
+    )
+    error: Mapped[str | None] = mapped_column(Text)
+    results: Mapped[int]
+    series: Mapped[int]
+    # A backfill defers detection to one retrospective pass per touched track.
+    backfill: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    received_at: Mapped[datetime]
+    frontier_written_at: Mapped[datetime | None]
+    # When a backfill's tracks were flagged for the deferred pass (by its planner).
+    detection_planned_at: Mapped[datetime | None]
+    processed_at: Mapped[datetime | None]

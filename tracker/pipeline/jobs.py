@@ -1,0 +1,173 @@
+"""The pipeline's jobs as transaction boundaries: each opens a session, calls a service,
+commits, and says what should follow (`tracker.pipeline.stages` decides it)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.clock import utc_now
+from tracker.db.engine import transaction
+from tracker.errors import NotFound
+from tracker.processing import backfill_pass, submissions
+from tracker.processing.change_points import detect_on_tracks
+from tracker.settings import Settings
+from tracker.vocabulary import SubmissionStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProcessingOutcome:
+    awaits_backfill_pass: bool  # a backfill: the retrospective pass comes later
+    changes_found: bool  # detection found, moved or retracted change points: group alerts
+
+
+NOTHING_TO_FOLLOW = ProcessingOutcome(awaits_backfill_pass=False, changes_found=False)
+
+
+def run_process_submission(
+    *, session_factory: sessionmaker[Session], settings: Settings, submission_id: int
+) -> ProcessingOutcome:
+    """Process one submission; a deterministic failure marks it failed with the reason.
+
+    Says what should follow. Database outages (``OperationalError``) propagate, so that the
+    caller retries later; any other error would fail again on retry, so it is recorded on the
+    submission instead.
+    """
+    try:
+        with transaction(session_factory) as session:
+            processed = submissions.process_submission(
+                session=session,
+                submission_id=submission_id,
+                targets=settings.interactivity_targets,
+                options=settings.detection_options,
+                now=utc_now(),
+            )
+            submission = processed.submission
+            return ProcessingOutcome(
+                awaits_backfill_pass=(
+                    submission.backfill and submission.status is SubmissionStatus.ACCEPTED
+                ),
+                changes_found=processed.detection is not None and processed.detection.changed,
+            )
+    except NotFound:
+        log.warning("submission %s vanished before it was processed", submission_id)
+        return NOTHING_TO_FOLLOW
+    except OperationalError:
+        raise
+    except Exception as error:
+        log.exception("processing submission %s failed", submission_id)
+        with transaction(session_factory) as session:
+            submissions.mark_failed(
+                session=session,
+                submission_id=submission_id,
+                error=f"{type(error).__name__}: {error}",
+            )
+        return NOTHING_TO_FOLLOW
+
+
+def run_requeue_stale_submissions(
+    *,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    enqueue: Callable[[int], None],
+) -> list[int]:
+    """Enqueue again the submissions left ``accepted`` longer than the stale delay."""
+    cutoff = utc_now() - timedelta(seconds=settings.stale_submission_seconds)
+    with session_factory() as session:
+        stale = submissions.stale_submission_ids(session=session, received_before=cutoff)
+    for submission_id in stale:
+        enqueue(submission_id)
+    if stale:
+        log.info("re-enqueued %d stale submissions", len(stale))
+    return stale
+
+
+@dataclass(frozen=True)
+class BackfillPassPlan:
+    batches: tuple[tuple[int, ...], ...]
+    """Flagged tracks in batches; batches may be analysed in parallel, in any order."""
+    retry_in_s: float | None
+    """Set when the pass must wait: backfill data is still arriving."""
+
+
+@dataclass(frozen=True)
+class BackfillPassProgress:
+    tracks: int
+    backfills: int
+    retry_in_s: float | None
+
+
+def plan_backfill_pass(
+    *, session_factory: sessionmaker[Session], stalled_after_s: float
+) -> BackfillPassPlan:
+    """The backfill pass, in batches, once the backfills' frontier values are in.
+
+    Nothing while some backfill's frontier values are still being written (the worker writing
+    the last one plans again) or were written less than `backfill_pass.quiet_seconds` ago. Then
+    the backfills written so far are planned (their tracks flagged) and the flagged tracks
+    handed out, once: a planner that finds nothing new to plan hands out nothing, unless the
+    pass has stalled (`backfill_pass.pass_stalled`: a batch was lost with its worker).
+    """
+    with session_factory() as session:
+        if backfill_pass.backfill_frontier_outstanding(session=session):
+            return BackfillPassPlan((), retry_in_s=None)
+        writes = backfill_pass.unplanned_backfill_writes(session=session)
+    claimed = 0
+    if writes is not None:
+        wait_s = backfill_pass.quiet_seconds(writes) - (utc_now() - writes.latest).total_seconds()
+        if wait_s > 0:
+            return BackfillPassPlan((), retry_in_s=wait_s)
+        with transaction(session_factory) as session:
+            claimed = backfill_pass.plan_pass(session=session, now=utc_now())
+    with session_factory() as session:
+        if not claimed and not backfill_pass.pass_stalled(
+            session=session, now=utc_now(), stalled_after_s=stalled_after_s
+        ):
+            return BackfillPassPlan((), retry_in_s=None)
+        pending = backfill_pass.tracks_awaiting_pass(session=session)
+    return BackfillPassPlan(backfill_pass.batches(pending), retry_in_s=None)
+
+
+def analyse_backfill_batch(
+    *, session_factory: sessionmaker[Session], settings: Settings, track_ids: Sequence[int]
+) -> BackfillPassProgress:
+    """Analyse one batch from scratch (tracks another batch took meanwhile are skipped), then
+    mark processed the backfills none of whose tracks waits any more."""
+    with transaction(session_factory) as session:
+        outcome = detect_on_tracks(
+            session=session,
+            track_ids=track_ids,
+            options=settings.detection_options,
+            now=utc_now(),
+            full=True,
+            only_flagged=True,
+        )
+    with transaction(session_factory) as session:
+        finished = backfill_pass.mark_backfills_processed(session=session, now=utc_now())
+    if outcome.tracks or finished:
+        log.info("backfill pass: %d tracks, %d backfills done", outcome.tracks, finished)
+    return BackfillPassProgress(outcome.tracks, finished, retry_in_s=None)
+
+
+def run_backfill_pass(
+    *, session_factory: sessionmaker[Session], settings: Settings
+) -> BackfillPassProgress:
+    """The whole backfill pass in this process, batch after batch (for scripts and tests; the
+    pipeline hands the batches out as stages)."""
+    plan = plan_backfill_pass(
+        session_factory=session_factory, stalled_after_s=settings.stale_submission_seconds
+    )
+    tracks = backfills = 0
+    for batch in plan.batches:
+        done = analyse_backfill_batch(
+            session_factory=session_factory, settings=settings, track_ids=batch
+        )
+        tracks, backfills = tracks + done.tracks, backfills + done.backfills
+    return BackfillPassProgress(tracks, backfills, retry_in_s=plan.retry_in_s)

@@ -1,0 +1,125 @@
+"""The pipeline: its stages, and the one place that decides what follows each.
+
+A stored submission is processed (frontier values, detection); a backfill waits for the backfill
+pass, which is planned, then analysed in batches; changes are grouped into alerts after the
+settle window; alerts are delivered. `run_stage` runs one stage and hands what follows to a
+`Scheduler`: Celery tasks in production (`workers/`), in-process in the embedded default
+(`tracker.pipeline.scheduler`), so both runtimes behave alike (docs/data-flow.md).
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts import jobs as alert_jobs
+from tracker.pipeline import jobs
+from tracker.settings import Settings
+
+
+class Stage(enum.StrEnum):
+    """Every stage of the pipeline; the value is its Celery task name."""
+
+    PROCESS_SUBMISSION = "tracker.process_submission"
+    PLAN_BACKFILL_PASS = "tracker.plan_backfill_pass"  # noqa: S105 (a task name)
+    ANALYSE_BACKFILL_BATCH = "tracker.analyse_backfill_batch"
+    GROUP_ALERTS = "tracker.group_alerts"
+    DELIVER_ALERTS = "tracker.deliver_alerts"
+    POST_DIGESTS = "tracker.post_digests"
+    REQUEUE_STALE_SUBMISSIONS = "tracker.requeue_stale_submissions"
+
+
+StageArgument = int | list[int]
+"""Stages take ids and lists of ids, never objects: they cross a broker."""
+
+
+class Scheduler(Protocol):
+    def schedule(self, stage: Stage, *arguments: StageArgument, delay_s: float = 0.0) -> None:
+        """Run ``stage`` with ``arguments`` after ``delay_s`` seconds (now, when 0), somewhere.
+
+        May lose the request when the broker is down: every stage has a periodic fallback
+        (`periodic_stages`) that picks up what was left.
+        """
+
+
+BACKFILL_PASS_INTERVAL_S = 30.0
+GROUP_ALERTS_INTERVAL_S = 60.0
+DELIVER_ALERTS_INTERVAL_S = 30.0
+POST_DIGESTS_INTERVAL_S = 900.0
+
+
+def periodic_stages(settings: Settings) -> dict[Stage, float]:
+    """The stages run on a clock (beat in production, a thread in the embedded default), with
+    their intervals in seconds: fallbacks for triggers lost with a worker or a broker, retries of
+    the outbox, and the digest schedule."""
+    return {
+        Stage.REQUEUE_STALE_SUBMISSIONS: max(settings.stale_submission_seconds / 2, 1.0),
+        Stage.PLAN_BACKFILL_PASS: BACKFILL_PASS_INTERVAL_S,
+        Stage.GROUP_ALERTS: GROUP_ALERTS_INTERVAL_S,
+        Stage.DELIVER_ALERTS: DELIVER_ALERTS_INTERVAL_S,
+        Stage.POST_DIGESTS: POST_DIGESTS_INTERVAL_S,
+    }
+
+
+def run_stage(
+    stage: Stage,
+    *arguments: StageArgument,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    scheduler: Scheduler,
+) -> None:
+    """Run one stage (a transaction boundary) and schedule what its outcome calls for."""
+    if stage is Stage.PROCESS_SUBMISSION:
+        (submission_id,) = arguments
+        assert isinstance(submission_id, int)
+        processed = jobs.run_process_submission(
+            session_factory=session_factory, settings=settings, submission_id=submission_id
+        )
+        if processed.awaits_backfill_pass:
+            # Here, not through the scheduler: mostly it finds backfills still arriving.
+            _plan_backfill_pass(session_factory, settings, scheduler)
+        if processed.changes_found:
+            scheduler.schedule(Stage.GROUP_ALERTS, delay_s=settings.alert_settle_seconds)
+    elif stage is Stage.PLAN_BACKFILL_PASS:
+        _plan_backfill_pass(session_factory, settings, scheduler)
+    elif stage is Stage.ANALYSE_BACKFILL_BATCH:
+        (track_ids,) = arguments
+        assert isinstance(track_ids, list)
+        progress = jobs.analyse_backfill_batch(
+            session_factory=session_factory, settings=settings, track_ids=track_ids
+        )
+        if progress.tracks:
+            scheduler.schedule(Stage.GROUP_ALERTS, delay_s=settings.alert_settle_seconds)
+    elif stage is Stage.GROUP_ALERTS:
+        grouped = alert_jobs.run_alert_grouping(session_factory=session_factory, settings=settings)
+        if grouped.created or grouped.joined:
+            scheduler.schedule(Stage.DELIVER_ALERTS)
+        if grouped.next_check_in_s is not None:
+            # A group still settling: grouping looks again when it settles.
+            scheduler.schedule(Stage.GROUP_ALERTS, delay_s=grouped.next_check_in_s)
+    elif stage is Stage.DELIVER_ALERTS:
+        alert_jobs.run_alert_deliveries(session_factory=session_factory, settings=settings)
+    elif stage is Stage.POST_DIGESTS:
+        alert_jobs.post_due_digests(session_factory=session_factory, settings=settings)
+    elif stage is Stage.REQUEUE_STALE_SUBMISSIONS:
+        jobs.run_requeue_stale_submissions(
+            session_factory=session_factory,
+            settings=settings,
+            enqueue=lambda submission_id: scheduler.schedule(
+                Stage.PROCESS_SUBMISSION, submission_id
+            ),
+        )
+
+
+def _plan_backfill_pass(
+    session_factory: sessionmaker[Session], settings: Settings, scheduler: Scheduler
+) -> None:
+    plan = jobs.plan_backfill_pass(
+        session_factory=session_factory, stalled_after_s=settings.stale_submission_seconds
+    )
+    if plan.retry_in_s is not None:
+        scheduler.schedule(Stage.PLAN_BACKFILL_PASS, delay_s=plan.retry_in_s)
+    for batch in plan.batches:  # the workers share the batches
+        scheduler.schedule(Stage.ANALYSE_BACKFILL_BATCH, list(batch))

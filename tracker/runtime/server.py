@@ -1,0 +1,58 @@
+"""Running the API under uvicorn, with the embedded default's periodic thread."""
+
+from __future__ import annotations
+
+import uvicorn
+from fastapi import FastAPI
+
+from tracker.api.app import create_app
+from tracker.db import migrations
+from tracker.pipeline.periodic import PeriodicThread
+from tracker.pipeline.scheduler import InProcessScheduler
+from tracker.pipeline.stages import periodic_stages
+from tracker.settings import Settings, get_settings
+
+
+class ServeError(ValueError):
+    """Options `tracker serve` cannot honour."""
+
+
+def app_from_environment() -> FastAPI:
+    """The app for the settings in the environment (uvicorn's factory for several workers)."""
+    return create_app(get_settings())
+
+
+def serve_api(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
+    """Serve until interrupted.
+
+    On the embedded default the schema is brought up to date first (there is no separate
+    migration step) and periodic jobs run in a background thread; SQLite takes one process.
+    """
+    if settings.is_embedded:
+        if workers > 1:
+            raise ServeError(
+                "the embedded SQLite database is served by one process: use --workers 1"
+            )
+        migrations.upgrade(settings.resolved_database_url)
+    if workers > 1:
+        uvicorn.run(
+            "tracker.runtime.server:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+        )
+        return
+    app = create_app(settings)
+    periodic = None
+    if isinstance(app.state.scheduler, InProcessScheduler):
+        periodic = PeriodicThread(
+            scheduler=app.state.scheduler, intervals=periodic_stages(settings)
+        )
+        periodic.start()
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        if periodic is not None:
+            periodic.stop()

@@ -1,0 +1,68 @@
+"""The tracker's enumerated words, used end to end: stored by value, sent on the wire, compared in
+code. Pure (no ORM), so that the message builders and the API share them with the models."""
+
+from __future__ import annotations
+
+import enum
+
+
+class TokenScope(enum.StrEnum):
+    """What an API token may do; `admin` includes the others."""
+
+    SUBMIT = "submit"
+    TRIAGE = "triage"
+    ADMIN = "admin"
+
+
+class SubmissionStatus(enum.StrEnum):
+    ACCEPTED = "accepted"
+    PROCESSED = "processed"
+    FAILED = "failed"
+
+
+class Metric(enum.StrEnum):
+    """Throughput metrics read off a sweep's front; both are tracked by change-point detection."""
+
+    TPUT_PER_GPU = "tput_per_gpu"
+    OUTPUT_TPUT_PER_GPU = "output_tput_per_gpu"
+
+
+class ChangeDirection(enum.StrEnum):
+    REGRESSION = "regression"
+    GAIN = "gain"
+
+
+class ChangeState(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    RETRACTED = "retracted"
+
+
+class AlertState(enum.StrEnum):
+    """An alert's triage state (docs/alerts.md#triage)."""
+
+    UNTRIAGED = "untriaged"
+    ACKNOWLEDGED = "acknowledged"
+    INVESTIGATING = "investigating"
+    EXPECTED = "expected"
+    INVALID = "invalid"
+    FIXED = "fixed"
+    IMPROVEMENT = "improvement"
+    RETRACTED = "retracted"  # set by the tracker when every change of the alert is retracted
+
+
+TRIAGE_STATES = tuple(state for state in AlertState if state is not AlertState.RETRACTED)
+"""The states people may set; `retracted` is the tracker's alone."""
+
+
+class AlertRelation(enum.StrEnum):
+    """How a related alert stands to this one: this one fixes it, or is fixed by it."""
+
+    FIXES = "fixes"
+    FIXED_BY = "fixed_by"
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # an attempt began: it may have reached Slack (resume, never resend)
+    SENT = "sent"
+    FAILED = "failed"
