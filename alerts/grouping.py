@@ -1,4 +1,4 @@
-"""Grouping confirmed change points into alerts (DESIGN §8).
+"""Grouping confirmed change points into alerts (docs/alerts.md).
 
 Commit ranges are half-open intervals of source timestamps (last unchanged run, first changed
 run]. Change points of one engine whose intervals intersect with positive length form one alert;

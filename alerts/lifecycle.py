@@ -1,4 +1,4 @@
-"""Keeping alerts true to their changes: retraction, revival, and parents to edit (DESIGN §8).
+"""Keeping alerts true to their changes: retraction, revival, and parents to edit (docs/alerts.md).
 
 An alert whose changes are all retracted becomes `retracted` and its Slack parents are edited to
 say so; a change that moves or comes back marks the parents for an edit too. Alerts never vanish.

@@ -1,4 +1,5 @@
-"""Linking an alert to the earlier one it reverses: a fix and the regression it fixes (DESIGN §8).
+"""Linking an alert to the earlier one it reverses: a fix and the regression it fixes
+(docs/alerts.md).
 
 An alert's change on a track reverses an earlier change on the same track when it goes the
 other way and brings the level back within the noise of the level before the earlier change.

@@ -1,4 +1,4 @@
-"""Which Slack channels an alert goes to (DESIGN §8)."""
+"""Which Slack channels an alert goes to (docs/alerts.md)."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ def triage_alert(
     who: str,
     now: datetime,
 ) -> models.Alert:
-    """Set the state (its meaning: DESIGN §8, README); the Slack parents are edited to show it.
+    """Set the state (its meaning: docs/alerts.md, README); the Slack parents are edited to show it.
 
     Never commits.
     """

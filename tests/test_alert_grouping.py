@@ -1,4 +1,4 @@
-"""Grouping change points into alerts, the settle window, fixes, triage (DESIGN §8)."""
+"""Grouping change points into alerts, the settle window, fixes, triage (docs/alerts.md)."""
 
 from __future__ import annotations
 

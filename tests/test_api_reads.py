@@ -1,4 +1,4 @@
-"""The read contracts of DESIGN §7: series, trend, sweeps, compare, changes, health, metrics."""
+"""The read contracts of docs/api.md: series, trend, sweeps, compare, changes, health, metrics."""
 
 from __future__ import annotations
 

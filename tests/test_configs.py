@@ -1,4 +1,4 @@
-"""The config of DESIGN §3: normalisation, derived values, key digest, query filters, links."""
+"""The config of docs/configs.md: normalisation, derived values, key digest, filters, links."""
 
 from __future__ import annotations
 
@@ -181,7 +181,8 @@ def test_key_digest_is_pinned_so_it_stays_stable_across_versions() -> None:
 
 def test_key_digest_is_the_same_in_another_process() -> None:
     code = (
-        "from tracker.configs.identity import Config; print(Config(hardware='mi355x', framework='vllm', "
+        "from tracker.configs.identity import Config; "
+        "print(Config(hardware='mi355x', framework='vllm', "
         "model='moonshotai/kimi-k2.5', precision='int4', isl=1024, osl=1024, tp=8, ep=1, pp=1, "
         "dcp_size=1, pcp_size=1, dp_attention=False).key_digest())"
     )

@@ -6,11 +6,11 @@ import statistics
 from datetime import datetime, timedelta
 
 import pytest
-from alerts.reads import read_digest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.jobs import MONTHLY, WEEKLY, due_period_end, post_due_digests
+from alerts.reads import read_digest
 from tests.alert_history import post_history
 from tests.builders import night_timestamp, synthetic_body
 from tests.slack_stand_in import SlackStandIn

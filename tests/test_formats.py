@@ -1,4 +1,4 @@
-"""Converting submissions to canonical result rows (DESIGN §4), on the real sample files."""
+"""Converting submissions to canonical result rows (docs/formats.md), on the real sample files."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The synthetic history: deterministic, well-formed, realistic, and true to its ground truth.
 
-Rows are mapped to configs here by an independent reading of DESIGN §3's normalisation, so these
-tests also check that the ground truth's `ConfigKey`s are what the tracker will call the series.
+Rows are mapped to configs here by an independent reading of docs/configs.md's normalisation,
+so these tests also check that the ground truth's `ConfigKey`s are what the tracker will call the
+series.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ COMMON_KEYS = [
 SweepPoints = list[tuple[float, float]]  # (median_intvty, tput_per_gpu)
 
 
-# ---- an independent reading of DESIGN §3 ------------------------------------------------------
+# ---- an independent reading of docs/configs.md ---------------------------------------------
 def as_bool(value: Any) -> bool:
     return value if isinstance(value, bool) else str(value).lower() == "true"
 

@@ -1,8 +1,8 @@
-"""Settings from the environment (prefix ``TRACKER_``), DESIGN §7.
+"""Settings from the environment (prefix ``TRACKER_``), docs/api.md.
 
 Absent ``TRACKER_DATABASE_URL`` means the embedded SQLite file; absent ``TRACKER_BROKER_URL`` means
 tasks run in-process. Those two choices are the only difference between the embedded default and
-production (DESIGN §9).
+production (docs/runtime.md).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Slack token and writes the same words to the log. Settings choose one; the deliv
 functions (`alerts.delivery`) only see the protocol.
 
 Parents carry message metadata `{"event_type": "tracker_alert", "event_payload":
-{"alert_id": …}}` (DESIGN §8) so that a delivery whose outcome is unknown can find its parent
+{"alert_id": …}}` (docs/alerts.md) so that a delivery whose outcome is unknown can find its parent
 in the channel's history instead of posting a second one. Thread replies carry
 `tracker_alert_part` metadata naming the part, so a resumed delivery skips what is there.
 """
@@ -59,7 +59,7 @@ class ThreadPart:
 
 
 def parent_metadata(alert_id: int) -> dict[str, Any]:
-    """The message metadata of an alert's parent (DESIGN §8)."""
+    """The message metadata of an alert's parent (docs/alerts.md)."""
     return {"event_type": PARENT_EVENT_TYPE, "event_payload": {"alert_id": alert_id}}
 
 

@@ -1,9 +1,9 @@
 """The Slack outbox: one row per (alert, channel), worked through by the delivery pass.
 
-Exactly once per alert and channel (DESIGN §8): before an attempt the row is marked `sending` and
-leased (committed); after it, `sent` with the parent's ts (committed). A row found `sending` again
-— a worker died between the two, or Slack's answer was lost — is resumed: the parent is looked up
-by its metadata in the channel's history and reused, never posted twice.
+Exactly once per alert and channel (docs/alerts.md): before an attempt the row is marked `sending`
+and leased (committed); after it, `sent` with the parent's ts (committed). A row found `sending`
+again — a worker died between the two, or Slack's answer was lost — is resumed: the parent is looked
+up by its metadata in the channel's history and reused, never posted twice.
 """
 
 from __future__ import annotations

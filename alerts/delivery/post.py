@@ -5,7 +5,7 @@ idempotency key, so exactly-once rests on one rule: when an earlier attempt for 
 alert and channel may have sent something (the worker died between sending and marking, or
 a call failed with `outcome_unknown`), call again with `resume=True`. The parent is then
 looked up by its metadata in the channel's recent history and reused, and thread parts that
-are already there are skipped (DESIGN §8).
+are already there are skipped (docs/alerts.md).
 """
 
 from __future__ import annotations

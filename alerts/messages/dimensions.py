@@ -1,6 +1,6 @@
 """The configuration dimensions an alert is described in, and their labels.
 
-A series' config (DESIGN §3) is read here into the words a person uses for it: "MI355X",
+A series' config (docs/configs.md) is read here into the words a person uses for it: "MI355X",
 "FP8", "dsr1", "8k/1k", "disagg 8P+16D wide-EP", "MTP". Missing fields read as their §3
 defaults, so a partial config still gets a label.
 """

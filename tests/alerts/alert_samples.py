@@ -19,7 +19,7 @@ from alerts.messages.model import (
 )
 
 RUN_AT = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
-# USD per GPU-hour, hyperscaler / neocloud / rental (DESIGN §5).
+# USD per GPU-hour, hyperscaler / neocloud / rental (docs/frontier.md).
 PRICES = {"mi355x": (1.48, 1.90, 2.10), "gb200": (2.21, 2.75, 3.30), "h200": (1.41, 1.74, 1.60)}
 TARGETS = (35.0, 50.0, 75.0, 100.0, 125.0)
 
@@ -40,7 +40,7 @@ def config(
     wide_ep: bool = False,
     spec_method: str = "none",
 ) -> dict[str, Any]:
-    """A canonical config (DESIGN §3) with the fields the messages read."""
+    """A canonical config (docs/configs.md) with the fields the messages read."""
     multinode = prefill_gpus is not None
     return {
         "hardware": hardware,

@@ -106,7 +106,7 @@ async def submission_body(request: Request) -> bytes:
 
 
 def config_filters(*other_parameters: str) -> Callable[..., dict[str, Any]]:
-    """A dependency taking every config field (DESIGN §3) as an optional query filter.
+    """A dependency taking every config field (docs/configs.md) as an optional query filter.
 
     Unknown query parameters are refused rather than ignored: a misspelt filter would otherwise
     silently widen the answer. ``other_parameters`` are the endpoint's own parameters.

@@ -1,4 +1,4 @@
-"""One place that turns domain errors into HTTP answers (DESIGN §7's envelopes)."""
+"""One place that turns domain errors into HTTP answers (docs/api.md's envelopes)."""
 
 from __future__ import annotations
 

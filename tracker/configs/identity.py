@@ -20,7 +20,7 @@ _GPUS_PER_NODE = 8
 
 @dataclass(frozen=True, kw_only=True)
 class Config:
-    """The identity of what was measured (DESIGN §3), with normalised values.
+    """The identity of what was measured (docs/configs.md), with normalised values.
 
     Field groups that a row shape lacks are null: the single-node group (`tp` … `dp_attention`)
     when there is no `tp`, the prefill/decode groups when there is no `prefill_tp`. Two derived

@@ -83,7 +83,7 @@ _STRING_NORMALISERS: dict[str, Callable[[str], str]] = {
 
 
 def normalise_text_field(name: str, value: str) -> str:
-    """Normalise the value of the string config field `name` (DESIGN §3 table)."""
+    """Normalise the value of the string config field `name` (docs/configs.md table)."""
     return _STRING_NORMALISERS[name](value)
 
 

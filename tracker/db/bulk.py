@@ -1,4 +1,5 @@
-"""Bulk insert: Postgres `COPY` in production, `executemany` on embedded SQLite (DESIGN §9)."""
+"""Bulk insert: Postgres `COPY` in production, `executemany` on embedded SQLite
+(docs/runtime.md)."""
 
 from __future__ import annotations
 

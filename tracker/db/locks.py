@@ -1,4 +1,5 @@
-"""Per-track locks, so that workers analysing the same track neither race nor deadlock (DESIGN §9).
+"""Per-track locks, so that workers analysing the same track neither race nor deadlock
+(docs/runtime.md).
 
 Keys are always taken in ascending order. Postgres: transaction-scoped advisory locks, released
 by the commit or rollback. Embedded SQLite: process-local locks, released when the session's

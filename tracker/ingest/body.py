@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 
 class SourceIn(BaseModel):
-    """Where the rows came from (DESIGN §2, §7)."""
+    """Where the rows came from (docs/README.md, docs/api.md)."""
 
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, str_strip_whitespace=True)
 

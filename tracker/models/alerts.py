@@ -19,7 +19,7 @@ from tracker.vocabulary import AlertState, DeliveryStatus
 
 
 class Alert(Base):
-    """Change points of one engine whose commit ranges overlap: one triage unit (DESIGN §8)."""
+    """Change points of one engine whose commit ranges overlap: one triage unit (docs/alerts.md)."""
 
     __tablename__ = "alerts"
     __table_args__ = (Index(None, "engine", "range_start"), Index(None, "state", "created_at"))

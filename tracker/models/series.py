@@ -21,7 +21,7 @@ from tracker.vocabulary import Metric
 
 
 class Config(Base):
-    """The identity of what was measured (DESIGN §3); a series is one config's history."""
+    """The identity of what was measured (docs/configs.md); a series is one config's history."""
 
     __tablename__ = "configs"
     __table_args__ = (
@@ -116,7 +116,7 @@ class ResultRow(Base):
 
 
 class FrontierValue(Base):
-    """Throughput read off a sweep's Pareto front at one target interactivity (DESIGN §5)."""
+    """Throughput read off a sweep's Pareto front at one target interactivity (docs/frontier.md)."""
 
     __tablename__ = "frontier_values"
     __table_args__ = (

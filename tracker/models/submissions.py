@@ -30,7 +30,7 @@ class ApiToken(Base):
 
 
 class SourceRun(Base):
-    """Where a batch of rows came from (DESIGN §2), with the request body kept as received."""
+    """Where a batch of rows came from (docs/README.md), with the request body kept as received."""
 
     __tablename__ = "source_runs"
 

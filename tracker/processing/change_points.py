@@ -1,4 +1,4 @@
-"""Running change-point detection on tracks and keeping their change points (DESIGN §6).
+"""Running change-point detection on tracks and keeping their change points (docs/data-flow.md).
 
 Each analysed track's confirmed change points are reconciled with the stored ones: a change that
 moved by a run or two is the same change (same id, updated); a new one is inserted; a stored

@@ -1,4 +1,5 @@
-"""The Pareto frontier of a sweep and throughput read off it at fixed interactivity (DESIGN §5)."""
+"""The Pareto frontier of a sweep and throughput read off it at fixed interactivity
+(docs/frontier.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Opaque, URL-safe cursors for keyset pagination (DESIGN §7: ``limit`` and ``cursor``)."""
+"""Opaque, URL-safe cursors for keyset pagination (docs/api.md: ``limit`` and ``cursor``)."""
 
 from __future__ import annotations
 

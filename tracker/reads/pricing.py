@@ -1,4 +1,4 @@
-"""Cost per million tokens from throughput per GPU and a GPU-hour price (DESIGN §5)."""
+"""Cost per million tokens from throughput per GPU and a GPU-hour price (docs/frontier.md)."""
 
 from __future__ import annotations
 

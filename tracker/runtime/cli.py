@@ -1,4 +1,4 @@
-"""The `tracker` command line (DESIGN §7)."""
+"""The `tracker` command line (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ One generator serves the demo (`tracker demo`), the ingest benchmark and detecto
         ...
     history.true_changes, history.outliers, history.missing, history.quiet_configs
 
-Configs in the ground truth are `ConfigKey`s: the canonical config of DESIGN §3 after
+Configs in the ground truth are `ConfigKey`s: the canonical config of docs/configs.md after
 normalisation; `key.as_dict()` is what the API reports as a series' `config`.
 """
 

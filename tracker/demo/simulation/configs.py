@@ -1,6 +1,6 @@
 """Configs of the simulated fleet: their canonical identity, topology and which ones a scale runs.
 
-A `ConfigKey` holds exactly the canonical config fields of DESIGN §3, after normalisation (the
+A `ConfigKey` holds exactly the canonical config fields of docs/configs.md, after normalisation (the
 `hardware` is the tracker's name, `mi355x`, never the runner's `mi355x-amd`; the model id is lower
 case; booleans are booleans; fields a row shape does not carry are None). `ConfigKey.as_dict()`
 therefore equals the `config` object the API returns for the series that the config's rows create,
@@ -98,7 +98,7 @@ def _worker_label(
 
 @dataclass(frozen=True)
 class ConfigKey:
-    """The canonical config fields of DESIGN §3 (the config key plus `scenario`)."""
+    """The canonical config fields of docs/configs.md (the config key plus `scenario`)."""
 
     hardware: str
     framework: str

@@ -5,8 +5,9 @@ sequence lengths), a scenario of real changes, bad nights and missing runs, and 
 submission per engine and night. Bodies are built lazily and deterministically: the same
 arguments give byte-identical bodies.
 
-Ground truth names configs by `ConfigKey`, the canonical config of DESIGN §3 after normalisation;
-`key.as_dict()` equals the `config` object of the series the tracker creates for those rows.
+Ground truth names configs by `ConfigKey`, the canonical config of docs/configs.md after
+normalisation; `key.as_dict()` equals the `config` object of the series the tracker creates for
+those rows.
 """
 
 from __future__ import annotations

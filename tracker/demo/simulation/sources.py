@@ -42,7 +42,7 @@ def iso_z(moment: datetime) -> str:
 def source_object(
     *, seed: int, engine: Engine, night: int, release_index: int, timestamp: datetime
 ) -> dict[str, object]:
-    """The submission's `source`, as DESIGN §7's `POST /api/v1/submissions` expects it."""
+    """The submission's `source`, as docs/api.md's `POST /api/v1/submissions` expects it."""
     version = engine_version(engine, release_index)
     commit = commit_sha(seed=seed, engine=engine.name, night=night)
     run_id = 19_000_000_000 + int(commit[:8], 16) % 1_000_000_000

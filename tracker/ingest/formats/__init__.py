@@ -1,14 +1,14 @@
-"""Submitted result rows → canonical result rows (DESIGN §4), every format and shape.
+"""Submitted result rows → canonical result rows (docs/formats.md), every format and shape.
 
 `parse_results` is the one entry point: it validates a whole submission's rows and raises one
 `InvalidSubmission` naming every bad field, with locations relative to the submission body.
 
-Decisions where DESIGN is silent:
+Decisions where the design leaves a choice:
 - Numbers must be JSON numbers: a numeric string ("8", "55.6") is rejected with a type error;
   only booleans fold from "true"/"false". An integral float (8.0) counts as the integer 8.
 - Every format needs a topology (`tp`, or `num_prefill_gpu` and `num_decode_gpu`, from the row
   or the config), so that `gpus` is always known.
-- The submission's `config` takes the canonical names of DESIGN §3 and the component names
+- The submission's `config` takes the canonical names of docs/configs.md and the component names
   (`image`, `router`, `recipe_fingerprint`, `kv_p2p_transfer`, defaults for every row); any
   other name is rejected with a hint (`hw` → did you mean `hardware`?).
 - Metrics (throughputs, `{stat}_{ttft,tpot,itl,e2el,intvty}` and their `_ms` forms) must be

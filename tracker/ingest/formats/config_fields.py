@@ -1,5 +1,5 @@
 """Config fields of a submission: reading the submission's `config`, checking what is required,
-and assembling a `Config` with the defaults of DESIGN §3."""
+and assembling a `Config` with the defaults of docs/configs.md."""
 
 from __future__ import annotations
 
@@ -134,7 +134,7 @@ class SubmissionConfig:
 
 
 def read_submission_config(config: Any, errors: list[FieldError]) -> SubmissionConfig:
-    """Read the submission's `config` (canonical field names, DESIGN §3, plus the component
+    """Read the submission's `config` (canonical field names, docs/configs.md, plus the component
     names), reporting bad values at `("config", field)` and unknown names as errors."""
     if config is None:
         return SubmissionConfig(given=False, values={}, invalid=frozenset(), components={})
@@ -201,7 +201,7 @@ def missing_field_message(field: str) -> str:
 
 
 def assemble_config(values: Mapping[str, ConfigValue]) -> tuple[Config, list[str]]:
-    """Build the Config from complete, normalised values, applying DESIGN §3 defaults.
+    """Build the Config from complete, normalised values, applying docs/configs.md defaults.
 
     Returns the config and the fields that were given but dropped because their group's anchor
     is absent (e.g. `ep` without `tp`), so the caller can keep them with the row's extra fields.

@@ -1,4 +1,4 @@
-"""The `inferencex` format: InferenceX processed rows (DESIGN §4), every shape over time.
+"""The `inferencex` format: InferenceX processed rows (docs/formats.md), every shape over time.
 
 v0 rows carry `hw, tp, conc, model, framework, precision, tput_per_gpu, [mtp]` and latencies
 (isl/osl then come from the submission's config); v1 adds the model prefix, image, isl/osl,

@@ -1,5 +1,6 @@
 """Raw engine benchmark outputs → canonical rows, as InferenceX's `process_result.py` does
-(DESIGN §4). Raw outputs carry no config: the submission's config gives it, one per submission.
+(docs/formats.md). Raw outputs carry no config: the submission's config gives it, one per
+submission.
 
 `conc` is `max_concurrency`; `{stat}_{metric}_ms` latencies become `{stat}_{metric}` in seconds,
 and each `{stat}_tpot_ms` but std also `{stat}_intvty` = 1000 / ms; throughputs are divided by

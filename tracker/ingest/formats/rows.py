@@ -34,7 +34,7 @@ from tracker.ingest.formats.values import (
 
 @dataclass(frozen=True, slots=True)
 class ResultRow:
-    """One benchmark point: a config at one concurrency, with its metrics (DESIGN §2)."""
+    """One benchmark point: a config at one concurrency, with its metrics (docs/README.md)."""
 
     config: Config
     conc: int

@@ -3,7 +3,7 @@
 A reader takes the field's name (for the message) and its value, and returns the checked value or
 raises `BadValue`; `checked` turns that into a `FieldError` at a location so that parsing goes on
 and one answer names every bad field. Numbers must be JSON numbers: a numeric string such as
-"8" is rejected, booleans excepted (DESIGN §3 folds "true"/"false").
+"8" is rejected, booleans excepted (docs/configs.md folds "true"/"false").
 """
 
 from __future__ import annotations
