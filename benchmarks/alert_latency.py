@@ -20,9 +20,9 @@ import time
 import httpx
 
 from benchmarks.stack import running_stack
-from tests.builders import nightly_levels, synthetic_body
-from tests.services import wait_for
-from tests.slack_stand_in import SlackStandIn
+from tests.support.builders import nightly_levels, synthetic_body
+from tests.support.services import wait_for
+from tests.support.slack_stand_in import SlackStandIn
 from tracker import jsonio
 
 BROKER_DB = 14

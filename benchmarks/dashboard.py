@@ -34,10 +34,10 @@ from playwright.sync_api import sync_playwright
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.builders import nightly_levels, source, synthetic_rows
+from tests.api.dashboard.conftest import CHROMIUM, CHROMIUM_FLAGS
 from tests.conftest import ScratchDatabases
-from tests.dashboard.conftest import CHROMIUM, CHROMIUM_FLAGS
-from tests.services import free_port, tracker_process, wait_for
+from tests.support.builders import nightly_levels, source, synthetic_rows
+from tests.support.services import free_port, tracker_process, wait_for
 from tracker import jsonio
 from tracker.db import migrations
 from tracker.db.engine import create_db_engine, make_sessionmaker

@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 
 from benchmarks.stack import running_stack
-from tests.services import wait_for
+from tests.support.services import wait_for
 from tracker import jsonio
 from tracker.demo.simulation import DEMO, ConfigKey, History, generate_history
 

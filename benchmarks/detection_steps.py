@@ -33,12 +33,12 @@ from typing import Any
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")  # the anchors run single-threaded too
 
-from tests.shared_data import ROOT, SHARED  # noqa: E402
+from tests.support.data import ROOT  # noqa: E402
 from tracker.detection import detect_change_points  # noqa: E402
 
 REPO = ROOT
 
-DEFAULT_ANCHORS_DIR = SHARED / "anchors"
+DEFAULT_ANCHORS_DIR = ROOT / "benchmarks" / "anchors"
 DEFAULT_ANCHORS_PYTHON = REPO / ".venv-anchors" / "bin" / "python"
 ANCHOR_TOOLS = ("otava", "edivisive_mongodb")
 SLOW_ANCHOR = "edivisive_mongodb"

@@ -22,10 +22,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.shared_data import ROOT, SHARED
+from tests.support.data import ROOT, TCPD
 
 REPO = ROOT
-DEFAULT_TCPD_DIR = SHARED / "tcpd"
+DEFAULT_TCPD_DIR = TCPD
 DETECTOR = "tracker.detection:detect_change_points"
 F1_TARGET = 0.72
 COVER_TARGET = 0.70

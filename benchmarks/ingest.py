@@ -29,7 +29,7 @@ import psycopg
 
 from benchmarks.stack import running_stack
 from tests.conftest import POSTGRES_ADMIN_URL, REDIS_URL
-from tests.services import wait_for
+from tests.support.services import wait_for
 from tracker import jsonio
 from tracker.demo.simulation import BENCHMARK, generate_history
 from tracker.ingest.formats import parse_results

@@ -13,7 +13,7 @@ import httpx
 import redis
 
 from tests.conftest import REDIS_URL, ScratchDatabases, make_token
-from tests.services import free_port, tracker_process, wait_for
+from tests.support.services import free_port, tracker_process, wait_for
 from tracker.db.engine import create_db_engine, make_sessionmaker
 from tracker.vocabulary import TokenScope
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.shared_data import SHARED
+from tests.support.data import INFERENCEX_SAMPLES
 from tracker.api.app import create_app
 from tracker.clock import utc_now
 from tracker.db import migrations
@@ -29,7 +29,6 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "TRACKER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("TRACKER_TEST_REDIS", "redis://127.0.0.1:6379")
-SAMPLES = SHARED / "samples" / "inferencex"
 
 
 def _sqlalchemy_url(database: str) -> str:
@@ -146,7 +145,7 @@ def auth(submit_token: str) -> dict[str, str]:
 
 
 def sample_rows(*parts: str) -> list[dict[str, Any]]:
-    """The JSON objects of the sample files under ``SAMPLES/<parts>`` (a file or a folder)."""
-    path = SAMPLES.joinpath(*parts)
+    """The JSON objects of the sample files under ``INFERENCEX_SAMPLES/<parts>`` (file or dir)."""
+    path = INFERENCEX_SAMPLES.joinpath(*parts)
     files = sorted(path.glob("*.json")) if path.is_dir() else [path]
     return [json.loads(file.read_text()) for file in files]

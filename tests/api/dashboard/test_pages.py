@@ -1,0 +1,147 @@
+"""The explorer, trend, sweep and compare pages in headless Chromium, on the seeded history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from alerts.messages.formatting import throughput
+from tests.api.dashboard.conftest import Dashboard, chart_option, screenshot, wait_for_chart
+from tests.api.dashboard.seeding import MODEL, seeded_configs
+
+SLICE = f"model={MODEL}&precision=fp8&isl=1024&osl=1024"
+
+
+def series_id(dashboard: Dashboard, **config: str) -> int:
+    query = "&".join(f"{name}={value}" for name, value in config.items())
+    (item,) = dashboard.api(f"/api/v1/series?{query}").json()["items"]
+    return int(item["id"])
+
+
+def drawn_points(option: dict[str, Any], *series_indexes: int) -> int:
+    return sum(len(option["series"][index]["data"]) for index in series_indexes)
+
+
+def test_explorer_lists_filters_and_sorts_series(page: Page, dashboard: Dashboard) -> None:
+    page.goto("/")
+    wait_for_chart(page, "#explorer-chart")
+    every_series = len(seeded_configs())
+    expect(page.locator("#series-table tbody tr")).to_have_count(every_series)
+    assert page.get_attribute("#explorer-chart", "data-points") == str(every_series)
+    option = chart_option(page, "#explorer-chart")
+    assert drawn_points(option, *range(len(option["series"]))) == every_series
+    values = [
+        float(text.replace(",", ""))
+        for text in page.locator("#series-table td.value").all_inner_texts()
+    ]
+    assert values == sorted(values, reverse=True)
+    screenshot(page, "explorer")
+
+    with page.expect_navigation():
+        page.select_option("#filter-form select[name=hardware]", "h200")
+    assert "hardware=h200" in page.url
+    assert "model=" not in page.url  # blank filters stay out of a shared URL
+    wait_for_chart(page, "#explorer-chart")
+    expect(page.locator("#series-table tbody tr")).to_have_count(2)
+    assert set(page.locator("#series-table tbody td:nth-child(3)").all_inner_texts()) == {"H200"}
+    assert drawn_points(chart_option(page, "#explorer-chart"), 0, 1) == 2
+
+    page.goto("/?sort=engine&hardware=mi355x")
+    engines = page.locator("#series-table tbody td:nth-child(2)").all_inner_texts()
+    assert engines == sorted(engines) and len(engines) == 3
+
+
+def test_trend_page_marks_change_points_outliers_and_alert(
+    page: Page, dashboard: Dashboard
+) -> None:
+    stepped = series_id(dashboard, framework="sglang", hardware="mi355x", precision="fp8")
+    trend = dashboard.api(f"/api/v1/series/{stepped}/trend?interactivity=35").json()
+    assert len(trend["changes"]) == 1 and any(point["outlier"] for point in trend["points"])
+
+    page.goto(f"/series/{stepped}?target=35&metric=tput_per_gpu")
+    wait_for_chart(page, "#trend-chart")
+    chart = page.locator("#trend-chart")
+    outliers = sum(point["outlier"] for point in trend["points"])
+    assert chart.get_attribute("data-points") == str(len(trend["points"]))
+    assert chart.get_attribute("data-outliers") == str(outliers)
+    assert chart.get_attribute("data-changes") == "1"
+    option = chart_option(page, "#trend-chart")
+    assert drawn_points(option, 0, 1) == len(trend["points"])
+    assert len(option["series"][1]["data"]) == outliers
+    markers = option["series"][0]["markLine"]["data"]
+    assert len(markers) == len(trend["changes"]) + len(trend["suspected"])
+    assert "−11" in markers[0]["label"]["formatter"] or "−12" in markers[0]["label"]["formatter"]
+
+    alert_id = trend["changes"][0]["alert_id"]
+    assert alert_id is not None
+    change_row = page.locator("#change-table tbody tr")
+    expect(change_row.locator(f'a[href="/alerts/{alert_id}"]')).to_be_visible()
+    expect(change_row.locator('a[href*="/compare/"]')).to_have_count(1)
+    screenshot(page, "trend")
+
+    page.select_option("#trend-form select[name=metric]", "cost_per_mtok")
+    page.wait_for_url("**metric=cost_per_mtok**")
+    wait_for_chart(page, "#trend-chart")
+    assert page.get_attribute("#trend-chart", "data-changes") == "0"  # cost is not detected on
+
+
+def test_trend_page_draws_suspected_changes_dashed(page: Page, dashboard: Dashboard) -> None:
+    late = series_id(dashboard, framework="vllm", hardware="h200", precision="fp8")
+    trend = dashboard.api(f"/api/v1/series/{late}/trend?interactivity=35").json()
+    assert len(trend["suspected"]) == 1 and not trend["changes"]
+
+    page.goto(f"/series/{late}?target=35")
+    wait_for_chart(page, "#trend-chart")
+    assert page.get_attribute("#trend-chart", "data-suspected") == "1"
+    (marker,) = chart_option(page, "#trend-chart")["series"][0]["markLine"]["data"]
+    assert marker["lineStyle"]["type"] == "dashed"
+    assert marker["label"]["formatter"].startswith("? −10")
+    expect(page.locator("#suspected-list li")).to_have_count(1)
+
+
+def test_sweep_page_overlays_the_front_before_the_change(page: Page, dashboard: Dashboard) -> None:
+    stepped = series_id(dashboard, framework="sglang", hardware="mi355x", precision="fp8")
+    (latest,) = dashboard.api(f"/api/v1/series/{stepped}/sweeps?limit=1").json()["items"]
+    on_front = sum(point["on_front"] for point in latest["points"])
+
+    page.goto(f"/sweeps/{latest['id']}?overlay=last-change")
+    wait_for_chart(page, "#sweep-chart")
+    chart = page.locator("#sweep-chart")
+    assert chart.get_attribute("data-front") == str(on_front)
+    assert chart.get_attribute("data-dominated") == str(len(latest["points"]) - on_front)
+    assert int(chart.get_attribute("data-overlay-front") or 0) > 0
+    option = chart_option(page, "#sweep-chart")
+    assert len(option["series"]) == 4  # front and dominated points, now and before
+    assert len(option["series"][0]["data"]) == on_front
+    changes = page.locator("#target-table tbody td:nth-child(4)").all_inner_texts()
+    assert changes and all(text.startswith("−1") for text in changes)  # about −12 % everywhere
+    screenshot(page, "sweep")
+
+
+def test_compare_slider_reads_values_again(page: Page, dashboard: Dashboard) -> None:
+    page.goto(f"/compare?{SLICE}&hardware=mi355x&interactivity=35")
+    wait_for_chart(page, "#compare-chart")
+    rows = page.locator("#compare-table tbody tr")
+    expect(rows).to_have_count(2)
+    assert page.get_attribute("#compare-chart", "data-bars") == "2"
+    sparkline = page.locator("#compare-table svg.sparkline").first
+    assert sparkline.get_attribute("data-points") == "30"
+    at_35 = rows.first.locator('[data-field="tput_per_gpu"]').inner_text()
+
+    page.locator("#interactivity").fill("100")
+    page.wait_for_selector('#compare-table[data-interactivity="100"]')
+    first_id = rows.first.get_attribute("data-series-id")
+    api = dashboard.api(f"/api/v1/compare?{SLICE}&hardware=mi355x&interactivity=100").json()
+    expected = next(i for i in api["items"] if str(i["series_id"]) == first_id)
+    at_100 = rows.first.locator('[data-field="tput_per_gpu"]')
+    expect(at_100).to_have_text(throughput(expected["tput_per_gpu"]))
+    assert at_100.inner_text() != at_35
+    assert "interactivity=100" in page.url
+    expect(page.locator(".sparkline-target")).to_have_text("100")
+    screenshot(page, "compare")
+
+    page.goto(f"/compare?{SLICE}&mode=gpus&framework=vllm&interactivity=50")
+    wait_for_chart(page, "#compare-chart")
+    gpus = page.locator("#compare-table tbody td:first-child").all_inner_texts()
+    assert sorted(gpus) == ["H200", "MI355X"]

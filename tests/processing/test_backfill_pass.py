@@ -1,0 +1,221 @@
+"""The deferred pass of backfills against backfills that keep arriving while it runs."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.conftest import ScratchDatabases
+from tests.support.builders import nightly_levels, synthetic_body
+from tests.support.stored import (
+    confirmed_changes,
+    reanalyse_every_track,
+    scratch_tracker,
+    store_bodies,
+)
+from tracker import models
+from tracker.clock import utc_now
+from tracker.db.engine import transaction
+from tracker.pipeline.jobs import (
+    analyse_backfill_batch,
+    plan_backfill_pass,
+    run_process_submission,
+)
+from tracker.processing import backfill_pass
+from tracker.processing.change_points import detect_on_tracks
+from tracker.settings import Settings
+from tracker.vocabulary import ChangeState, SubmissionStatus
+
+LEVELS = nightly_levels(45, steps={15: 0.85, 35: 1.15})
+
+
+def _write_backfill(factory: sessionmaker[Session], settings: Settings, nights: range) -> list[int]:
+    """Backfill ``nights`` and write their frontier values, as the worker does."""
+    ids = store_bodies(
+        factory,
+        [
+            {
+                **synthetic_body(engine="sglang", night=night, level=LEVELS[night]),
+                "backfill": True,
+            }
+            for night in nights
+        ],
+    )
+    for submission_id in ids:
+        run_process_submission(
+            session_factory=factory, settings=settings, submission_id=submission_id
+        )
+    return ids
+
+
+def _statuses(factory: sessionmaker[Session], ids: list[int]) -> set[SubmissionStatus]:
+    with factory() as session:
+        return set(
+            session.execute(
+                select(models.Submission.status).where(models.Submission.id.in_(ids))
+            ).scalars()
+        )
+
+
+def _changed_nights(factory: sessionmaker[Session]) -> set[str]:
+    with factory() as session:
+        return {
+            timestamp.date().isoformat()
+            for timestamp in session.execute(
+                select(models.ChangePoint.run_timestamp).where(
+                    models.ChangePoint.state == ChangeState.CONFIRMED
+                )
+            ).scalars()
+        }
+
+
+def test_a_backfill_written_while_a_batch_runs_waits_for_a_pass_that_sees_it(
+    scratch_databases: ScratchDatabases,
+) -> None:
+    engine, factory, settings = scratch_tracker(scratch_databases, pool_size=4)
+    early = _write_backfill(factory, settings, range(0, 30))
+    with transaction(factory) as session:
+        assert backfill_pass.plan_pass(session=session, now=utc_now()) == 30
+    with factory() as session:
+        flagged = backfill_pass.tracks_awaiting_pass(session=session)
+    assert flagged
+
+    batch = factory()
+    batch.begin()
+    detect_on_tracks(  # a batch of the pass: histories read, flags cleared, not yet committed
+        session=batch,
+        track_ids=flagged,
+        options=settings.detection_options,
+        now=utc_now(),
+        full=True,
+        only_flagged=True,
+    )
+    late = _write_backfill(factory, settings, range(30, 45))  # does not wait for the batch
+
+    planned = threading.Event()
+
+    def plan_the_late_backfill() -> None:
+        with transaction(factory) as session:
+            backfill_pass.plan_pass(session=session, now=utc_now())
+        planned.set()
+
+    planner = threading.Thread(target=plan_the_late_backfill)
+    planner.start()
+    assert not planned.wait(0.5), "the planner waits for the batch holding the tracks"
+    batch.commit()
+    batch.close()
+    assert planned.wait(10)
+    planner.join()
+
+    with transaction(factory) as session:
+        backfill_pass.mark_backfills_processed(session=session, now=utc_now())
+    assert _statuses(factory, early + late) == {SubmissionStatus.ACCEPTED}, (
+        "the tracks were flagged again after the batch cleared them"
+    )
+    assert _changed_nights(factory) == {"2026-06-16"}
+
+    with factory() as session:  # the batches the late planner handed out
+        flagged_again = backfill_pass.tracks_awaiting_pass(session=session)
+    analyse_backfill_batch(session_factory=factory, settings=settings, track_ids=flagged_again)
+    assert _statuses(factory, early + late) == {SubmissionStatus.PROCESSED}
+    found = confirmed_changes(factory)
+    assert _changed_nights(factory) == {"2026-06-16", "2026-07-06"}
+
+    reanalyse_every_track(factory, settings)
+    assert confirmed_changes(factory) == found, "the passes found what a full re-analysis finds"
+    engine.dispose()
+
+
+def test_an_unplanned_backfill_is_not_marked_processed_by_another_pass(
+    scratch_databases: ScratchDatabases,
+) -> None:
+    engine, factory, settings = scratch_tracker(scratch_databases)
+    unplanned = _write_backfill(factory, settings, range(0, 5))
+    with transaction(factory) as session:
+        assert backfill_pass.mark_backfills_processed(session=session, now=utc_now()) == 0
+    assert _statuses(factory, unplanned) == {SubmissionStatus.ACCEPTED}
+    engine.dispose()
+
+
+def test_batches_lost_with_a_worker_are_handed_out_again_once_the_pass_stalls(
+    scratch_databases: ScratchDatabases,
+) -> None:
+    engine, factory, settings = scratch_tracker(scratch_databases)
+    backfill = _write_backfill(factory, settings, range(0, 20))
+    time.sleep(backfill_pass.QUIET_MAX_SECONDS)
+    planned = plan_backfill_pass(session_factory=factory, stalled_after_s=60)
+    assert planned.batches  # ...and then the worker holding them dies
+    again = plan_backfill_pass(session_factory=factory, stalled_after_s=60)
+    assert again.batches == (), "a pass in progress is not handed out twice"
+    stalled = plan_backfill_pass(session_factory=factory, stalled_after_s=0)
+    assert stalled.batches == planned.batches
+    for chunk in stalled.batches:
+        analyse_backfill_batch(session_factory=factory, settings=settings, track_ids=chunk)
+    assert _statuses(factory, backfill) == {SubmissionStatus.PROCESSED}
+    engine.dispose()
+
+
+def test_a_lost_batch_is_handed_out_again_even_while_nights_keep_arriving(
+    scratch_databases: ScratchDatabases,
+) -> None:
+    engine, factory, settings = scratch_tracker(scratch_databases)
+    _write_backfill(factory, settings, range(0, 20))
+    time.sleep(backfill_pass.QUIET_MAX_SECONDS)
+    planned = plan_backfill_pass(session_factory=factory, stalled_after_s=60)
+    assert planned.batches  # ...and then the worker holding them dies
+
+    def a_night_is_analysed() -> None:  # nightly detection stamps the tracks it analyses
+        with transaction(factory) as session:
+            session.execute(update(models.Track).values(analysed_at=utc_now()))
+
+    stall_s = 0.5
+    time.sleep(stall_s * 1.5)
+    a_night_is_analysed()
+    progressing = plan_backfill_pass(session_factory=factory, stalled_after_s=stall_s)
+    assert progressing.batches == (), "analyses a moment ago look like progress"
+    time.sleep(stall_s * backfill_pass.STALLED_PASS_GIVE_UP_FACTOR)
+    a_night_is_analysed()
+    given_up = plan_backfill_pass(session_factory=factory, stalled_after_s=stall_s)
+    assert given_up.batches == planned.batches, "waited too long: handed out again anyway"
+    engine.dispose()
+
+
+def _rewrite_times(factory: sessionmaker[Session], ids: list[int], gap_s: float) -> None:
+    """Make the backfills look written at a steady rhythm, the last one just now."""
+    now = utc_now()
+    with transaction(factory) as session:
+        for position, submission_id in enumerate(reversed(ids)):
+            session.execute(
+                update(models.Submission)
+                .where(models.Submission.id == submission_id)
+                .values(frontier_written_at=now - timedelta(seconds=gap_s * position))
+            )
+
+
+def test_the_pass_waits_ten_gaps_of_the_streams_rhythm_within_bounds(
+    scratch_databases: ScratchDatabases,
+) -> None:
+    engine, factory, settings = scratch_tracker(scratch_databases)
+    single = _write_backfill(factory, settings, range(0, 1))
+    alone = plan_backfill_pass(session_factory=factory, stalled_after_s=60)
+    assert alone.batches == ()
+    assert alone.retry_in_s == pytest.approx(backfill_pass.QUIET_MAX_SECONDS, abs=0.1)
+
+    stream = single + _write_backfill(factory, settings, range(1, 6))
+    _rewrite_times(factory, stream, gap_s=0.08)
+    streaming = plan_backfill_pass(session_factory=factory, stalled_after_s=60)
+    assert streaming.batches == ()
+    assert streaming.retry_in_s == pytest.approx(0.8, abs=0.1), "ten gaps of 80 ms"
+
+    _rewrite_times(factory, stream, gap_s=0.001)
+    fast = plan_backfill_pass(session_factory=factory, stalled_after_s=60)
+    assert fast.retry_in_s == pytest.approx(backfill_pass.QUIET_MIN_SECONDS, abs=0.1)
+
+    time.sleep(backfill_pass.QUIET_MIN_SECONDS)
+    assert plan_backfill_pass(session_factory=factory, stalled_after_s=60).batches
+    engine.dispose()
