@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from alerts.delivery.chart import render_alert_chart
 from alerts.delivery.notifier import Notifier, ThreadPart, file_part_name
 from alerts.messages.alert import detail_messages, late_change_messages, parent_message
 from alerts.messages.blocks import Message
@@ -67,6 +66,9 @@ def deliver_alert(
         skip=already_there,
     )
     if chart is not None and file_part_name(chart.title) not in already_there:
+        # matplotlib loads only where a chart is drawn: the API and most workers never pay for it.
+        from alerts.delivery.chart import render_alert_chart  # noqa: PLC0415
+
         notifier.upload_chart(
             channel=channel, thread_ts=parent_ts, png=render_alert_chart(chart), title=chart.title
         )

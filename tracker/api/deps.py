@@ -11,10 +11,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from tracker.configs.fields import CONFIG_FIELD_TYPES
-from tracker.configs.filters import parse_filters
 from tracker.errors import FieldError, InvalidQuery, TrackerError
 from tracker.models import ApiToken
 from tracker.pipeline.stages import Scheduler
+from tracker.reads.filters import parse_filters
 from tracker.reads.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from tracker.settings import Settings
 from tracker.tokens import authenticate, scope_allows

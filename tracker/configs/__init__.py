@@ -1,3 +1,3 @@
-"""Configs: what was measured. `fields` (names, types, key), `identity` (the `Config` and its
-key digest), `normalise` (folding values), `repositories` (compare links), `filters` (query
-filters over stored configs)."""
+"""Configs: what was measured (docs/configs.md). `fields` (names, types, key), `identity` (the
+`Config` and its key digest), `normalise` (folding submitted and queried values), `repositories`
+(compare links). Pure: no ORM, no settings."""

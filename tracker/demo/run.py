@@ -288,19 +288,15 @@ def print_summary(*, session: Session, figures: IngestFigures, console: Console)
         console.print(slack_text, markup=False, highlight=False)
 
 
-def run_demo(
-    settings: Settings,
-    *,
-    seed: int,
-    serve_after: bool,
-    host: str,
-    port: int,
-    nights: int | None = None,
-) -> None:
-    """Generate, ingest and summarise the demo history; then serve the API unless told not to."""
+def demo_settings(settings: Settings) -> Settings:
+    """The settings the demo runs (and serves) with: the whole history arrives in seconds, so
+    there is no night to wait for before grouping alerts."""
+    return settings.model_copy(update={"alert_settle_seconds": 0.0})
+
+
+def run_demo(settings: Settings, *, seed: int, nights: int | None = None) -> None:
+    """Generate, ingest and summarise the demo history (with `demo_settings`)."""
     console = Console()
-    # The whole history arrives in seconds: no night to wait for before grouping alerts.
-    settings = settings.model_copy(update={"alert_settle_seconds": 0.0})
     url = settings.resolved_database_url
     migrations.upgrade(url)
     session_factory = make_sessionmaker(create_db_engine(url))
@@ -314,8 +310,3 @@ def run_demo(
     )
     with session_factory() as session:
         print_summary(session=session, figures=figures, console=console)
-    if serve_after:
-        from tracker.runtime.server import serve_api  # noqa: PLC0415 (uvicorn only when serving)
-
-        console.print(f"\nServing the API on http://{host}:{port} (docs at /docs); Ctrl-C stops.")
-        serve_api(settings, host=host, port=port)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from tracker import models
 from tracker.configs.fields import ConfigValue
-from tracker.configs.filters import config_conditions
+from tracker.reads.filters import config_conditions
 from tracker.reads.pagination import Page, newest_first
 from tracker.vocabulary import AlertState, ChangeDirection, ChangeState, Metric
 

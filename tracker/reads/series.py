@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from tracker import models
 from tracker.configs.fields import CONFIG_FIELD_TYPES, ConfigValue
-from tracker.configs.filters import config_conditions
 from tracker.errors import NotFound
 from tracker.processing.frontier import target_label
 from tracker.reads.changes import Change, latest_changes
+from tracker.reads.filters import config_conditions
 from tracker.reads.pagination import Page, decode_cursor, paginate
 from tracker.vocabulary import Metric
 

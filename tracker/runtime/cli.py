@@ -236,6 +236,14 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the generated history.")] = 7,
 ) -> None:
     """Generate six months of nightly InferenceX-like history, ingest it, summarise, serve."""
-    from tracker.demo.run import run_demo
+    from tracker.demo.run import demo_settings, run_demo
 
-    run_demo(get_settings(), seed=seed, serve_after=serve_after, host=host, port=port)
+    settings = demo_settings(get_settings())
+    run_demo(settings, seed=seed)
+    if serve_after:
+        from tracker.runtime.server import serve_api
+
+        err_console.print(
+            f"\nServing the API on http://{host}:{port} (docs at /docs); Ctrl-C stops."
+        )
+        serve_api(settings, host=host, port=port)

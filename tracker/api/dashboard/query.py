@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tracker.configs.fields import CONFIG_FIELD_TYPES
-from tracker.configs.filters import parse_filters
 from tracker.errors import FieldError, InvalidQuery
+from tracker.reads.filters import parse_filters
 from tracker.reads.trend import require_target
 
 DEFAULT_TARGET = 35.0
