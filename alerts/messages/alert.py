@@ -25,6 +25,7 @@ from alerts.messages.blocks import (
 from alerts.messages.markup import Line, bold, line, link
 from alerts.messages.model import AlertSummary, ChangeSummary, RelatedAlert
 from alerts.messages.rollup import SliceSummary
+from tracker.vocabulary import AlertRelation, AlertState, ChangeDirection, Metric
 
 TOP_SERIES_IN_PARENT = 3
 MAX_COMPONENTS_SHOWN = 12
@@ -32,16 +33,16 @@ MAX_THREAD_MESSAGES = 10
 MAX_RELATED_SHOWN = 5
 
 STATE_EMOJI = {
-    "untriaged": "🔴",
-    "acknowledged": "👀",
-    "investigating": "🔍",
-    "expected": "☑️",
-    "invalid": "🚫",
-    "fixed": "✅",
-    "improvement": "📈",
-    "retracted": "↩️",
+    AlertState.UNTRIAGED: "🔴",
+    AlertState.ACKNOWLEDGED: "👀",
+    AlertState.INVESTIGATING: "🔍",
+    AlertState.EXPECTED: "☑️",
+    AlertState.INVALID: "🚫",
+    AlertState.FIXED: "✅",
+    AlertState.IMPROVEMENT: "📈",
+    AlertState.RETRACTED: "↩️",
 }
-METRIC_LABEL = {"tput_per_gpu": "tok/s/GPU", "output_tput_per_gpu": "output tok/s/GPU"}
+METRIC_LABEL = {Metric.TPUT_PER_GPU: "tok/s/GPU", Metric.OUTPUT_TPUT_PER_GPU: "output tok/s/GPU"}
 # Components people look for first; the rest follow alphabetically.
 _LEADING_COMPONENTS = ("engine_version", "image")
 
@@ -85,11 +86,11 @@ def series_line(changes: Sequence[ChangeSummary], *, engine: str | None = None) 
     """One series and its changes: "• MI355X · dsr1 FP8 8k/1k · TP8 (series 12) — tok/s/GPU at
     35: 3,100 → 2,877 (−7.2 %), 125: …"."""
     first = changes[0]
-    by_metric: dict[str, list[ChangeSummary]] = defaultdict(list)
+    by_metric: dict[Metric, list[ChangeSummary]] = defaultdict(list)
     for change in changes:
         by_metric[change.metric].append(change)
     moves = []
-    for metric in sorted(by_metric, key=lambda m: (m != rollup.PRIMARY_METRIC, m)):
+    for metric in sorted(by_metric, key=lambda m: (m is not rollup.PRIMARY_METRIC, m)):
         steps = ", ".join(
             f"{formatting.interactivity(change.interactivity)}: {_before_after(change)}"
             for change in sorted(by_metric[metric], key=lambda c: c.interactivity)
@@ -104,14 +105,15 @@ def series_line(changes: Sequence[ChangeSummary], *, engine: str | None = None) 
 
 def _header(alert: AlertSummary, slices: Sequence[SliceSummary]) -> str:
     directions = {summary.direction for summary in slices}
-    kind = "Regression" if "regression" in directions else "Improvement" if directions else "Alert"
+    regressed = ChangeDirection.REGRESSION in directions
+    kind = "Regression" if regressed else "Improvement" if directions else "Alert"
     subject = f"{kind} in {_engine_commits(alert)}"
-    if alert.state == "retracted":
-        return f"{STATE_EMOJI['retracted']} Retracted: {subject[0].lower()}{subject[1:]}"
+    if alert.state is AlertState.RETRACTED:
+        return f"{STATE_EMOJI[AlertState.RETRACTED]} Retracted: {subject[0].lower()}{subject[1:]}"
     emoji = STATE_EMOJI[alert.state]
-    if alert.state == "untriaged" and "regression" not in directions:
-        emoji = STATE_EMOJI["improvement"]
-    if alert.state == "improvement":
+    if alert.state is AlertState.UNTRIAGED and not regressed:
+        emoji = STATE_EMOJI[AlertState.IMPROVEMENT]
+    if alert.state is AlertState.IMPROVEMENT:
         return f"{emoji} {subject}"
     return f"{emoji} {subject} · {alert.state}"
 
@@ -120,13 +122,13 @@ def _slice_lines(alert: AlertSummary, slices: Sequence[SliceSummary]) -> list[Li
     lines = [_slice_line(summary) for summary in slices]
     if not lines:
         lines = [line("No confirmed changes remain in this alert.")]
-    if alert.state == "retracted":
+    if alert.state is AlertState.RETRACTED:
         banner = line(
             bold("Retracted:"),
             " later runs did not confirm these changes. Kept for the record; nothing to triage.",
         )
         return [banner, *(markup.struck(item) for item in lines)]
-    if slices and all(summary.direction == "gain" for summary in slices):
+    if slices and all(summary.direction is ChangeDirection.GAIN for summary in slices):
         lines.append(line("No regressions in this commit range — nice work."))
     return lines
 
@@ -234,7 +236,7 @@ def _related_lines(related_alerts: Sequence[RelatedAlert]) -> list[Line]:
 
 
 def _related_line(related: RelatedAlert) -> Line:
-    if related.relation == "fixes":
+    if related.relation is AlertRelation.FIXES:
         phrase = f"this looks like the fix of alert #{related.alert_id}"
     else:
         phrase = f"alert #{related.alert_id} looks like the fix of this one"
@@ -309,7 +311,7 @@ def _series_group(
 
 
 def _direction_noun(summary: SliceSummary) -> str:
-    return "regressions" if summary.direction == "regression" else "gains"
+    return "regressions" if summary.direction is ChangeDirection.REGRESSION else "gains"
 
 
 def _before_after(change: ChangeSummary, *, unit: str = "") -> str:

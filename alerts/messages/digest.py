@@ -8,6 +8,7 @@ and regressed are listed apart, gains first when they lead; the steady ones foll
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +34,15 @@ MAX_DIGEST_MESSAGES = 10
 HEADLINE_TARGETS = (35.0, 125.0)
 
 
+class Verdict(enum.StrEnum):
+    """How a config family moved over the digest's period."""
+
+    GAIN = "gain"
+    REGRESSION = "regression"
+    STEADY = "steady"
+    NOT_COMPARABLE = "not comparable"
+
+
 @dataclass(frozen=True)
 class FamilyTrend:
     """A digest line read: its net change (at 35 tok/s/user, else 125), steps, and verdict."""
@@ -41,7 +51,7 @@ class FamilyTrend:
     relative_change: float | None
     interactivity: float | None
     steps: tuple[ChangeSummary, ...]
-    verdict: str  # "gain" | "regression" | "steady" | "not comparable"
+    verdict: Verdict
 
 
 def read_trend(digest_line: DigestLine, *, steady_within: float = STEADY_WITHIN) -> FamilyTrend:
@@ -60,11 +70,11 @@ def read_trend(digest_line: DigestLine, *, steady_within: float = STEADY_WITHIN)
             relative_change, target = now / then - 1, candidate
             break
     if relative_change is None:
-        verdict = "not comparable"
+        verdict = Verdict.NOT_COMPARABLE
     elif abs(relative_change) < steady_within:
-        verdict = "steady"
+        verdict = Verdict.STEADY
     else:
-        verdict = "gain" if relative_change > 0 else "regression"
+        verdict = Verdict.GAIN if relative_change > 0 else Verdict.REGRESSION
     return FamilyTrend(
         line=digest_line,
         relative_change=relative_change,
@@ -80,29 +90,28 @@ def digest_messages(digest: Digest, *, steady_within: float = STEADY_WITHIN) -> 
     The first message goes to the digest channel; the rest are replies under it.
     """
     trends = [read_trend(item, steady_within=steady_within) for item in digest.lines]
-    by_verdict: dict[str, list[FamilyTrend]] = defaultdict(list)
+    by_verdict: dict[Verdict, list[FamilyTrend]] = defaultdict(list)
     for trend in trends:
         by_verdict[trend.verdict].append(trend)
     for group in by_verdict.values():
         group.sort(key=_strongest_first)
     period = period_phrase(digest.days)
 
-    order = ["gain", "regression"] if _gains_lead(by_verdict) else ["regression", "gain"]
+    moved = [Verdict.GAIN, Verdict.REGRESSION]
+    order = moved if _gains_lead(by_verdict) else moved[::-1]
     titles = {
-        "gain": "Gains",
-        "regression": "Regressions",
-        "steady": f"Steady (within ±{steady_within * 100:.1f} %)",
-        "not comparable": "Not comparable (no value then or now)",
+        Verdict.GAIN: "Gains",
+        Verdict.REGRESSION: "Regressions",
+        Verdict.STEADY: f"Steady (within ±{steady_within * 100:.1f} %)",
+        Verdict.NOT_COMPARABLE: "Not comparable (no value then or now)",
     }
     groups = []
-    for verdict in [*order, "steady", "not comparable"]:
+    for verdict in [*order, Verdict.STEADY, Verdict.NOT_COMPARABLE]:
         members = by_verdict.get(verdict, [])
         if not members:
             continue
         items = tuple(
-            _moved_item(trend, period)
-            if verdict in ("gain", "regression")
-            else _brief_item(trend, digest.days)
+            _moved_item(trend, period) if verdict in moved else _brief_item(trend, digest.days)
             for trend in members
         )
         groups.append(
@@ -227,12 +236,12 @@ def _steps(changes: Sequence[ChangeSummary]) -> tuple[ChangeSummary, ...]:
     return tuple(steps)
 
 
-def _tally(by_verdict: dict[str, list[FamilyTrend]], period: str) -> str:
+def _tally(by_verdict: dict[Verdict, list[FamilyTrend]], period: str) -> str:
     counts = [
-        (len(by_verdict.get("gain", [])), "gained"),
-        (len(by_verdict.get("regression", [])), "regressed"),
-        (len(by_verdict.get("steady", [])), "held steady"),
-        (len(by_verdict.get("not comparable", [])), "not comparable"),
+        (len(by_verdict.get(Verdict.GAIN, [])), "gained"),
+        (len(by_verdict.get(Verdict.REGRESSION, [])), "regressed"),
+        (len(by_verdict.get(Verdict.STEADY, [])), "held steady"),
+        (len(by_verdict.get(Verdict.NOT_COMPARABLE, [])), "not comparable"),
     ]
     parts = [f"{count} {verb}" for count, verb in counts if count]
     if not parts:
@@ -243,8 +252,8 @@ def _tally(by_verdict: dict[str, list[FamilyTrend]], period: str) -> str:
     return f"{formatting.join_words(parts)} {period}."
 
 
-def _gains_lead(by_verdict: dict[str, list[FamilyTrend]]) -> bool:
-    gains, regressions = by_verdict.get("gain", []), by_verdict.get("regression", [])
+def _gains_lead(by_verdict: dict[Verdict, list[FamilyTrend]]) -> bool:
+    gains, regressions = by_verdict.get(Verdict.GAIN, []), by_verdict.get(Verdict.REGRESSION, [])
 
     def strongest(group: list[FamilyTrend]) -> float:
         return max((abs(trend.relative_change or 0) for trend in group), default=0.0)

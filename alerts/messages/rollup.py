@@ -17,9 +17,10 @@ from statistics import fmean
 from alerts.messages import dimensions, formatting
 from alerts.messages.dimensions import Config, Dimension
 from alerts.messages.model import AlertSummary, ChangeSummary
+from tracker.vocabulary import ChangeDirection, Metric
 
 REFERENCE_INTERACTIVITY = 35.0
-PRIMARY_METRIC = "tput_per_gpu"
+PRIMARY_METRIC = Metric.TPUT_PER_GPU
 COST_PRICE_SET = "hyperscaler"
 
 # Shared values read as one noun phrase in this order: "dsr1 FP8 8k/1k disagg with MTP".
@@ -34,7 +35,7 @@ _BAND_THIRD = 1 / 3
 class ReferenceTrack:
     """The metric and target at which a slice's range of changes is quoted (35 tok/s/user)."""
 
-    metric: str
+    metric: Metric
     interactivity: float
 
 
@@ -59,7 +60,7 @@ class CostImpact:
 class SliceSummary:
     """The change points of one direction, read as a slice of the configuration space."""
 
-    direction: str
+    direction: ChangeDirection
     series_count: int
     change_count: int
     slice: str
@@ -73,7 +74,7 @@ class SliceSummary:
     @property
     def count_phrase(self) -> str:
         """ "11 series regressed", "1 series gained"."""
-        verb = "regressed" if self.direction == "regression" else "gained"
+        verb = "regressed" if self.direction is ChangeDirection.REGRESSION else "gained"
         return f"{formatting.plural(self.series_count, 'series', 'series')} {verb}"
 
     @property
@@ -88,7 +89,7 @@ class SliceSummary:
             f"{formatting.percent_range(self.reference_changes)} at "
             f"{formatting.interactivity(self.reference.interactivity)} tok/s/user"
         )
-        if self.reference.metric != PRIMARY_METRIC:
+        if self.reference.metric is not PRIMARY_METRIC:
             phrase += " (output tok/s/GPU)"
         return phrase
 
@@ -110,8 +111,8 @@ def split_by_direction(
 ) -> tuple[tuple[ChangeSummary, ...], tuple[ChangeSummary, ...]]:
     """(regressions, gains), each in the order given."""
     ordered = tuple(changes)
-    regressions = tuple(change for change in ordered if change.direction == "regression")
-    gains = tuple(change for change in ordered if change.direction == "gain")
+    regressions = tuple(c for c in ordered if c.direction is ChangeDirection.REGRESSION)
+    gains = tuple(c for c in ordered if c.direction is ChangeDirection.GAIN)
     return regressions, gains
 
 

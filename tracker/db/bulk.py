@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from tracker import jsonio
+from tracker.db.dialect import is_postgres
 
 
 def bulk_insert(
@@ -36,7 +37,7 @@ def bulk_insert(
     datetimes for timestamps. Table and column names come from the models, never from input.
     """
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
+    if is_postgres(connection):
         _copy(connection, table, columns, rows)
     else:
         _executemany(connection, table, columns, rows)
@@ -54,7 +55,7 @@ def bulk_insert_with_ids(
     if not rows:
         return []
     connection = session.connection()
-    if connection.dialect.name != "postgresql":
+    if not is_postgres(connection):
         return [
             connection.execute(
                 insert(table).values(dict(zip(columns, row, strict=True))).returning(table.c.id)

@@ -16,6 +16,8 @@ from sqlalchemy import bindparam, event, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.orm import Session, SessionTransaction
 
+from tracker.db.dialect import is_postgres
+
 # The subquery sorts before the outer projection calls the function, so keys lock in order.
 _ADVISORY_LOCK_IN_ORDER = text(
     "SELECT pg_advisory_xact_lock(key) FROM (SELECT unnest(:keys) AS key ORDER BY 1) AS ordered"
@@ -72,6 +74,6 @@ _PROCESS_TRACK_LOCKS = ProcessTrackLocks()
 
 
 def track_locks_for(session: Session) -> TrackLocks:
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         return AdvisoryTrackLocks()
     return _PROCESS_TRACK_LOCKS

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, INTEGER
 from sqlalchemy.orm import Session
 
 from tracker import models
+from tracker.db.dialect import is_postgres
 
 # One statement per submission. The sub-select locks the rows that advance in id order (its
 # sort runs before the locking), so that concurrent workers wait instead of deadlocking; with
@@ -61,7 +62,7 @@ def advance_latest_sweeps(*, session: Session, sweeps: Sequence[tuple[int, int, 
         return
     ordered = sorted(sweeps)
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
+    if is_postgres(connection):
         connection.execute(
             _ADVANCE_ON_POSTGRES,
             {

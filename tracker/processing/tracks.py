@@ -9,11 +9,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import ARRAY, Float, and_, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tracker import models
+from tracker.db.dialect import insert_ignoring_conflicts, is_postgres
 from tracker.vocabulary import Metric
 
 TrackKey = tuple[int, Metric, float]
@@ -57,13 +56,8 @@ def ensure_tracks(
     missing = [key for key in ordered if key not in known]
     if not missing:
         return EnsuredTracks(known, frozenset())
-    insert_for_dialect = (
-        postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    )
     session.execute(  # an executemany: RETURNING would make it a slower multi-row VALUES
-        insert_for_dialect(models.Track).on_conflict_do_nothing(
-            index_elements=["config_id", "metric", "interactivity"]
-        ),
+        insert_ignoring_conflicts(session, models.Track, ("config_id", "metric", "interactivity")),
         [
             {
                 "config_id": config_id,
@@ -115,7 +109,7 @@ def load_histories(*, session: Session, track_ids: Sequence[int]) -> dict[int, T
         models.Track.__table__,
         and_(*_joined_values()),  # type: ignore[arg-type]
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         # Seconds, not timestamps: arrays of floats arrive without per-element conversion.
         epoch = func.date_part("epoch", models.FrontierValue.timestamp, type_=Float)
         rows = session.execute(

@@ -25,7 +25,7 @@ from tracker.vocabulary import Metric
 router = page_router()
 
 ROWS_PER_PAGE = 100
-METRICS = ("tput_per_gpu", "output_tput_per_gpu")
+METRICS = tuple(Metric)
 FIELD_LABELS = {
     "model": "model",
     "hardware": "GPU",
