@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from alerts.messages.model import RelatedAlert
 from tracker import models
-from tracker.vocabulary import AlertRelation, AlertState, ChangeState
+from tracker.vocabulary import AlertState, ChangeState, RelationKind
 
 REVERSAL_TOLERANCE = 0.25
 """Back to the old level within this fraction of the earlier change's size (and ≥ 2 %)."""
@@ -104,8 +104,8 @@ def related_alerts(
     ).all()
     related: dict[int, list[RelatedAlert]] = defaultdict(list)
     for fix_id, fixed_id, fix_summary, fixed_summary in rows:
-        related[fix_id].append(RelatedAlert(fixed_id, AlertRelation.FIXES, fixed_summary))
-        related[fixed_id].append(RelatedAlert(fix_id, AlertRelation.FIXED_BY, fix_summary))
+        related[fix_id].append(RelatedAlert(fixed_id, RelationKind.FIXES, fixed_summary))
+        related[fixed_id].append(RelatedAlert(fix_id, RelationKind.FIXED_BY, fix_summary))
     return {
         alert_id: tuple(sorted(found, key=lambda other: other.alert_id))
         for alert_id, found in related.items()

@@ -1,4 +1,5 @@
-"""Reading an alert out of the database into what the message builders take (alerts.model)."""
+"""Reading an alert out of the database into what the message builders take
+(`alerts.messages.model`)."""
 
 from __future__ import annotations
 

@@ -143,7 +143,7 @@ def seed(session_factory: sessionmaker[Session], settings: Settings) -> None:
                 for row in synthetic_rows(**config, level=1 + 0.01 * night)
             ]
             accept(body(engine, night, f"explorer-{engine}", rows, backfill=True))
-    # The deferred detection pass marks the submissions processed: reads show only those.
+    # The backfill pass marks the submissions processed: reads show only those.
     run_to_completion(scheduler, periodic_stages(settings))
     print(
         f"seeded {EXPLORER_CONFIGS:,} configs × {EXPLORER_NIGHTS} nights "

@@ -1,9 +1,9 @@
 """Detection quality on a realistic nightly engine-CI history, replayed through the running service.
 
-The simulated history (`tracker.simulation`, DEMO scale: 63 configs over 180 nights, engine-wide
-events that move many configs at once, outlier nights, missing nights, a month-long ramp of
-small steps, regressions followed by their fix, configs that never change) is posted night by
-night to `tracker serve` with a real `tracker worker` and Postgres; after each night the
+The simulated history (`tracker.demo.simulation`, DEMO scale: 63 configs over 180 nights,
+engine-wide events that move many configs at once, outlier nights, missing nights, a month-long
+ramp of small steps, regressions followed by their fix, configs that never change) is posted
+night by night to `tracker serve` with a real `tracker worker` and Postgres; after each night the
 benchmark waits for every submission to be processed and reads `GET /api/v1/changes`.
 
 Scoring (a reported change matches a true one on the same config within ±3 nights):

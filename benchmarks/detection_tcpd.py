@@ -1,6 +1,6 @@
 """TCPD (Turing Change Point Dataset) score of our retrospective detector.
 
-Runs the shared scorer (`shared/tcpd/eval.py`, written from van den Burg & Williams,
+Runs the scorer in the test data (`tests/data/tcpd/eval.py`, written from van den Burg & Williams,
 "An Evaluation of Change Point Detection Algorithms", arXiv:2003.06222) on
 `tracker.detection:detect_change_points` with its default options, the same ones every
 track gets, and prints its report (per series, the headline mean over the univariate

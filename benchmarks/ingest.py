@@ -4,7 +4,7 @@ Both paths run change-point detection: the nightly path (detection on every touc
 submission) and the backfill path (`"backfill": true`: frontier values per submission, then one
 retrospective detection pass per touched track once the backfill is in).
 
-A synthetic history (tracker.simulation BENCHMARK scale: ≥ 200,000 rows in submissions of about
+A synthetic history (tracker.demo.simulation BENCHMARK scale: ≥ 200,000 rows in submissions of about
 500 rows, one engine's night each) is posted by concurrent clients to `tracker serve` with a real
 `tracker worker` (Celery on Redis) and Postgres. Printed: rows/s accepted (202) and rows/s
 processed (status "processed"), and in the same run rows/s of a bare COPY of those rows.
@@ -199,7 +199,7 @@ def run(arguments: argparse.Namespace, *, backfill: bool) -> Figures:
         accepted_s, statuses = post_all(stack.url, stack.token, bodies, arguments.clients)
         assert set(statuses) == {202}, f"answers: {sorted(set(statuses))} (logs in {stack.logs})"
         # Processed: frontier values written and detection done for every touched track (for a
-        # backfill, by its deferred retrospective pass).
+        # backfill, by the backfill pass).
         wait_until_processed(stack.database_url, timeout_s=3600)
         processed_s = time.perf_counter() - started
         cpu_after = cpu_seconds_by_role()

@@ -35,7 +35,7 @@ def _check_foreign_keys(connection: Connection) -> None:
 
 def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url")
-    assert url, "tracker.migrate sets sqlalchemy.url"
+    assert url, "tracker.db.migrations sets sqlalchemy.url"
     sqlite = is_sqlite(url)
     engine = create_db_engine(url)
     with engine.connect() as connection:

@@ -104,7 +104,10 @@ class Settings(BaseSettings):
         default=None, description="The dashboard's public address, for links in Slack messages."
     )
     stale_submission_seconds: float = Field(
-        default=60.0, gt=0, description="Beat re-enqueues submissions still accepted after this."
+        default=60.0,
+        gt=0,
+        description="Submissions still accepted after this long are processed again (beat, or the "
+        "embedded default's periodic thread).",
     )
 
     @field_validator("slack_routes", mode="before")

@@ -38,7 +38,7 @@ class ChangeState(enum.StrEnum):
 
 
 class AlertState(enum.StrEnum):
-    """An alert's triage state (docs/alerts.md#triage)."""
+    """An alert's triage state (docs/alerts.md#triage-states)."""
 
     UNTRIAGED = "untriaged"
     ACKNOWLEDGED = "acknowledged"
@@ -54,7 +54,7 @@ TRIAGE_STATES = tuple(state for state in AlertState if state is not AlertState.R
 """The states people may set; `retracted` is the tracker's alone."""
 
 
-class AlertRelation(enum.StrEnum):
+class RelationKind(enum.StrEnum):
     """How a related alert stands to this one: this one fixes it, or is fixed by it."""
 
     FIXES = "fixes"

@@ -1,8 +1,8 @@
 """Where messages go: the `Notifier` protocol, its errors, and `LogNotifier`.
 
-`SlackNotifier` (in `alerts.slack`) posts to Slack; `LogNotifier` is used when there is no
+`SlackNotifier` (in `alerts.delivery.slack`) posts to Slack; `LogNotifier` is used when there is no
 Slack token and writes the same words to the log. Settings choose one; the delivery
-functions (`alerts.delivery`) only see the protocol.
+functions (`alerts.delivery.post`) only see the protocol.
 
 Parents carry message metadata `{"event_type": "tracker_alert", "event_payload":
 {"alert_id": …}}` (docs/alerts.md) so that a delivery whose outcome is unknown can find its parent

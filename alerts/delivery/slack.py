@@ -5,7 +5,7 @@
 retried for a call that creates a message only when the request cannot have reached Slack
 (connection refused, name not resolved): otherwise a retry could post a second parent, so
 the error surfaces with `outcome_unknown` and the delivery resumes by the metadata check.
-`SlackNotifier` implements `alerts.notifier.Notifier` over such a client.
+`SlackNotifier` implements `alerts.delivery.notifier.Notifier` over such a client.
 """
 
 from __future__ import annotations

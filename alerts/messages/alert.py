@@ -25,7 +25,7 @@ from alerts.messages.blocks import (
 from alerts.messages.markup import Line, bold, line, link
 from alerts.messages.model import AlertSummary, ChangeSummary, RelatedAlert
 from alerts.messages.rollup import SliceSummary
-from tracker.vocabulary import AlertRelation, AlertState, ChangeDirection, Metric
+from tracker.vocabulary import AlertState, ChangeDirection, Metric, RelationKind
 
 TOP_SERIES_IN_PARENT = 3
 MAX_COMPONENTS_SHOWN = 12
@@ -236,7 +236,7 @@ def _related_lines(related_alerts: Sequence[RelatedAlert]) -> list[Line]:
 
 
 def _related_line(related: RelatedAlert) -> Line:
-    if related.relation is AlertRelation.FIXES:
+    if related.relation is RelationKind.FIXES:
         phrase = f"this looks like the fix of alert #{related.alert_id}"
     else:
         phrase = f"alert #{related.alert_id} looks like the fix of this one"

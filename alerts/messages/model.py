@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from tracker.vocabulary import AlertRelation, AlertState, ChangeDirection, Metric
+from tracker.vocabulary import AlertState, ChangeDirection, Metric, RelationKind
 
 
 class InvalidAlertData(ValueError):
@@ -65,11 +65,11 @@ class RelatedAlert:
     """An earlier or later alert on the same tracks: this alert `fixes` it, or is `fixed_by` it."""
 
     alert_id: int
-    relation: AlertRelation
+    relation: RelationKind
     summary: str
 
     def __post_init__(self) -> None:
-        _as_member(self, "relation", AlertRelation)
+        _as_member(self, "relation", RelationKind)
 
 
 @dataclass(frozen=True)

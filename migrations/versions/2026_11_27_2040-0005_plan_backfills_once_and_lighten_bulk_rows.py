@@ -1,7 +1,7 @@
 """Plan a backfill's retrospective detection once; lighter keys on the bulk tables.
 
 The worker no longer flags and locks a backfill's tracks per submission: the planner of the
-deferred pass does it for every backfill written so far and stamps them. Backfills written
+backfill pass does it for every backfill written so far and stamps them. Backfills written
 under the previous revision already had their tracks flagged, so they count as planned.
 
 Bulk rows lose what cost more than the row itself: a result row is identified by its sweep

@@ -115,7 +115,7 @@ def test_a_submission_made_while_the_broker_is_down_is_picked_up_by_beat(
             )
 
 
-def test_a_backfill_is_processed_by_one_deferred_pass(stack: dict[str, Any]) -> None:
+def test_a_backfill_is_processed_by_one_backfill_pass(stack: dict[str, Any]) -> None:
     levels = nightly_levels(40, steps={20: 0.85})
     with _client(stack, BROKER_URL) as client:
         answers = []

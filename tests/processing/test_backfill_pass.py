@@ -1,4 +1,4 @@
-"""The deferred pass of backfills against backfills that keep arriving while it runs."""
+"""The backfill pass against backfills that keep arriving while it runs."""
 
 from __future__ import annotations
 

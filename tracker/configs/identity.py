@@ -76,7 +76,7 @@ class Config:
     @property
     def gpus(self) -> int | None:
         """GPUs the config runs on: prefill + decode GPUs, else tp × pp × pcp_size (null if
-        the config has neither topology; `tracker.formats` always gives one)."""
+        the config has neither topology; `tracker.ingest.formats` always gives one)."""
         if self.num_prefill_gpu is not None and self.num_decode_gpu is not None:
             return self.num_prefill_gpu + self.num_decode_gpu
         if self.tp is not None:

@@ -1,4 +1,5 @@
-"""The body of ``POST /api/v1/submissions`` as validated on arrival (docs/api.md#submissions).
+"""The body of ``POST /api/v1/submissions`` as validated on arrival
+(docs/api.md#post-apiv1submissions).
 
 The same pydantic models document the body in the OpenAPI document (`tracker.api.schemas`).
 """

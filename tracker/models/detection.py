@@ -37,7 +37,7 @@ class Track(Base):
     outlier_sweep_ids: Mapped[list[int]] = mapped_column(JSONDocument)
     # Changes in the last runs, not yet confirmed: [{"sweep_id", "timestamp", "direction", …}].
     suspected: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument)
-    # Set by a backfill; the deferred retrospective pass analyses the track and clears it.
+    # Set by a backfill; the backfill pass analyses the track and clears it.
     needs_full_analysis: Mapped[bool] = mapped_column(Boolean)
     analysed_at: Mapped[datetime | None]
 

@@ -71,6 +71,6 @@ class Submission(Base):
     backfill: Mapped[bool] = mapped_column(Boolean, server_default=false())
     received_at: Mapped[datetime]
     frontier_written_at: Mapped[datetime | None]
-    # When a backfill's tracks were flagged for the deferred pass (by its planner).
+    # When a backfill's tracks were flagged for the backfill pass (by its planner).
     detection_planned_at: Mapped[datetime | None]
     processed_at: Mapped[datetime | None]

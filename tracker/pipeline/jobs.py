@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ProcessingOutcome:
     awaits_backfill_pass: bool  # a backfill: the retrospective pass comes later
-    changes_found: bool  # detection found, moved or retracted change points: group alerts
+    changes_found: bool  # detection found or retracted change points: group alerts
 
 
 NOTHING_TO_FOLLOW = ProcessingOutcome(awaits_backfill_pass=False, changes_found=False)

@@ -77,7 +77,7 @@ def detect_on_tracks(
 ) -> DetectionOutcome:
     """Analyse each track (incrementally unless ``full``) under its lock; store what it finds.
 
-    With ``only_flagged``, tracks that no longer wait for the deferred pass (another batch
+    With ``only_flagged``, tracks that no longer wait for the backfill pass (another batch
     analysed them meanwhile) are skipped. Never commits; the locks are held until the caller's
     transaction ends.
     """

@@ -35,13 +35,13 @@ def process_submission(
 ) -> ProcessedSubmission:
     """Write a submission's frontier values, then run detection on every track it touched.
 
-    A nightly submission is processed at once: frontier values, detection under the tracks'
-    locks, status ``processed`` — one transaction. A backfill only writes its frontier values;
-    its deferred pass (`tracker.deferred`, then `detect_on_tracks` in batches) creates
-    and analyses its tracks and marks it processed. Idempotent: the submission row is locked
-    for the duration, so two deliveries of the same task do not interleave, and finished work
-    is not redone (frontier values commit with ``frontier_written_at``, so no attempt finds
-    another's values). Never commits.
+    A nightly submission is processed at once: frontier values, detection under the tracks' locks,
+    status ``processed`` — one transaction. A backfill only writes its frontier values; its backfill
+    pass (`tracker.processing.backfill_pass`, then `detect_on_tracks` in batches) creates and
+    analyses its tracks and marks it processed. Idempotent: the submission row is locked for the
+    duration, so two deliveries of the same task do not interleave, and finished work is not redone
+    (frontier values commit with ``frontier_written_at``, so no attempt finds another's values).
+    Never commits.
     """
     submission = session.execute(
         select(models.Submission).where(models.Submission.id == submission_id).with_for_update()

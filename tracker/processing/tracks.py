@@ -37,7 +37,7 @@ class EnsuredTracks:
     ids: dict[TrackKey, int]
     new: frozenset[int]
     """The tracks that did not exist when looked up: inserted by this call (flagged for the
-    deferred pass already with ``flag_new``) or by a transaction that committed meanwhile."""
+    backfill pass already with ``flag_new``) or by a transaction that committed meanwhile."""
 
 
 def ensure_tracks(

@@ -86,7 +86,7 @@ NOT_SUPPRESSED: ColumnElement[bool] = models.Alert.id.is_(None) | (
     models.Alert.state != AlertState.INVALID
 )
 """For a query outer-joined to the change's alert: an alert marked invalid suppresses its
-changes (docs/alerts.md#triage)."""
+changes (docs/alerts.md#triage-states)."""
 
 
 Columns = TypeVarTuple("Columns")

@@ -111,7 +111,8 @@ def beat(
         Path, typer.Option(help="Where beat keeps its last-run times (losing it is harmless).")
     ] = DEFAULT_BEAT_SCHEDULE,
 ) -> None:
-    """Run Celery beat: re-enqueues submissions left waiting (needs TRACKER_BROKER_URL)."""
+    """Run Celery beat: the periodic stages (fallbacks, outbox retries, digests); needs
+    TRACKER_BROKER_URL."""
     celery_app = _celery_app()
     celery_app.start(["beat", "--loglevel=INFO", f"--schedule={schedule}"])
 

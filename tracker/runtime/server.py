@@ -26,13 +26,18 @@ def serve_api(settings: Settings, *, host: str, port: int, workers: int = 1) -> 
     """Serve until interrupted.
 
     On the embedded default the schema is brought up to date first (there is no separate
-    migration step) and periodic jobs run in a background thread; SQLite takes one process.
+    migration step). Without a broker the pipeline's stages run in this process, with a
+    periodic thread for the delayed and periodic ones: that takes one process, since several
+    would each keep their own delayed stages and run the periodic ones side by side.
     """
+    if workers > 1 and settings.is_embedded:
+        raise ServeError("the embedded SQLite database is served by one process: use --workers 1")
+    if workers > 1 and not settings.broker_url:
+        raise ServeError(
+            "several API processes need a broker for the pipeline (TRACKER_BROKER_URL, with "
+            "`tracker worker` and `tracker beat`): use --workers 1, or set a broker"
+        )
     if settings.is_embedded:
-        if workers > 1:
-            raise ServeError(
-                "the embedded SQLite database is served by one process: use --workers 1"
-            )
         migrations.upgrade(settings.resolved_database_url)
     if workers > 1:
         uvicorn.run(

@@ -1,7 +1,7 @@
 """The dashboard: server-rendered pages on the domain reads the API uses.
 
-Each page module calls the same read functions as the API routes (``tracker.series``,
-``tracker.sweeps``, ``tracker.compare``, ``tracker.changes``, the alert reads) and embeds what
+Each page module calls the same read functions as the API routes (``tracker.reads`` and
+``alerts.reads``) and embeds what
 its charts draw as JSON in the page, so a chart needs no second request; the compare slider
 and triage call ``/api/v1`` from the browser. Templates are in ``tracker/api/templates``,
 scripts, styles and the vendored chart library in ``tracker/api/static``.

@@ -28,7 +28,7 @@ VLLM_BENCH = _dialect("vllm-bench")
 def parse_benchmark_serving_rows(
     results: list[Any], submission: SubmissionConfig, errors: list[FieldError]
 ) -> list[tuple[int, ResultRow]]:
-    """Convert `benchmark_serving.py` outputs to result rows (see `tracker.formats.raw`)."""
+    """Convert `benchmark_serving.py` outputs to result rows (see `tracker.ingest.formats.raw`)."""
     return parse_raw_rows(results, submission, errors, BENCHMARK_SERVING)
 
 

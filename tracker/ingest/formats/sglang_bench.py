@@ -32,5 +32,5 @@ SGLANG_BENCH = RawDialect(
 def parse_sglang_bench_rows(
     results: list[Any], submission: SubmissionConfig, errors: list[FieldError]
 ) -> list[tuple[int, ResultRow]]:
-    """Convert SGLang `bench_serving` objects to result rows (see `tracker.formats.raw`)."""
+    """Convert SGLang `bench_serving` objects to result rows (see `tracker.ingest.formats.raw`)."""
     return parse_raw_rows(results, submission, errors, SGLANG_BENCH)
