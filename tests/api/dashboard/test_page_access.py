@@ -70,3 +70,12 @@ def test_chart_library_ships_with_its_licence(private_client: TestClient) -> Non
     licence = private_client.get("/static/vendor/echarts/LICENSE")
     assert "Apache License" in licence.text
     assert "6.1.0" in private_client.get("/static/vendor/echarts/README.md").text
+
+
+@pytest.mark.parametrize(
+    "path", ["/docs", "/redoc", "/openapi.json", "/static-docs/swagger-ui-bundle.js"]
+)
+def test_api_documents_are_public_even_when_reads_are_not(
+    path: str, private_client: TestClient
+) -> None:
+    assert private_client.get(path).status_code == 200
