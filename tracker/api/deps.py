@@ -158,13 +158,13 @@ def _moment_in_utc(moment: datetime | None) -> datetime | None:
     return None if moment is None else as_utc(moment)
 
 
+UtcMoment = Annotated[datetime | None, AfterValidator(_moment_in_utc)]
+"""A moment in a query: ISO 8601 date or time; one without a zone is taken as UTC."""
 Since = Annotated[
-    datetime | None,
-    AfterValidator(_moment_in_utc),
+    UtcMoment,
     Query(description="Inclusive lower bound: ISO 8601 date or time; without a zone, UTC."),
 ]
 Until = Annotated[
-    datetime | None,
-    AfterValidator(_moment_in_utc),
+    UtcMoment,
     Query(description="Exclusive upper bound: ISO 8601 date or time; without a zone, UTC."),
 ]

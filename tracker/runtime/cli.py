@@ -72,17 +72,16 @@ def _settings() -> Settings:
 def _upgrade_schema(settings: Settings) -> str:
     """Bring the schema up to date; which database that was, as `_note` says it."""
     from tracker.db import migrations
-    from tracker.runtime.failures import database_errors, database_label
+    from tracker.db.engine import database_label
+    from tracker.runtime.failures import database_errors
 
     url = settings.resolved_database_url
     label = database_label(url)
-    if not settings.is_embedded:
-        with database_errors(url):
-            migrations.upgrade(url)
-        return label
     created = not Path(label).exists()
     with database_errors(url):
         migrations.upgrade(url)
+    if not settings.is_embedded:
+        return label
     if created:
         return f"the embedded database {label}, created now (there was none in {Path.cwd()})"
     return f"the embedded database {label}"
@@ -110,9 +109,9 @@ def tokens_create(
     in the configured database; on the embedded default that is ./.tracker/tracker.db in the
     current directory, the one `tracker serve` run from the same directory reads."""
     from tracker.clock import utc_now
-    from tracker.db.engine import create_db_engine, make_sessionmaker, transaction
+    from tracker.db.engine import create_db_engine, database_label, make_sessionmaker, transaction
     from tracker.errors import Conflict
-    from tracker.runtime.failures import database_errors, database_label
+    from tracker.runtime.failures import database_errors
     from tracker.tokens import create_token
 
     with _explained_failures():
@@ -421,23 +420,31 @@ def demo(
     serve_after: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve the API after the summary.")
     ] = True,
+    fresh: Annotated[
+        bool,
+        typer.Option(help="Delete the embedded database first (a rerun does not ingest again)."),
+    ] = False,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     seed: Annotated[int, typer.Option(help="Seed of the generated history.")] = 7,
 ) -> None:
-    """Generate six months of nightly InferenceX-like history, ingest it, summarise, serve."""
-    from tracker.demo.run import demo_settings, run_demo
+    """Generate six months of nightly InferenceX-like history, ingest it, summarise, serve.
+
+    On the embedded default it uses ./.tracker/tracker.db; a database that already holds
+    submissions (an earlier demo) is summarised, not ingested into again: --fresh starts over.
+    """
+    from tracker.demo.run import DemoRefused, demo_settings, run_demo
     from tracker.runtime.failures import database_errors
 
     with _explained_failures():
         settings = demo_settings(_settings())
-        with database_errors(settings.resolved_database_url):
-            run_demo(settings, seed=seed)
+        try:
+            with database_errors(settings.resolved_database_url):
+                run_demo(settings, seed=seed, fresh=fresh)
+        except DemoRefused as error:
+            raise CommandFailure(str(error), code=ExitCode.USAGE) from error
     if serve_after:
         from tracker.runtime.server import serve_api
 
-        err_console.print(
-            f"\nServing the API on http://{host}:{port} (docs at /docs); Ctrl-C stops.",
-            markup=False,
-        )
+        _note(f"\nServing the API on http://{host}:{port} (docs at /docs); Ctrl-C stops.")
         serve_api(settings, host=host, port=port)

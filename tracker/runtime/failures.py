@@ -11,7 +11,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 
 class ExitCode(enum.IntEnum):
@@ -38,17 +37,6 @@ class CommandFailure(Exception):
         self.code = code
 
 
-def database_label(url: str) -> str:
-    """The database as a person finds it: an absolute file for SQLite, the URL without its
-    password otherwise."""
-    from sqlalchemy.engine import make_url  # noqa: PLC0415
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        return str(Path(parsed.database).resolve())
-    return parsed.render_as_string(hide_password=True)
-
-
 @contextmanager
 def database_errors(url: str) -> Iterator[None]:
     """Database errors a person can act on, as `CommandFailure`: the database cannot be
@@ -63,7 +51,10 @@ def database_errors(url: str) -> Iterator[None]:
 
 
 def _database_failure(error: Exception, url: str) -> CommandFailure | None:
-    from sqlalchemy import exc  # noqa: PLC0415  # loaded already by the command that failed
+    # Loaded already by the command that failed.
+    from sqlalchemy import exc  # noqa: PLC0415
+
+    from tracker.db.engine import database_label  # noqa: PLC0415
 
     if isinstance(error, exc.ArgumentError | exc.NoSuchModuleError):
         return CommandFailure(
