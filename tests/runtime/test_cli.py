@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from typing import ClassVar
 import httpx
 import pytest
 
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.conftest import POSTGRES_ADMIN_URL, REDIS_URL, ScratchDatabases
 from tests.support.builders import GPT_OSS_CONFIG
 from tests.support.data import INFERENCEX_SAMPLES
 from tests.support.services import TRACKER, free_port, tracker_process, wait_for
@@ -368,3 +369,31 @@ def test_submit_of_a_file_that_is_not_json(tmp_path: Path) -> None:
     broken.write_text('[{"hw": "b200",')
     result = run_tracker(["submit", str(broken), *SUBMIT], tmp_path)
     assert_explained(result, USAGE, "agg_bmk.json: not valid JSON")
+
+
+@pytest.mark.slow
+def test_serve_starts_two_api_processes_cleanly(
+    scratch_databases: ScratchDatabases, tmp_path: Path
+) -> None:
+    """The production shape's `tracker serve --workers 2`: both processes start and none is
+    killed as unresponsive (uvicorn's supervisor pings each spawned process; see
+    `test_the_command_line_loads_no_heavy_library_before_a_command_runs`)."""
+    environment = {
+        "TRACKER_DATABASE_URL": scratch_databases.create(),
+        "TRACKER_BROKER_URL": f"{REDIS_URL}/12",
+    }
+    port = free_port()
+    log = tmp_path / "serve.log"
+    arguments = ["serve", "--port", str(port), "--workers", "2"]
+    with tracker_process(arguments, environment, log, cwd=tmp_path) as process:
+
+        def both_started() -> bool:
+            assert process.poll() is None, log.read_text()
+            return log.read_text().count("Application startup complete") == 2
+
+        wait_for(both_started, 120, "two API processes to start")
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+        assert health.status_code == 200
+        time.sleep(6)  # past the supervisor's first health pings
+    output = log.read_text()
+    assert "died" not in output and "Traceback" not in output, output
