@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from tracker.runtime.failures import CommandFailure, ExitCode
+from tracker.runtime.failures import CommandFailure, ExitCode, settings_failure
 from tracker.vocabulary import TokenScope
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def _explained_failures() -> Iterator[None]:
     try:
         yield
     except CommandFailure as failure:
-        err_console.print(f"[red]error:[/red] {failure.message}", markup=True, soft_wrap=True)
+        err_console.print(f"[red]error:[/red] {escape(failure.message)}", soft_wrap=True)
         if failure.hint:
             err_console.print(f"hint: {failure.hint}", markup=False, soft_wrap=True)
         raise typer.Exit(failure.code) from None
@@ -60,7 +61,6 @@ def _explained_failures() -> Iterator[None]:
 def _settings() -> Settings:
     from pydantic import ValidationError
 
-    from tracker.runtime.failures import settings_failure
     from tracker.settings import get_settings
 
     try:
@@ -387,7 +387,6 @@ def _post(body: dict[str, Any], *, wait: bool) -> dict[str, Any]:
         post_submission,
         tracker_client,
     )
-    from tracker.runtime.failures import settings_failure
 
     try:
         settings = ClientSettings()
