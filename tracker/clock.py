@@ -7,3 +7,8 @@ from datetime import UTC, datetime
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` with a zone: one without is taken as UTC (docs/api.md#timestamps)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

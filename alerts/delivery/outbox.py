@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.delivery.notifier import DeliveryError, LogNotifier, Notifier, TransientDeliveryError
 from alerts.delivery.post import deliver_alert, deliver_late_changes, refresh_parent
+from alerts.messages.rollup import headline
 from alerts.summaries import alert_chart, alert_summary
 from tracker import models
 from tracker.db.engine import transaction
@@ -102,11 +103,13 @@ def _claim(session: Session, now: datetime) -> _Claim | None:
 
 def _deliver(
     claim: _Claim, session: Session, notifier: Notifier, public_url: str | None
-) -> tuple[str, list[int], int]:
-    """Send what the claim needs; the parent ts, the changes now told of, late count."""
+) -> tuple[str, list[int], int, str | None]:
+    """Send what the claim needs; the parent ts, the changes now told of, late count, and the
+    slice sentence the parent now states (None when it has no confirmed change to state)."""
     alert = session.get(models.Alert, claim.alert_id)
     assert alert is not None, "deliveries cascade with their alerts"
     summary = alert_summary(session=session, alert=alert, public_url=public_url)
+    stated = headline(summary) if summary.changes else None
     current_ids = [change.change_id for change in summary.changes]
     if claim.first_send:
         outcome = deliver_alert(
@@ -116,7 +119,7 @@ def _deliver(
             chart=alert_chart(session=session, alert=alert) if notifier.accepts_files else None,
             resume=claim.resume,
         )
-        return outcome.parent_ts, current_ids, 0
+        return outcome.parent_ts, current_ids, 0, stated
     assert claim.parent_ts is not None, "a sent delivery has its parent"
     joined = [change for change in summary.changes if change.change_id not in claim.delivered]
     late_count = claim.late_change_count + len(joined)
@@ -138,7 +141,7 @@ def _deliver(
             alert=summary,
             joined_late=late_count,
         )
-    return claim.parent_ts, sorted(claim.delivered | set(current_ids)), late_count
+    return claim.parent_ts, sorted(claim.delivered | set(current_ids)), late_count, stated
 
 
 def run_deliveries(
@@ -158,7 +161,7 @@ def run_deliveries(
             return result
         try:
             with session_factory() as session:
-                parent_ts, told, late_count = _deliver(claim, session, notifier, public_url)
+                parent_ts, told, late_count, stated = _deliver(claim, session, notifier, public_url)
         except DeliveryError as error:
             _record_failure(session_factory, claim, error, now())
             if isinstance(error, TransientDeliveryError):
@@ -181,6 +184,12 @@ def run_deliveries(
                     next_attempt_at=now(),
                 )
             )
+            if stated is not None:  # the alert's summary reads as its parent does (one source)
+                session.execute(
+                    update(models.Alert)
+                    .where(models.Alert.id == claim.alert_id)
+                    .values(summary=stated)
+                )
         if claim.first_send:
             result.sent += 1
         else:

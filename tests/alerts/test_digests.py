@@ -61,6 +61,9 @@ def test_digest_figures_match_the_trend_reads(
     assert steps == [night_timestamp(night) for night in sorted(RAMP)]
     api = client.get("/api/v1/digest?days=30").json()
     assert api["days"] == 30 and isinstance(api["lines"], list)
+    naive = now.replace(tzinfo=None).isoformat()  # the digest's moment; without a zone, UTC
+    (at_the_last_night,) = client.get(f"/api/v1/digest?days=30&until={naive}").json()["lines"]
+    assert at_the_last_night["relative_change"]["35"] == pytest.approx(line.relative_change["35"])
     assert client.get("/api/v1/digest?days=0").status_code == 422
 
 

@@ -106,6 +106,31 @@ def test_trend_is_ordered_and_filtered_by_time(history: dict[str, Any], client: 
     assert [p["commit"] for p in window["points"]] == ["0001abcdef"]
 
 
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [
+        ("2026-06-02", "2026-06-03"),
+        ("2026-06-02T00:00:00", "2026-06-03T00:00:00"),
+        ("2026-06-02T02:00:00%2B02:00", "2026-06-03T00:00:00Z"),
+    ],
+)
+def test_since_and_until_without_a_zone_are_utc(
+    since: str, until: str, history: dict[str, Any], client: TestClient
+) -> None:
+    series_id = history["sglang"]["id"]
+    window = f"since={since}&until={until}"
+    trend = client.get(f"/api/v1/series/{series_id}/trend?interactivity=35&{window}")
+    assert trend.status_code == 200, trend.text
+    assert [p["commit"] for p in trend.json()["points"]] == ["0001abcdef"]
+    sweeps = client.get(f"/api/v1/series/{series_id}/sweeps?{window}")
+    assert sweeps.status_code == 200, sweeps.text
+    assert [s["source"]["commit"] for s in sweeps.json()["items"]] == ["0001abcdef"]
+    changes = client.get(f"/api/v1/changes?{window}")
+    assert changes.status_code == 200, changes.text
+    assert client.get("/api/v1/changes?since=2026-09-01").status_code == 200
+    assert client.get("/api/v1/changes?until=2026-09-01").status_code == 200
+
+
 def test_trend_interactivity_must_be_a_target(history: dict[str, Any], client: TestClient) -> None:
     response = client.get(f"/api/v1/series/{history['sglang']['id']}/trend?interactivity=36")
     assert response.status_code == 422

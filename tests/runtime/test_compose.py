@@ -18,6 +18,18 @@ from tracker.settings import Settings
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
 LONG_RUNNING = ("postgres", "redis", "api", "worker", "beat")
+TRACKER_SERVICES = ("migrate", "api", "worker", "beat")
+SETTING_NAMES = {f"TRACKER_{name.upper()}" for name in Settings.model_fields}
+
+
+def interpolated(value: str, dotenv: dict[str, str] | None = None) -> str:
+    """A compose value with ``${NAME:-default}`` resolved as compose does (from .env, else
+    the default)."""
+    return re.sub(
+        r"\$\{(\w+):-([^}]*)\}",
+        lambda match: (dotenv or {}).get(match[1], match[2]),
+        value,
+    )
 
 
 def test_services_of_the_production_shape() -> None:
@@ -72,21 +84,67 @@ def _assert_cli_accepts(arguments: list[str]) -> None:
         assert option in result.output, f"{option} is not an option of tracker {subcommands}"
 
 
-@pytest.mark.parametrize("name", ["migrate", "api", "worker", "beat"])
+@pytest.mark.parametrize("name", TRACKER_SERVICES)
 def test_tracker_commands_exist(name: str) -> None:
     command = SERVICES[name]["command"]
     assert command[0] == "tracker"
-    assert SERVICES[name]["build"] == "."
     _assert_cli_accepts(command[1:])
+
+
+def test_one_image_is_built_once_and_run_by_every_tracker_service() -> None:
+    images = {SERVICES[name]["image"] for name in TRACKER_SERVICES}
+    assert len(images) == 1
+    builders = [name for name in SERVICES if "build" in SERVICES[name]]
+    assert builders == ["migrate"]
+    assert SERVICES["migrate"]["build"] == "." and SERVICES["migrate"]["pull_policy"] == "build"
+    for name in ("api", "worker", "beat"):
+        assert SERVICES[name]["pull_policy"] == "never", f"{name} would pull, not run the build"
+        assert SERVICES[name]["depends_on"]["migrate"]["condition"] == (
+            "service_completed_successfully"
+        ), f"{name} starts only once migrate (which builds the image) has run"
+
+
+@pytest.mark.parametrize("name", TRACKER_SERVICES)
+def test_every_setting_passes_through_from_a_dotenv_file(name: str) -> None:
+    """An optional .env beside compose.yaml reaches the service whole (env_file), and the
+    variables the compose file sets itself take their value from it first (interpolation)."""
+    service = SERVICES[name]
+    assert {"path": ".env", "required": False} in service["env_file"]
+    dotenv = {"TRACKER_DATABASE_URL": "postgresql+psycopg://me@db.example/tracker"}
+    environment = {
+        key: interpolated(value, dotenv) for key, value in service["environment"].items()
+    }
+    assert environment["TRACKER_DATABASE_URL"] == dotenv["TRACKER_DATABASE_URL"]
+    assert all("${" not in value for value in environment.values())
+
+
+def test_the_dotenv_example_lists_every_setting() -> None:
+    example = (ROOT / ".env.example").read_text()
+    listed = set(re.findall(r"^#? ?(TRACKER_\w+)=", example, flags=re.MULTILINE))
+    assert listed == SETTING_NAMES
 
 
 def test_settings_in_the_environment_exist() -> None:
     environment = COMPOSE["x-tracker-environment"]
-    fields = {f"TRACKER_{name.upper()}" for name in Settings.model_fields}
-    assert set(environment) <= fields
-    settings = Settings(**{k.removeprefix("TRACKER_").lower(): v for k, v in environment.items()})
+    assert set(environment) <= SETTING_NAMES
+    settings = Settings(
+        **{k.removeprefix("TRACKER_").lower(): interpolated(v) for k, v in environment.items()}
+    )
     assert settings.database_url and settings.database_url.startswith("postgresql+psycopg://")
     assert settings.broker_url == "redis://redis:6379/0"
+
+
+def test_the_readme_says_how_to_create_a_token_in_the_running_stack() -> None:
+    (command,) = re.findall(
+        r"docker compose exec -T (\w+) (tracker tokens create [^`\n]+)",
+        (ROOT / "README.md").read_text(),
+    )
+    service, line = command
+    assert service in SERVICES and service in TRACKER_SERVICES
+    arguments = shlex.split(line)[1:]
+    result = CliRunner().invoke(cli_app, [*arguments[:2], "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--scope" in result.output and "--scope" in arguments
 
 
 def test_api_health_check_probes_the_served_port() -> None:

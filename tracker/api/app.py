@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.api import dashboard
@@ -26,6 +27,8 @@ Writes need a bearer token (`tracker tokens create`); reads are public unless
 """
 
 
+DOCS_ASSETS_PATH = "/static-docs"
+"""Where the Swagger UI and ReDoc files are served from (public, like ``/static``)."""
 GZIP_MINIMUM_BYTES = 1024  # pages, the chart library and large JSON lists shrink 3-5x
 
 
@@ -45,7 +48,14 @@ def create_app(
     """The API for ``settings``; tests may pass their own session factory and scheduler."""
     if session_factory is None:
         session_factory = make_sessionmaker(create_db_engine(settings.resolved_database_url))
-    app = FastAPI(title="Frontier Tracker", version="0.1.0", description=DESCRIPTION)
+    # /docs and /redoc from the Swagger UI and ReDoc files fastapi-offline ships, not a CDN.
+    app = FastAPIOffline(
+        title="Frontier Tracker",
+        version="0.1.0",
+        description=DESCRIPTION,
+        static_url=DOCS_ASSETS_PATH,
+        favicon_url="/static/favicon.svg",
+    )
     app.state.settings = settings
     app.state.session_factory = session_factory
     app.state.scheduler = scheduler or default_scheduler(settings, session_factory)

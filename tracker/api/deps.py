@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
+from tracker.clock import as_utc
 from tracker.configs.fields import CONFIG_FIELD_TYPES
 from tracker.errors import FieldError, InvalidQuery, TrackerError
 from tracker.models import ApiToken
@@ -149,3 +152,19 @@ Limit = Annotated[
     int, Query(ge=1, le=MAX_LIMIT, description=f"Page size (default {DEFAULT_LIMIT}).")
 ]
 Cursor = Annotated[str | None, Query(description="The `next` of the previous page.")]
+
+
+def _moment_in_utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else as_utc(moment)
+
+
+UtcMoment = Annotated[datetime | None, AfterValidator(_moment_in_utc)]
+"""A moment in a query: ISO 8601 date or time; one without a zone is taken as UTC."""
+Since = Annotated[
+    UtcMoment,
+    Query(description="Inclusive lower bound: ISO 8601 date or time; without a zone, UTC."),
+]
+Until = Annotated[
+    UtcMoment,
+    Query(description="Exclusive upper bound: ISO 8601 date or time; without a zone, UTC."),
+]

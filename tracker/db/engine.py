@@ -19,6 +19,15 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def database_label(url: str) -> str:
+    """The database as a person finds it: an absolute path for a SQLite file, else the URL
+    without its password."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return str(Path(parsed.database).resolve())
+    return parsed.render_as_string(hide_password=True)
+
+
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets its directory created, WAL and foreign keys on."""
     kwargs = {"json_serializer": jsonio.dumps, "json_deserializer": jsonio.loads, **kwargs}

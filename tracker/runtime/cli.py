@@ -1,65 +1,103 @@
-"""The `tracker` command line (docs/api.md)."""
+"""The `tracker` command line (docs/api.md#the-tracker-command-line).
+
+Each command imports what it needs when it runs: `tracker --help` loads Typer and Rich only, not
+SQLAlchemy, SciPy, FastAPI or Celery. Expected failures end in a line or two and an exit code
+(`tracker.runtime.failures`), never a traceback.
+"""
 
 from __future__ import annotations
 
-import json
-import logging
 import sys
 import tempfile
-import time
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from sqlalchemy.engine import make_url
+from rich.markup import escape
 
-from tracker.clock import utc_now
-from tracker.db import migrations
-from tracker.db.engine import create_db_engine, make_sessionmaker, transaction
-from tracker.errors import Conflict
-from tracker.runtime.client import (
-    ClientSettings,
-    ResultFileError,
-    SourceOptions,
-    build_submission,
-    get_status,
-    parse_components,
-    post_submission,
-)
-from tracker.settings import get_settings
-from tracker.tokens import create_token
+from tracker.runtime.failures import CommandFailure, ExitCode, settings_failure
 from tracker.vocabulary import TokenScope
 
+if TYPE_CHECKING:
+    from tracker.settings import Settings
+
 app = typer.Typer(
-    help="Frontier Tracker: LLM-inference benchmark regressions.", no_args_is_help=True
+    help="Frontier Tracker: LLM-inference benchmark regressions. New here? `tracker demo`.",
+    epilog="Exit status: 0 done; 1 refused (by the tracker or the database); 2 bad options, "
+    "settings or files; 3 the tracker or the database could not be reached or used.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode="markdown",
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, highlight=False)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 DEFAULT_BEAT_SCHEDULE = Path(tempfile.gettempdir()) / "tracker-celerybeat-schedule"
+WAIT_TIMEOUT_S = 600.0
+SOURCE_PANEL = "Required: --engine, --timestamp, and --commit or --image (or both)"
+FORMATS_DOCUMENT = "docs/formats.md"
+"""The submission body, the row formats and every config field, in the source repository."""
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code)
+@contextmanager
+def _explained_failures() -> Iterator[None]:
+    """An expected failure as one or two lines on stderr and its exit code."""
+    try:
+        yield
+    except CommandFailure as failure:
+        err_console.print(f"[red]error:[/red] {escape(failure.message)}", soft_wrap=True)
+        if failure.hint:
+            err_console.print(f"hint: {failure.hint}", markup=False, soft_wrap=True)
+        raise typer.Exit(failure.code) from None
+
+
+def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    from tracker.settings import get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as error:
+        raise settings_failure(error) from error
+
+
+def _upgrade_schema(settings: Settings) -> str:
+    """Bring the schema up to date; which database that was, as `_note` says it."""
+    from tracker.db import migrations
+    from tracker.db.engine import database_label
+    from tracker.runtime.failures import database_errors
+
+    url = settings.resolved_database_url
+    label = database_label(url)
+    created = not Path(label).exists()
+    with database_errors(url):
+        migrations.upgrade(url)
+    if not settings.is_embedded:
+        return label
+    if created:
+        return f"the embedded database {label}, created now (there was none in {Path.cwd()})"
+    return f"the embedded database {label}"
+
+
+def _note(message: str) -> None:
+    err_console.print(message, markup=False, soft_wrap=True)
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply every migration to the configured database."""
-    url = get_settings().resolved_database_url
-    migrations.upgrade(url)
-    err_console.print(f"database at revision head ({_redacted(url)})")
-
-
-def _redacted(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
+    """Apply every migration to the configured database (TRACKER_DATABASE_URL, or the embedded
+    SQLite file ./.tracker/tracker.db)."""
+    with _explained_failures():
+        database = _upgrade_schema(_settings())
+    _note(f"{database}: schema at revision head")
 
 
 @tokens_app.command("create")
@@ -67,33 +105,56 @@ def tokens_create(
     name: Annotated[str, typer.Argument(help="Who the token is for; recorded as who triaged.")],
     scope: Annotated[TokenScope, typer.Option(help="What the token may do.")] = TokenScope.SUBMIT,
 ) -> None:
-    """Create a token and print it, alone, on stdout (it is shown only this once)."""
-    settings = get_settings()
-    if settings.is_embedded:
-        migrations.upgrade(settings.resolved_database_url)
-    factory = make_sessionmaker(create_db_engine(settings.resolved_database_url))
-    try:
-        with transaction(factory) as session:
-            raw_token = create_token(session=session, name=name, scope=scope, now=utc_now())
-    except Conflict as error:
-        raise _fail(str(error)) from error
+    """Create a token and print it, alone, on stdout (it is shown only this once). It is stored
+    in the configured database; on the embedded default that is ./.tracker/tracker.db in the
+    current directory, the one `tracker serve` run from the same directory reads."""
+    from tracker.clock import utc_now
+    from tracker.db.engine import create_db_engine, database_label, make_sessionmaker, transaction
+    from tracker.errors import Conflict
+    from tracker.runtime.failures import database_errors
+    from tracker.tokens import create_token
+
+    with _explained_failures():
+        settings = _settings()
+        url = settings.resolved_database_url
+        database = _upgrade_schema(settings) if settings.is_embedded else database_label(url)
+        factory = make_sessionmaker(create_db_engine(url))
+        try:
+            with database_errors(url), transaction(factory) as session:
+                raw_token = create_token(session=session, name=name, scope=scope, now=utc_now())
+        except Conflict as error:
+            raise CommandFailure(
+                str(error), hint="choose another name", code=ExitCode.REFUSED
+            ) from error
     sys.stdout.write(raw_token + "\n")
+    where = f"; `tracker serve` run from {Path.cwd()} reads it" if settings.is_embedded else ""
+    _note(f"token {name!r} ({scope.value}) stored in {database}{where}")
 
 
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="API processes (Postgres only).")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="API processes (Postgres and a broker only).")
+    ] = 1,
 ) -> None:
-    """Serve the API (and, on the embedded default, run the periodic jobs in a thread)."""
-    from tracker.runtime.server import ServeError, serve_api
+    """Serve the API and the dashboard (and, without a broker, run the pipeline's delayed and
+    periodic stages in a thread)."""
+    import logging
 
+    from tracker.runtime.server import ServeError, check_workers, serve_api
+
+    with _explained_failures():
+        settings = _settings()
+        try:
+            check_workers(settings, workers)
+        except ServeError as error:
+            raise CommandFailure(str(error), code=ExitCode.USAGE) from error
+        if settings.is_embedded:
+            _note(f"serving {_upgrade_schema(settings)}")
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    try:
-        serve_api(get_settings(), host=host, port=port, workers=workers)
-    except ServeError as error:
-        raise _fail(str(error), code=2) from error
+    serve_api(settings, host=host, port=port, workers=workers)
 
 
 @app.command()
@@ -101,7 +162,8 @@ def worker(
     concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 2,
 ) -> None:
     """Run a Celery worker (needs TRACKER_BROKER_URL)."""
-    celery_app = _celery_app()
+    with _explained_failures():
+        celery_app = _celery_app()
     celery_app.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}"])
 
 
@@ -113,15 +175,18 @@ def beat(
 ) -> None:
     """Run Celery beat: the periodic stages (fallbacks, outbox retries, digests); needs
     TRACKER_BROKER_URL."""
-    celery_app = _celery_app()
+    with _explained_failures():
+        celery_app = _celery_app()
     celery_app.start(["beat", "--loglevel=INFO", f"--schedule={schedule}"])
 
 
 def _celery_app() -> Any:
-    if not get_settings().broker_url:
-        raise _fail(
-            "TRACKER_BROKER_URL is not set; without a broker, `tracker serve` processes "
-            "submissions itself and no worker is needed"
+    if not _settings().broker_url:
+        raise CommandFailure(
+            "TRACKER_BROKER_URL is not set",
+            hint="without a broker, `tracker serve` processes submissions itself and no worker "
+            "or beat is needed",
+            code=ExitCode.USAGE,
         )
     from workers.celery_app import app as celery_app
 
@@ -130,19 +195,42 @@ def _celery_app() -> Any:
 
 @app.command()
 def submit(
-    files: Annotated[list[Path], typer.Argument(help="Result files (JSON array/object, .jsonl).")],
-    engine: Annotated[str, typer.Option(help="The engine whose CI ran (sglang, vllm, trt…).")],
-    timestamp: Annotated[str, typer.Option(help="When it ran: ISO 8601 with a zone.")],
-    commit: Annotated[str | None, typer.Option(help="Engine commit.")] = None,
-    image: Annotated[str | None, typer.Option(help="Container image.")] = None,
+    files: Annotated[
+        list[Path], typer.Argument(help="Result files (a JSON array or object, or .jsonl).")
+    ],
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="The engine whose CI ran (sglang, vllm, trt…).", rich_help_panel=SOURCE_PANEL
+        ),
+    ],
+    timestamp: Annotated[
+        str,
+        typer.Option(help="When it ran: ISO 8601 with a zone.", rich_help_panel=SOURCE_PANEL),
+    ],
+    commit: Annotated[
+        str | None,
+        typer.Option(help="Engine commit (or --image, or both).", rich_help_panel=SOURCE_PANEL),
+    ] = None,
+    image: Annotated[
+        str | None,
+        typer.Option(help="Container image (or --commit, or both).", rich_help_panel=SOURCE_PANEL),
+    ] = None,
     result_format: Annotated[
         str,
         typer.Option("--format", help="inferencex, benchmark-serving, vllm-bench or sglang-bench."),
     ] = "inferencex",
     config: Annotated[
-        Path | None, typer.Option(help="JSON file with config fields (required for raw formats).")
+        Path | None,
+        typer.Option(
+            help="JSON object of config fields, sent as the body's config (required for raw "
+            f'formats; the fields: {FORMATS_DOCUMENT}, "The submission\'s config object").'
+        ),
     ] = None,
-    run_key: Annotated[str | None, typer.Option(help="Idempotency key of this run.")] = None,
+    run_key: Annotated[
+        str | None,
+        typer.Option(help="Idempotency key of this run (default: the body's digest)."),
+    ] = None,
     run_url: Annotated[str | None, typer.Option(help="Link to the CI run.")] = None,
     repo: Annotated[str | None, typer.Option(help="Engine repository URL.")] = None,
     branch: Annotated[str | None, typer.Option(help="Engine branch.")] = None,
@@ -154,21 +242,108 @@ def submit(
         bool,
         typer.Option(help="Part of a history posted at once: detection runs once at the end."),
     ] = False,
-    wait: Annotated[bool, typer.Option(help="Wait until the submission is processed.")] = False,
+    wait: Annotated[
+        bool, typer.Option(help="Wait until the submission is processed (at most 10 minutes).")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ) -> None:
-    """Post result files to the tracker (TRACKER_URL, TRACKER_TOKEN)."""
+    """Post result files to the tracker at TRACKER_URL with TRACKER_TOKEN.
+
+    The body, the row formats and every config field are described in docs/formats.md of the
+    source repository. An unreachable tracker, or one answering 502/503/504, is tried again with
+    backoff for TRACKER_RETRY_SECONDS (60); the same body and run key answer with the first
+    answer, so nothing is stored twice.
+
+    Exit status: 0 stored (and, with --wait, processed); 1 refused by the tracker, or processing
+    failed; 2 bad options or files, nothing sent; 3 the tracker could not be reached or was
+    unavailable.
+    """
+    with _explained_failures():
+        body = _submission_body(
+            files=files,
+            engine=engine,
+            timestamp=timestamp,
+            commit=commit,
+            image=image,
+            result_format=result_format,
+            config=config,
+            run_key=run_key,
+            run_url=run_url,
+            repo=repo,
+            branch=branch,
+            engine_version=engine_version,
+            components=component or [],
+            backfill=backfill,
+        )
+        answer = _post(body, wait=wait)
+    if as_json:
+        import json
+
+        sys.stdout.write(json.dumps(answer) + "\n")
+    else:
+        err_console.print(
+            f"submission {answer['id']}: {answer['status']} "
+            f"({answer['results']} rows, {answer['series']} series)",
+            markup=False,
+        )
+
+
+def _submission_body(
+    *,
+    files: list[Path],
+    engine: str,
+    timestamp: str,
+    commit: str | None,
+    image: str | None,
+    result_format: str,
+    config: Path | None,
+    run_key: str | None,
+    run_url: str | None,
+    repo: str | None,
+    branch: str | None,
+    engine_version: str | None,
+    components: list[str],
+    backfill: bool,
+) -> dict[str, Any]:
+    """The body, or every problem with the options at once (nothing is sent)."""
+    import json
+    from datetime import datetime
+
+    from tracker.runtime.client import (
+        ResultFileError,
+        SourceOptions,
+        build_submission,
+        parse_components,
+    )
+
+    problems = []
     if not commit and not image:
-        raise _fail("give --commit or --image (or both)", code=2)
+        problems.append("give --commit or --image (or both): which build ran")
+    run_timestamp = None
     try:
         run_timestamp = datetime.fromisoformat(timestamp)
-    except ValueError as error:
-        raise _fail(f"--timestamp {timestamp!r} is not ISO 8601", code=2) from error
-    if run_timestamp.tzinfo is None:
-        raise _fail("--timestamp needs a time zone, e.g. 2026-11-20T03:00:00Z", code=2)
+    except ValueError:
+        problems.append(f"--timestamp {timestamp!r} is not ISO 8601, e.g. 2026-11-20T03:00:00Z")
+    if run_timestamp is not None and run_timestamp.tzinfo is None:
+        problems.append("--timestamp needs a time zone, e.g. 2026-11-20T03:00:00Z")
+    parsed_components: dict[str, str] = {}
     try:
-        config_fields = json.loads(config.read_text()) if config else None
-        body = build_submission(
+        parsed_components = parse_components(components)
+    except ValueError as error:
+        problems.append(str(error))
+    config_fields = None
+    if config is not None:
+        try:
+            config_fields = json.loads(config.read_text(encoding="utf-8"))
+        except OSError as error:
+            problems.append(f"--config {config}: cannot be read ({error.strerror})")
+        except ValueError as error:
+            problems.append(f"--config {config}: not valid JSON ({error})")
+    problems.extend(f"{path}: no such file" for path in files if not path.exists())
+    if problems or run_timestamp is None:
+        raise _usage(problems)
+    try:
+        return build_submission(
             files=files,
             source=SourceOptions(
                 engine=engine,
@@ -180,51 +355,63 @@ def submit(
                 branch=branch,
                 run_key=run_key,
                 run_url=run_url,
-                components=parse_components(component or []),
+                components=parsed_components,
             ),
             result_format=result_format,
             config=config_fields,
             backfill=backfill,
         )
     except (ResultFileError, ValueError, OSError) as error:
-        raise _fail(str(error), code=2) from error
-    settings = ClientSettings()
-    response = post_submission(settings=settings, body=body)
-    answer = response.json()
-    if response.status_code >= 400:
-        _print_rejection(response.status_code, answer)
-        raise typer.Exit(1)
-    if wait:
-        answer = _wait_until_processed(settings, answer["status_url"])
-    if as_json:
-        sys.stdout.write(json.dumps(answer) + "\n")
-    else:
-        err_console.print(
-            f"submission {answer['id']}: {answer['status']} "
-            f"({answer['results']} rows, {answer['series']} series)"
+        raise _usage([str(error)]) from error
+
+
+def _usage(problems: list[str]) -> CommandFailure:
+    listed = "".join(f"\n  {problem}" for problem in problems)
+    return CommandFailure(
+        problems[0]
+        if len(problems) == 1
+        else f"{len(problems)} problems, nothing was sent:{listed}",
+        hint=f"`tracker submit --help` lists the options; the body and fields: {FORMATS_DOCUMENT}",
+        code=ExitCode.USAGE,
+    )
+
+
+def _post(body: dict[str, Any], *, wait: bool) -> dict[str, Any]:
+    import time
+
+    from pydantic import ValidationError
+
+    from tracker.runtime.client import (
+        ClientSettings,
+        get_status,
+        post_submission,
+        tracker_client,
+    )
+
+    try:
+        settings = ClientSettings()
+    except ValidationError as error:
+        raise settings_failure(error) from error
+    with tracker_client(settings) as client:
+        answer = post_submission(client=client, body=body)
+        if not wait:
+            return answer
+        status_url = answer["status_url"]
+        deadline = time.monotonic() + WAIT_TIMEOUT_S
+        while answer["status"] == "accepted" and time.monotonic() < deadline:
+            time.sleep(1)
+            answer = get_status(client=client, status_url=status_url)
+    if answer["status"] == "failed":
+        raise CommandFailure(
+            f"submission {answer['id']} failed: {answer.get('error')}", code=ExitCode.REFUSED
         )
-
-
-def _print_rejection(status: int, answer: dict[str, Any]) -> None:
-    detail = answer.get("detail")
-    if isinstance(detail, list):
-        err_console.print(f"[red]rejected ({status}):[/red]")
-        for error in detail:
-            location = ".".join(str(part) for part in error.get("loc", []))
-            err_console.print(f"  {location}: {error.get('msg')}")
-    else:
-        err_console.print(f"[red]rejected ({status}):[/red] {detail}")
-
-
-def _wait_until_processed(
-    settings: ClientSettings, status_url: str, timeout_s: float = 600
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        status = get_status(settings=settings, status_url=status_url)
-        if status["status"] != "accepted" or time.monotonic() > deadline:
-            return status
-        time.sleep(1)
+    if answer["status"] == "accepted":
+        raise CommandFailure(
+            f"submission {answer['id']} is still being processed after {WAIT_TIMEOUT_S:.0f} s",
+            hint=f"its status: {settings.url.rstrip('/')}/api/v1/submissions/{answer['id']}",
+            code=ExitCode.UNAVAILABLE,
+        )
+    return answer
 
 
 @app.command()
@@ -232,19 +419,31 @@ def demo(
     serve_after: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve the API after the summary.")
     ] = True,
+    fresh: Annotated[
+        bool,
+        typer.Option(help="Delete the embedded database first (a rerun does not ingest again)."),
+    ] = False,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     seed: Annotated[int, typer.Option(help="Seed of the generated history.")] = 7,
 ) -> None:
-    """Generate six months of nightly InferenceX-like history, ingest it, summarise, serve."""
-    from tracker.demo.run import demo_settings, run_demo
+    """Generate six months of nightly InferenceX-like history, ingest it, summarise, serve.
 
-    settings = demo_settings(get_settings())
-    run_demo(settings, seed=seed)
+    On the embedded default it uses ./.tracker/tracker.db; a database that already holds
+    submissions (an earlier demo) is summarised, not ingested into again: --fresh starts over.
+    """
+    from tracker.demo.run import DemoRefused, demo_settings, run_demo
+    from tracker.runtime.failures import database_errors
+
+    with _explained_failures():
+        settings = demo_settings(_settings())
+        try:
+            with database_errors(settings.resolved_database_url):
+                run_demo(settings, seed=seed, fresh=fresh)
+        except DemoRefused as error:
+            raise CommandFailure(str(error), code=ExitCode.USAGE) from error
     if serve_after:
         from tracker.runtime.server import serve_api
 
-        err_console.print(
-            f"\nServing the API on http://{host}:{port} (docs at /docs); Ctrl-C stops."
-        )
+        _note(f"\nServing the API on http://{host}:{port} (docs at /docs); Ctrl-C stops.")
         serve_api(settings, host=host, port=port)

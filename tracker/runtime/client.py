@@ -1,8 +1,10 @@
-"""The submitting side of the API, as an engine's CI uses it: build a body from files, post it."""
+"""The submitting side of the API, as an engine's CI uses it: build a body from files, post it
+(retrying an unreachable or unavailable tracker), and say what an error answer means."""
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,8 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from httpx_retries import Retry, RetryTransport
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tracker.runtime.failures import CommandFailure, ExitCode
 
 
 class ClientSettings(BaseSettings):
@@ -21,6 +26,12 @@ class ClientSettings(BaseSettings):
 
     url: str = Field(default="http://127.0.0.1:8000", description="The tracker's base URL.")
     token: str | None = Field(default=None, description="A token with the submit scope.")
+    retry_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How long to keep trying a tracker that cannot be reached or answers 502, "
+        "503 or 504, in seconds of waiting; 0 tries once.",
+    )
 
 
 class ResultFileError(ValueError):
@@ -103,21 +114,119 @@ def build_submission(
     return body
 
 
-def post_submission(
-    *, settings: ClientSettings, body: dict[str, Any], timeout_s: float = 60.0
-) -> httpx.Response:
+RETRIED_STATUSES = (502, 503, 504)
+"""Answers of a tracker (or its proxy) that is restarting or overloaded: tried again."""
+BACKOFF_FIRST_S = 0.5
+BACKOFF_MAX_S = 10.0
+REQUEST_TIMEOUT_S = 60.0
+
+
+class _AnnouncedRetry(Retry):
+    """httpx-retries' policy, saying on stderr why it waits (a CI log shows the outage)."""
+
+    def sleep(self, response: httpx.Response | Exception) -> None:
+        reason = (
+            f"answered {response.status_code}"
+            if isinstance(response, httpx.Response)
+            else f"cannot be reached ({_reason(response)})"
+        )
+        sys.stderr.write(f"the tracker {reason}; trying again (retry {self.attempts_made})\n")
+        super().sleep(response)
+
+
+def tracker_client(settings: ClientSettings) -> httpx.Client:
+    """An HTTP client for the tracker that retries connection errors, timeouts and 502/503/504
+    with exponential backoff (0.5 s doubling, at most 10 s apart, ``retry_seconds`` of waiting in
+    all). Posting the same body again is safe: the same run key (given, or the body's digest)
+    answers 200 with the first answer."""
+    retry = _AnnouncedRetry(
+        total=1000 if settings.retry_seconds > 0 else 0,
+        allowed_methods=("GET", "POST"),
+        status_forcelist=RETRIED_STATUSES,
+        backoff_factor=BACKOFF_FIRST_S / 2,  # the first retry waits factor × 2
+        backoff_jitter=0.5,
+        max_backoff_wait=BACKOFF_MAX_S,
+        total_timeout=settings.retry_seconds or None,
+    )
     headers = {"Authorization": f"Bearer {settings.token}"} if settings.token else {}
-    return httpx.post(
-        f"{settings.url.rstrip('/')}/api/v1/submissions",
-        json=body,
+    return httpx.Client(
+        base_url=settings.url.rstrip("/"),
         headers=headers,
-        timeout=timeout_s,
+        transport=RetryTransport(retry=retry),
+        timeout=REQUEST_TIMEOUT_S,
     )
 
 
-def get_status(*, settings: ClientSettings, status_url: str) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {settings.token}"} if settings.token else {}
-    response = httpx.get(f"{settings.url.rstrip('/')}{status_url}", headers=headers, timeout=30)
-    response.raise_for_status()
-    answer: dict[str, Any] = response.json()
-    return answer
+def post_submission(*, client: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
+    """The tracker's answer to the body (200 or 202); `CommandFailure` for anything else."""
+    return _answer(_send(client, "POST", "/api/v1/submissions", json=body))
+
+
+def get_status(*, client: httpx.Client, status_url: str) -> dict[str, Any]:
+    """A submission's status object; `CommandFailure` when it cannot be read."""
+    return _answer(_send(client, "GET", status_url))
+
+
+def _send(client: httpx.Client, method: str, path: str, **options: Any) -> httpx.Response:
+    try:
+        return client.request(method, path, **options)
+    except httpx.TransportError as error:
+        raise CommandFailure(
+            f"cannot reach the tracker at {client.base_url}: {_reason(error)}",
+            hint="is it running? TRACKER_URL says where `tracker submit` posts",
+            code=ExitCode.UNAVAILABLE,
+        ) from error
+
+
+def _reason(error: Exception) -> str:
+    """The last words of an httpx error: "[Errno 111] Connection refused" → "Connection refused"."""
+    text = str(error) or type(error).__name__
+    return text.rsplit("] ", 1)[-1]
+
+
+def _answer(response: httpx.Response) -> dict[str, Any]:
+    try:
+        answer: Any = response.json()
+    except ValueError:
+        answer = {"detail": response.text.strip()[:200] or response.reason_phrase}
+    if response.is_success and isinstance(answer, dict):
+        return answer
+    detail = answer.get("detail") if isinstance(answer, dict) else answer
+    raise _refusal(response, detail)
+
+
+def _refusal(response: httpx.Response, detail: Any) -> CommandFailure:
+    """What an error answer means for the person who ran the command."""
+    status = response.status_code
+    where = f"{response.request.method} {response.request.url}"
+    if status == 422 and isinstance(detail, list):
+        lines = "\n".join(
+            f"  {'.'.join(str(part) for part in error.get('loc', []))}: {error.get('msg')}"
+            for error in detail
+            if isinstance(error, dict)
+        )
+        return CommandFailure(
+            f"rejected (422), nothing was stored:\n{lines}",
+            hint="the body, formats and config fields: docs/formats.md",
+            code=ExitCode.REFUSED,
+        )
+    if status == 401:
+        return CommandFailure(
+            f"the tracker refused the token (401): {detail}",
+            hint="TRACKER_TOKEN must be a token from `tracker tokens create NAME --scope submit`, "
+            "run against the tracker's own database (the command prints which one it used)",
+            code=ExitCode.REFUSED,
+        )
+    if status == 404 and response.request.method == "POST":
+        return CommandFailure(
+            f"no tracker API at {where} (404)",
+            hint="TRACKER_URL must be the tracker's base address, e.g. http://127.0.0.1:8000",
+            code=ExitCode.UNAVAILABLE,
+        )
+    if status >= 500:
+        return CommandFailure(
+            f"the tracker failed to answer {where} ({status}): {detail}",
+            hint="its log says why; trying again later may work",
+            code=ExitCode.UNAVAILABLE,
+        )
+    return CommandFailure(f"rejected ({status}): {detail}", code=ExitCode.REFUSED)

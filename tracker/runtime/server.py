@@ -6,7 +6,6 @@ import uvicorn
 from fastapi import FastAPI
 
 from tracker.api.app import create_app
-from tracker.db import migrations
 from tracker.pipeline.periodic import PeriodicThread
 from tracker.pipeline.scheduler import InProcessScheduler
 from tracker.pipeline.stages import periodic_stages
@@ -22,14 +21,11 @@ def app_from_environment() -> FastAPI:
     return create_app(get_settings())
 
 
-def serve_api(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
-    """Serve until interrupted.
-
-    On the embedded default the schema is brought up to date first (there is no separate
-    migration step). Without a broker the pipeline's stages run in this process, with a
-    periodic thread for the delayed and periodic ones: that takes one process, since several
-    would each keep their own delayed stages and run the periodic ones side by side.
-    """
+def check_workers(settings: Settings, workers: int) -> None:
+    """Refuse several API processes where they cannot work: without a broker the pipeline's
+    stages run in the API process, with a periodic thread for the delayed and periodic ones;
+    several processes would each keep their own delayed stages and run the periodic ones side
+    by side."""
     if workers > 1 and settings.is_embedded:
         raise ServeError("the embedded SQLite database is served by one process: use --workers 1")
     if workers > 1 and not settings.broker_url:
@@ -37,8 +33,12 @@ def serve_api(settings: Settings, *, host: str, port: int, workers: int = 1) -> 
             "several API processes need a broker for the pipeline (TRACKER_BROKER_URL, with "
             "`tracker worker` and `tracker beat`): use --workers 1, or set a broker"
         )
-    if settings.is_embedded:
-        migrations.upgrade(settings.resolved_database_url)
+
+
+def serve_api(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
+    """Serve until interrupted (the schema is up to date: `tracker db upgrade`, or on the
+    embedded default the command's own upgrade)."""
+    check_workers(settings, workers)
     if workers > 1:
         uvicorn.run(
             "tracker.runtime.server:app_from_environment",

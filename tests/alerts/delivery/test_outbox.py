@@ -145,6 +145,40 @@ def test_triage_and_retraction_edit_the_parent(
     assert parent.text.startswith("↩️ Retracted")
 
 
+def test_the_alert_summary_reads_as_its_parent_after_an_edit(
+    client: TestClient,
+    auth: dict[str, str],
+    session_factory: sessionmaker[Session],
+    db_session: Session,
+    slack: SlackStandIn,
+) -> None:
+    """One source for an alert's figures: more nights re-estimate its changes' levels, and when
+    the parent is next edited (here by triage) the list's summary says what the parent says."""
+    settings = slack_settings(slack)
+    post_history(client, auth, engine="sglang", configs=MI355X_FP8[:1], nights=26, steps={20: 0.9})
+    group_and_deliver(session_factory, settings)
+    (alert,) = client.get("/api/v1/alerts").json()["items"]
+    (parent,) = slack.parents(SGLANG_CHANNEL)
+    assert alert["summary"].split(": ", 1)[1] in parent.text
+
+    for change in db_session.execute(select(models.ChangePoint)).scalars():
+        change.after = change.before * (1 + change.relative_change - 0.013)
+        change.relative_change -= 0.013
+    db_session.commit()
+    triager = make_token(session_factory, TokenScope.TRIAGE, name="carol")
+    client.patch(
+        f"/api/v1/alerts/{alert['id']}",
+        json={"state": "investigating"},
+        headers={"Authorization": f"Bearer {triager}"},
+    )
+    run_alert_deliveries(session_factory=session_factory, settings=settings)
+
+    (parent,) = slack.parents(SGLANG_CHANNEL)
+    edited = client.get(f"/api/v1/alerts/{alert['id']}").json()["summary"]
+    assert edited != alert["summary"], "the re-estimated figures"
+    assert edited.split(": ", 1)[1] in parent.text
+
+
 def test_rate_limits_and_server_errors_end_in_exactly_one_parent(
     client: TestClient,
     auth: dict[str, str],

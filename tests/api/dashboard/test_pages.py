@@ -119,6 +119,49 @@ def test_sweep_page_overlays_the_front_before_the_change(page: Page, dashboard: 
     screenshot(page, "sweep")
 
 
+def test_compare_opens_on_the_best_covered_slice_in_the_labels_of_the_other_pages(
+    page: Page, dashboard: Dashboard
+) -> None:
+    page.goto("/compare")
+    wait_for_chart(page, "#compare-chart")
+    # Both engines run on both GPUs: the tie goes to the first slice, H200.
+    assert "hardware=h200" in page.url and "isl=1024" in page.url
+    assert page.get_attribute("#compare-chart", "data-bars") == "2"
+    expect(page.locator("#compare-form label:has(select[name=hardware])")).to_contain_text("GPU")
+    expect(page.locator("#compare-form select[name=hardware] option:checked")).to_have_text("H200")
+    expect(page.locator("#compare-form select[name=precision] option:checked")).to_have_text("FP8")
+    expect(page.locator("#compare-form select[name=model] option:checked")).to_have_text(
+        "deepseek-r1-0528"
+    )  # as the explorer names it
+    labels = chart_option(page, "#compare-chart")["yAxis"][0]["data"]  # type: ignore[index]
+    assert sorted(labels) == ["sglang · TP8", "vllm · TP8"]
+
+    page.goto(f"/compare?mode=engines&model={MODEL}")
+    expect(page.locator("main p", has_text="Choose the")).to_have_text(
+        "Choose the precision, ISL, OSL, GPU to compare."
+    )
+
+
+def test_compare_says_why_the_chart_is_empty_outside_the_data(
+    page: Page, dashboard: Dashboard
+) -> None:
+    outside = 200
+    api = dashboard.api(f"/api/v1/compare?{SLICE}&hardware=mi355x&interactivity={outside}")
+    assert all(item["tput_per_gpu"] is None for item in api.json()["items"])
+    page.goto(f"/compare?{SLICE}&hardware=mi355x&interactivity=35")
+    wait_for_chart(page, "#compare-chart")
+    note = page.locator("#compare-note")
+    expect(note).to_be_empty()
+
+    page.locator("#interactivity").fill(str(outside))
+    page.wait_for_selector(f'#compare-table[data-interactivity="{outside}"]')
+    expect(note).to_contain_text(f"No config in this slice reaches {outside} tok/s/user")
+    expect(note).to_contain_text("Their latest fronts span")
+    title = chart_option(page, "#compare-chart")["title"][0]  # type: ignore[index]
+    assert title["show"] is True and str(outside) in title["text"]
+    screenshot(page, "compare-outside-the-data")
+
+
 def test_compare_slider_reads_values_again(page: Page, dashboard: Dashboard) -> None:
     page.goto(f"/compare?{SLICE}&hardware=mi355x&interactivity=35")
     wait_for_chart(page, "#compare-chart")

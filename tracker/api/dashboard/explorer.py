@@ -145,6 +145,7 @@ def explorer(request: Request, session: SessionDep, settings: SettingsDep) -> HT
     page_number = min(page_number, page_count)
     start = (page_number - 1) * ROWS_PER_PAGE
     state = {name: value for name, value in params.items() if name != "page"}
+    facets = config_field_values(session=session, fields=list(FIELD_LABELS))
     return render(
         request,
         "explorer.html",
@@ -153,7 +154,9 @@ def explorer(request: Request, session: SessionDep, settings: SettingsDep) -> HT
             "state": state,
             "filters": filters,
             "field_labels": FIELD_LABELS,
-            "facets": config_field_values(session=session, fields=list(FIELD_LABELS)),
+            "facets": facets,
+            "empty": not facets["hardware"],
+            "base_url": str(request.base_url).rstrip("/"),
             "more_filters": MORE_FILTERS,
             "targets": settings.interactivity_targets,
             "target": target,

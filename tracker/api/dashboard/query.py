@@ -46,11 +46,13 @@ def target_from(raw: str | None, targets: Sequence[float]) -> float:
 
 
 def choice_from(name: str, raw: str | None, allowed: Sequence[str]) -> str:
-    """One of ``allowed`` (the first by default)."""
+    """One of ``allowed`` (the first by default; a blank choice in ``allowed`` means "any")."""
     if raw is None or not raw.strip():
         return allowed[0]
     if raw not in allowed:
+        named = ", ".join(choice for choice in allowed if choice)
+        blank = ", or blank for any" if "" in allowed else ""
         raise InvalidQuery(
-            [FieldError(loc=("query", name), msg=f"{name} must be one of {', '.join(allowed)}")]
+            [FieldError(loc=("query", name), msg=f"{name} must be one of {named}{blank}")]
         )
     return raw

@@ -17,6 +17,7 @@ from tracker.api import schemas
 from tracker.api.dashboard.access import page_router
 from tracker.api.dashboard.rendering import render
 from tracker.api.deps import SessionDep
+from tracker.clock import as_utc
 from tracker.errors import FieldError, InvalidQuery
 from tracker.reads.changes import latest_changes
 from tracker.reads.series import require_series
@@ -57,8 +58,8 @@ def overlay_sweep(
             moment = datetime.fromisoformat(overlay.removeprefix("before:"))
         except ValueError:
             raise _bad_overlay(f"before: needs an ISO time, got {overlay!r}") from None
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        return newest_sweep_before(session, sweep.series_id, moment), "the run before the change"
+        earlier = newest_sweep_before(session, sweep.series_id, as_utc(moment))
+        return earlier, "the run before the change"
     if overlay.isdigit():
         return get_sweep(session=session, sweep_id=int(overlay)), "chosen run"
     if overlay:

@@ -10,7 +10,7 @@ from alerts.reads import AlertDetail, DigestReport, get_alert, list_alerts, read
 from alerts.triage import triage_alert
 from tracker import models
 from tracker.api import schemas
-from tracker.api.deps import Cursor, Limit, SessionDep, read_access, require_scope
+from tracker.api.deps import Cursor, Limit, SessionDep, UtcMoment, read_access, require_scope
 from tracker.api.schemas import items_page
 from tracker.clock import utc_now
 from tracker.vocabulary import AlertState, TokenScope
@@ -79,5 +79,9 @@ def triage_alert_route(
 def get_digest(
     session: SessionDep,
     days: Annotated[int, Query(ge=1, le=366, description="How far back to compare.")] = 30,
+    until: Annotated[
+        UtcMoment,
+        Query(description="The digest's moment (default now): ISO 8601; without a zone, UTC."),
+    ] = None,
 ) -> DigestReport:
-    return read_digest(session=session, days=days, now=utc_now())
+    return read_digest(session=session, days=days, now=until or utc_now())

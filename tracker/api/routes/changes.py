@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
 from tracker.api import schemas
-from tracker.api.deps import Cursor, Limit, SessionDep, SettingsDep, config_filters, read_access
+from tracker.api.deps import (
+    Cursor,
+    Limit,
+    SessionDep,
+    SettingsDep,
+    Since,
+    Until,
+    config_filters,
+    read_access,
+)
 from tracker.api.schemas import items_page
 from tracker.reads import changes
 from tracker.reads.trend import require_target
@@ -41,8 +49,8 @@ def list_changes(
     session: SessionDep,
     settings: SettingsDep,
     filters: Annotated[dict[str, Any], Depends(config_filters(*CHANGE_PARAMETERS))],
-    since: Annotated[datetime | None, Query(description="Inclusive lower bound.")] = None,
-    until: Annotated[datetime | None, Query(description="Exclusive upper bound.")] = None,
+    since: Since = None,
+    until: Until = None,
     direction: ChangeDirection | None = None,
     metric: Metric | None = None,
     interactivity: Annotated[

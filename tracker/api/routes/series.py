@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
 from tracker.api import schemas
-from tracker.api.deps import Cursor, Limit, SessionDep, SettingsDep, config_filters, read_access
+from tracker.api.deps import (
+    Cursor,
+    Limit,
+    SessionDep,
+    SettingsDep,
+    Since,
+    Until,
+    config_filters,
+    read_access,
+)
 from tracker.api.schemas import items_page
 from tracker.reads import series, sweeps, trend
 from tracker.reads.pricing import PriceSet
@@ -48,8 +56,8 @@ def get_trend(
     price_set: Annotated[
         PriceSet, Query(description="Price set for cost_per_mtok.")
     ] = PriceSet.HYPERSCALER,
-    since: Annotated[datetime | None, Query(description="Inclusive lower bound.")] = None,
-    until: Annotated[datetime | None, Query(description="Exclusive upper bound.")] = None,
+    since: Since = None,
+    until: Until = None,
 ) -> trend.Trend:
     return trend.trend(
         session=session,
@@ -71,8 +79,8 @@ def get_trend(
 def list_sweeps(
     series_id: int,
     session: SessionDep,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Since = None,
+    until: Until = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> dict[str, Any]:

@@ -11,13 +11,8 @@ enhanceFilterForm(document.getElementById("compare-form"));
 const slider = document.getElementById("interactivity");
 const table = document.getElementById("compare-table");
 
-function rowLabel(item) {
-  const config = item.config;
-  return data.mode === "engines" ? config.framework : config.hardware.toUpperCase();
-}
-
 function barOption(items) {
-  const labels = items.map((item) => `${rowLabel(item)} #${item.series_id}`);
+  const labels = items.map((item) => data.labels[item.series_id]);
   return {
     yAxis: { type: "category", data: labels, inverse: true },
     series: [{
@@ -28,6 +23,35 @@ function barOption(items) {
       label: { show: true, position: "right", formatter: (bar) => throughput(bar.value) },
     }],
   };
+}
+
+// Outside every config's latest front the bars are empty: say why, and where the data is.
+function outsideNote(interactivity, items) {
+  const missing = items.filter((item) => item.tput_per_gpu === null);
+  if (missing.length === 0) return "";
+  const spans = Object.values(data.fronts);
+  const reach = spans.length
+    ? ` Their latest fronts span ${Math.round(Math.min(...spans.map((s) => s[0])))}–${Math.round(Math.max(...spans.map((s) => s[1])))} tok/s/user.`
+    : "";
+  if (missing.length === items.length) {
+    return `No config in this slice reaches ${interactivity} tok/s/user on its latest front, so there is nothing to draw.${reach}`;
+  }
+  return `${missing.length} of ${items.length} configs do not reach ${interactivity} tok/s/user on their latest front (out of range below).`;
+}
+
+function showNote(interactivity, items) {
+  const note = outsideNote(interactivity, items);
+  document.getElementById("compare-note").textContent = note;
+  const empty = items.every((item) => item.tput_per_gpu === null);
+  chart.setOption({
+    title: {
+      show: empty && items.length > 0,
+      text: `no config reaches ${interactivity} tok/s/user`,
+      left: "center",
+      top: "middle",
+      textStyle: { fontSize: 14, fontWeight: "normal", color: "#5b636e" },
+    },
+  });
 }
 
 function setCell(row, field, text) {
@@ -46,6 +70,7 @@ function showValues(items) {
     }
   }
   chart.setOption(barOption(items));
+  showNote(Number(slider.value), items);
 }
 
 function showSparklines(lines) {
@@ -86,13 +111,14 @@ async function loadSparklines(target) {
 }
 
 const chart = table ? createChart(document.getElementById("compare-chart"), {
-  grid: { left: 140, right: 70, top: 10, bottom: 40 },
+  grid: { left: 10, right: 70, top: 10, bottom: 40, containLabel: true },
   tooltip: { trigger: "item", formatter: (bar) => `${bar.name}: <b>${throughput(bar.value)}</b> tok/s/GPU` },
   xAxis: valueAxis("throughput per GPU (tok/s/GPU)", { nameGap: 28, scale: false }),
   ...barOption(data.items),
 }) : null;
 
 if (table) {
+  showNote(data.interactivity, data.items);
   showSparklines(data.sparklines);
   let sparklineTarget = data.sparklineTarget;
   let pending;
