@@ -97,7 +97,11 @@ def alert_items(session: Session, alerts: Sequence[models.Alert]) -> list[AlertI
             id=alert.id,
             engine=alert.engine,
             commit_range=CommitRange(
-                from_=alert.commit_from, to=alert.commit_to, compare_url=alert.compare_url
+                from_=alert.commit_from,
+                to=alert.commit_to,
+                compare_url=alert.compare_url,
+                runs_after=alert.range_start,
+                runs_through=alert.range_end,
             ),
             state=alert.state,
             summary=alert.summary,

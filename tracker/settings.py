@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     max_p_value: float = Field(
         default=1e-3, gt=0, lt=1, description="Largest p-value (search-adjusted) of a change."
     )
+    location_confidence: float = Field(
+        default=0.95,
+        gt=0,
+        lt=1,
+        description="Confidence that a change's commit range holds the commit that changed it.",
+    )
     alert_settle_seconds: float = Field(
         default=600.0,
         ge=0,
@@ -154,6 +160,7 @@ class Settings(BaseSettings):
             confirm_runs=self.confirm_runs,
             min_relative_change=self.min_relative_change,
             max_p_value=self.max_p_value,
+            location_confidence=self.location_confidence,
         )
 
     @property

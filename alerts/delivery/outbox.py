@@ -22,7 +22,7 @@ from alerts.summaries import alert_chart, alert_summary
 from tracker import models
 from tracker.db.engine import transaction
 from tracker.settings import Settings
-from tracker.vocabulary import DeliveryStatus
+from tracker.vocabulary import AlertState, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,19 @@ class DeliveryPass:
 
 def _claim(session: Session, now: datetime) -> _Claim | None:
     """Take one due row: mark it in flight and lease it, so no other worker takes it."""
+    # A first post waits while its alert is void (every change retracted): nothing is posted
+    # that is already void, and a change confirmed again makes it due once more.
+    void = (
+        select(models.Alert.id)
+        .where(
+            models.Alert.id == models.AlertDelivery.alert_id,
+            models.Alert.state == AlertState.RETRACTED,
+        )
+        .exists()
+    )
     due = or_(
-        models.AlertDelivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
+        models.AlertDelivery.status == DeliveryStatus.SENDING,
+        (models.AlertDelivery.status == DeliveryStatus.PENDING) & ~void,
         (models.AlertDelivery.status == DeliveryStatus.SENT)
         & models.AlertDelivery.needs_refresh.is_(True),
     )

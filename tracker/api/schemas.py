@@ -84,9 +84,16 @@ class SeriesItem(BaseModel):
 
 
 class CommitRange(BaseModel):
-    from_: str | None = Field(alias="from", description="Last unchanged run's commit (or image).")
-    to: str | None = Field(description="First changed run's commit (or image).")
+    """The commits that may hold the cause: those after `from`, up to and including `to`."""
+
+    from_: str | None = Field(
+        alias="from",
+        description="Commit (or image) of the last run before the change's location interval.",
+    )
+    to: str | None = Field(description="Commit (or image) of the last run of the interval.")
     compare_url: str | None
+    runs_after: datetime = Field(description="Time of the run of `from` (excluded).")
+    runs_through: datetime = Field(description="Time of the run of `to` (included).")
 
     model_config = {"populate_by_name": True}
 
@@ -98,8 +105,10 @@ class ChangeView(BaseModel):
     metric: Metric
     interactivity: float
     direction: ChangeDirection
-    run_timestamp: datetime = Field(description="Timestamp of the first changed run.")
-    sweep_id: int = Field(description="The first changed sweep.")
+    run_timestamp: datetime = Field(
+        description="Timestamp of the most likely first changed run (inside the commit range)."
+    )
+    sweep_id: int = Field(description="The most likely first changed sweep.")
     before: float
     after: float
     relative_change: float

@@ -36,6 +36,7 @@ class DetectionOptions:
     confirm_runs: int = 3
     min_relative_change: float = 0.02
     max_p_value: float = 1e-3
+    location_confidence: float = 0.95
 
     def __post_init__(self) -> None:
         if self.confirm_runs < 0:
@@ -46,19 +47,27 @@ class DetectionOptions:
             )
         if not 0 < self.max_p_value <= 1:
             raise InvalidOptions(f"max_p_value must be in (0, 1], got {self.max_p_value}")
+        if not 0 < self.location_confidence < 1:
+            raise InvalidOptions(
+                f"location_confidence must be in (0, 1), got {self.location_confidence}"
+            )
 
 
 @dataclass(frozen=True)
 class ChangePoint:
     """A shift in a track's level.
 
-    `index` is the first changed run; `before` and `after` are the mean levels of the
-    segments either side (outlier runs excluded), `relative_change` is
-    (after - before) / |before|, `p_value` the search-adjusted p-value of the level-shift
-    test, `timestamp` that of the first changed run when timestamps were given.
+    `index` is the most likely first changed run; `first` and `last` bound the runs that may be
+    the first changed one, with the confidence of `DetectionOptions.location_confidence`
+    (`location`); `before` and `after` are the mean levels of the segments either side
+    (outlier runs excluded), `relative_change` is (after - before) / |before|, `p_value` the
+    search-adjusted p-value of the level-shift test, `timestamp` that of the most likely first
+    changed run when timestamps were given.
     """
 
     index: int
+    first: int
+    last: int
     before: float
     after: float
     relative_change: float
