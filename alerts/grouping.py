@@ -37,6 +37,7 @@ class GroupingOutcome:
     created: tuple[int, ...]
     joined: tuple[int, ...]  # alerts that late changes joined
     next_check_in_s: float | None  # when a waiting group settles; None when nothing waits
+    bisections_started: tuple[int, ...] = ()  # of new alerts, by `TRACKER_BISECT_AUTOMATIC`
 
 
 def overlaps(start_a: datetime, end_a: datetime, start_b: datetime, end_b: datetime) -> bool:

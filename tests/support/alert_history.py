@@ -36,8 +36,7 @@ def post_history(
     """Every config of ``configs`` night by night (one submission per engine and night), each
     with its own seeded noise and the same steps — as one engine commit moves them all."""
     levels = [
-        nightly_levels(nights, steps=steps, noise=noise, seed=seed + i)
-        for i in range(len(configs))
+        nightly_levels(nights, steps=steps, noise=noise, seed=seed + i) for i in range(len(configs))
     ]
     for night in range(first_night, nights):
         body: dict[str, Any] | None = None
