@@ -35,11 +35,13 @@ the whole replay in under 10 minutes.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -238,6 +240,7 @@ class AlertScores:
     split_events: int
     merging_alerts: int
     unmatched_alerts: int
+    split_details: list[str]
 
 
 def score_alerts(history: History, seen: Replay, nights: int) -> AlertScores:
@@ -261,12 +264,24 @@ def score_alerts(history: History, seen: Replay, nights: int) -> AlertScores:
             alerts_of_event[event].add(alert["id"])
         merging += len(matched) > 1
         unmatched += not matched
+    by_id = {alert["id"]: alert for alert in live}
+    details = []
+    for (engine, night), ids in sorted(alerts_of_event.items()):
+        if len(ids) < 2:
+            continue
+        ranges = "; ".join(
+            f"#{i} runs after {by_id[i]['commit_range']['runs_after'][:10]} up to "
+            f"{by_id[i]['commit_range']['runs_through'][:10]} ({len(by_id[i]['changes'])} changes)"
+            for i in sorted(ids)
+        )
+        details.append(f"{engine} night {night}: {ranges}")
     return AlertScores(
         events=len(events),
         alerts=len(live),
-        split_events=sum(len(ids) > 1 for ids in alerts_of_event.values()),
+        split_events=len(details),
         merging_alerts=merging,
         unmatched_alerts=unmatched,
+        split_details=details,
     )
 
 
@@ -347,6 +362,8 @@ def report(history: History, seen: Replay, nights: int, elapsed: float) -> None:
         f"several alerts: {alerts.split_events} (target 0); alerts merging several events: "
         f"{alerts.merging_alerts}; alerts matching no event: {alerts.unmatched_alerts}"
     )
+    for line in alerts.split_details:
+        print(f"  split: {line}")
     print(f"void first posts: {seen.void_first_posts}   (target 0)")
     print(f"replay wall time: {elapsed:.0f} s   (target < 600 s)")
     for line in scores.missed:
@@ -362,6 +379,9 @@ def main() -> None:
     parser.add_argument("--api-workers", type=int, default=1)
     parser.add_argument("--worker-concurrency", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=1, help="replays, compared for equality")
+    parser.add_argument(
+        "--dump", help="write each replay's change points and alerts to DUMP-<n>.json"
+    )
     arguments = parser.parse_args()
     history = generate_history(seed=arguments.seed, scale=DEMO)
     nights = min(arguments.nights, len(history.nights))
@@ -377,6 +397,10 @@ def main() -> None:
         print(f"\n== replay {attempt + 1} of {arguments.repeat}")
         report(history, seen, nights, elapsed)
         signatures.append(alert_signature(seen))
+        if arguments.dump:
+            Path(f"{arguments.dump}-{attempt + 1}.json").write_text(
+                json.dumps({"changes": list(seen.changes.values()), "alerts": seen.alerts})
+            )
     if arguments.repeat > 1:
         same = all(signature == signatures[0] for signature in signatures[1:])
         counts = ", ".join(str(len(signature)) for signature in signatures)

@@ -133,7 +133,9 @@ def _stored_change_points(
 ) -> dict[int, list[models.ChangePoint]]:
     stored: dict[int, list[models.ChangePoint]] = defaultdict(list)
     for change in session.execute(
-        select(models.ChangePoint).where(models.ChangePoint.track_id.in_(track_ids))
+        select(models.ChangePoint)
+        .where(models.ChangePoint.track_id.in_(track_ids))
+        .order_by(models.ChangePoint.id)  # ties go the same way on every replay of a history
     ).scalars():
         stored[change.track_id].append(change)
     return stored

@@ -154,6 +154,13 @@ def submit(
         bool,
         typer.Option(help="Part of a history posted at once: detection runs once at the end."),
     ] = False,
+    bisect_id: Annotated[
+        int | None,
+        typer.Option(
+            help="A run a bisection asked for (the workflow's bisect_id input): it is judged "
+            "against the alert's change and never enters the history."
+        ),
+    ] = None,
     wait: Annotated[bool, typer.Option(help="Wait until the submission is processed.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ) -> None:
@@ -185,6 +192,7 @@ def submit(
             result_format=result_format,
             config=config_fields,
             backfill=backfill,
+            bisect_id=bisect_id,
         )
     except (ResultFileError, ValueError, OSError) as error:
         raise _fail(str(error), code=2) from error
