@@ -91,6 +91,11 @@ class Settings(BaseSettings):
     max_p_value: float = Field(
         default=1e-3, gt=0, lt=1, description="Largest p-value (search-adjusted) of a change."
     )
+    min_shift_sigmas: float = Field(
+        default=1.0,
+        ge=0,
+        description="Smallest shift reported, in units of the track's own noise.",
+    )
     location_confidence: float = Field(
         default=0.95,
         gt=0,
@@ -203,6 +208,7 @@ class Settings(BaseSettings):
             confirm_runs=self.confirm_runs,
             min_relative_change=self.min_relative_change,
             max_p_value=self.max_p_value,
+            min_shift_sigmas=self.min_shift_sigmas,
             location_confidence=self.location_confidence,
         )
 

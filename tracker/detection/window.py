@@ -58,7 +58,8 @@ def analyse_window(values: FloatArray, offset: int, options: DetectionOptions) -
     1. Noise sigma from the MAD of first differences (`noise.noise_sigma`).
     2. Outlier runs of one or two points (`outliers.screen_outliers`) are set aside.
     3. Binary segmentation of the rest proposes candidates (`segmentation`).
-    4. Backward elimination keeps those whose level-shift test passes (`significance`):
+    4. Backward elimination keeps those whose level shift is at least
+       `options.min_shift_sigmas` noise sigmas and whose level-shift test passes (`significance`):
        first assuming independent noise; if the residuals of that segmentation are
        serially correlated (lag-one autocorrelation above 2 / sqrt(n)), the candidates
        are pruned again under AR(1) errors.
@@ -84,6 +85,7 @@ def analyse_window(values: FloatArray, offset: int, options: DetectionOptions) -
             ar1=ar1,
             max_p_value=options.max_p_value,
             min_relative_change=options.min_relative_change,
+            min_shift=options.min_shift_sigmas * sigma,
         )
 
     ar1 = 0.0
