@@ -21,14 +21,8 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.bisection.evidence import (
-    DECISIVE_LOG_RATIO,
-    Reading,
-    TrackKey,
-    TrackLevels,
-    read_run,
-)
-from alerts.bisection.search import SearchRange
+from alerts.bisection.evidence import Reading, TrackKey, TrackLevels, read_run, verdict_of
+from alerts.bisection.search import SearchRange, decide
 from alerts.records import mark_for_refresh
 from tracker import models
 from tracker.db.engine import transaction
@@ -288,46 +282,29 @@ def _decide(
             s for s in steps if s.commit_index == step.commit_index and s.number < step.number
         )
         verdict = read_combined(earlier, step)
-    search = _range(bisection)
-    if verdict is Verdict.INCONCLUSIVE and not step.rerun:
-        if bisection.runs_used < bisection.max_runs:
-            _ask(session, bisection, step.commit_index, rerun=True, now=now)
-            mark_for_refresh(session, [bisection.alert_id])
-            return False
-        _conclude(session, bisection, BisectionState.NARROWED, "the budget of runs is spent", now)
-        return True
-    if verdict is Verdict.INCONCLUSIVE:
-        _conclude(
-            session,
-            bisection,
-            BisectionState.NARROWED,
-            f"two runs at {step.sha[:12]} could not tell before from after",
-            now,
-        )
-        return True
-    search = search.judged(step.commit_index, verdict)
-    bisection.good_index, bisection.bad_index = search.good, search.bad
+    decision = decide(
+        _range(bisection),
+        step.commit_index,
+        verdict,
+        was_rerun=step.rerun,
+        runs_used=bisection.runs_used,
+        max_runs=bisection.max_runs,
+    )
+    bisection.good_index, bisection.bad_index = decision.search.good, decision.search.bad
     bisection.updated_at = now
     mark_for_refresh(session, [bisection.alert_id])
-    if search.remaining == 1:
-        bisection.culprit_index = search.bad
-        _conclude(session, bisection, BisectionState.FOUND, None, now)
+    if decision.conclusion is BisectionState.FOUND:
+        bisection.culprit_index = decision.search.bad
+    if decision.conclusion is not None:
+        _conclude(session, bisection, decision.conclusion, decision.reason, now)
         return True
-    if bisection.runs_used >= bisection.max_runs:
-        _conclude(session, bisection, BisectionState.NARROWED, "the budget of runs is spent", now)
-        return True
-    _ask(session, bisection, search.next_commit(), rerun=False, now=now)
+    _ask(session, bisection, decision.ask, rerun=decision.rerun, now=now)
     return False
 
 
 def read_combined(first: models.BisectionStep, second: models.BisectionStep) -> Verdict:
     """Two runs at one commit, their evidence summed."""
-    total = (first.evidence or 0.0) + (second.evidence or 0.0)
-    if total >= DECISIVE_LOG_RATIO:
-        return Verdict.BEFORE
-    if total <= -DECISIVE_LOG_RATIO:
-        return Verdict.AFTER
-    return Verdict.INCONCLUSIVE
+    return verdict_of((first.evidence or 0.0) + (second.evidence or 0.0))
 
 
 def _same_commit(posted: str | None, asked: str) -> bool:

@@ -70,10 +70,13 @@ def read_run(tracks: Sequence[TrackLevels], values: Mapping[TrackKey, float]) ->
             continue
         log_ratio += statistics.fmean((a * a - b * b) / 2.0 for b, a in distances)
         judged += 1
+    return Reading(verdict=verdict_of(log_ratio), log_ratio=log_ratio, configs=judged)
+
+
+def verdict_of(log_ratio: float) -> Verdict:
+    """Before-like or after-like when the evidence passes ln 19 either way, else unclear."""
     if log_ratio >= DECISIVE_LOG_RATIO:
-        verdict = Verdict.BEFORE
-    elif log_ratio <= -DECISIVE_LOG_RATIO:
-        verdict = Verdict.AFTER
-    else:
-        verdict = Verdict.INCONCLUSIVE
-    return Reading(verdict=verdict, log_ratio=log_ratio, configs=judged)
+        return Verdict.BEFORE
+    if log_ratio <= -DECISIVE_LOG_RATIO:
+        return Verdict.AFTER
+    return Verdict.INCONCLUSIVE

@@ -1,10 +1,11 @@
-"""The part of a commit range that still holds the culprit, and the commit to test next."""
+"""The part of a commit range that still holds the culprit, the commit to test next, and what
+follows a judged run (pure)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tracker.vocabulary import Verdict
+from tracker.vocabulary import BisectionState, Verdict
 
 
 @dataclass(frozen=True)
@@ -35,3 +36,46 @@ class SearchRange:
         if verdict is Verdict.AFTER:
             return SearchRange(good=self.good, bad=index)
         return self
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What follows a judged run: the search's range, then one more run (at `ask`, a rerun or
+    not) or the end (`conclusion`, with its reason)."""
+
+    search: SearchRange
+    ask: int | None = None
+    rerun: bool = False
+    conclusion: BisectionState | None = None
+    reason: str | None = None
+
+
+BUDGET_SPENT = "the budget of runs is spent"
+
+
+def decide(
+    search: SearchRange,
+    index: int,
+    verdict: Verdict,
+    *,
+    was_rerun: bool,
+    runs_used: int,
+    max_runs: int,
+) -> Decision:
+    """The next step after the run at commit ``index`` read as ``verdict`` (for a rerun, both
+    runs' evidence together). An unclear first run is run once more; an unclear rerun, or a
+    spent budget, ends the search narrowed; one commit left is the culprit."""
+    if verdict is Verdict.INCONCLUSIVE:
+        if was_rerun:
+            return Decision(
+                search, conclusion=BisectionState.NARROWED, reason="two runs could not decide"
+            )
+        if runs_used < max_runs:
+            return Decision(search, ask=index, rerun=True)
+        return Decision(search, conclusion=BisectionState.NARROWED, reason=BUDGET_SPENT)
+    search = search.judged(index, verdict)
+    if search.remaining == 1:
+        return Decision(search, conclusion=BisectionState.FOUND)
+    if runs_used >= max_runs:
+        return Decision(search, conclusion=BisectionState.NARROWED, reason=BUDGET_SPENT)
+    return Decision(search, ask=search.next_commit())
