@@ -7,3 +7,9 @@ from datetime import UTC, datetime
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def backoff_s(attempts: int, first_s: float, *, most_s: float = 3600.0) -> float:
+    """The wait before the next try after ``attempts`` tries: ``first_s``, twice that, four
+    times … never more than ``most_s``."""
+    return float(min(most_s, first_s * 2 ** max(attempts - 1, 0)))

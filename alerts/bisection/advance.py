@@ -25,6 +25,7 @@ from alerts.bisection.evidence import Reading, TrackKey, TrackLevels, read_run, 
 from alerts.bisection.search import SearchRange, decide
 from alerts.records import mark_for_refresh
 from tracker import models
+from tracker.clock import backoff_s
 from tracker.db.engine import transaction
 from tracker.github.client import (
     Commit,
@@ -46,7 +47,6 @@ from tracker.vocabulary import (
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 120.0
-MAX_BACKOFF_SECONDS = 3600.0
 
 
 class CommitHost(Protocol):
@@ -57,12 +57,6 @@ class CommitHost(Protocol):
     def dispatch_workflow(
         self, repository: str, workflow: str, *, ref: str, inputs: dict[str, str]
     ) -> None: ...
-
-
-def retry_delay_s(attempts: int, first_s: float) -> float:
-    """Backoff between dispatch attempts: ``first_s``, twice that, four times … at most an
-    hour."""
-    return float(min(MAX_BACKOFF_SECONDS, first_s * 2 ** max(attempts - 1, 0)))
 
 
 @dataclass
@@ -439,9 +433,7 @@ def _dispatch(
             log.warning("dispatch of bisection step %s failed: %s", step.id, error)
             step.state = BisectionStepState.PENDING
             step.last_error = str(error)[:2000]
-            step.next_attempt_at = now + timedelta(
-                seconds=retry_delay_s(step.attempts, retry_first_s)
-            )
+            step.next_attempt_at = now + timedelta(seconds=backoff_s(step.attempts, retry_first_s))
             return False
         if isinstance(error, PermanentGitHubError):
             step.last_error = str(error)[:2000]

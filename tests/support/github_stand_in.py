@@ -15,9 +15,11 @@ import threading
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.local_server import LocalServer
 
 _COMPARE = re.compile(r"^/repos/([^/]+/[^/]+)/compare/([^/.]+)\.\.\.([^/.]+)$")
 _DISPATCH = re.compile(r"^/repos/([^/]+/[^/]+)/actions/workflows/([^/]+)/dispatches$")
@@ -31,10 +33,11 @@ class Dispatch:
     inputs: dict[str, str]
 
 
-class GitHubStandIn:
+class GitHubStandIn(LocalServer):
     """GitHub's REST API on an ephemeral port, as a context manager."""
 
     def __init__(self, *, token: str) -> None:
+        super().__init__(_Handler)
         self.token = token
         self.histories: dict[str, list[tuple[str, str]]] = {}  # repository → (sha, message)
         self.on_dispatch: Callable[[Dispatch], None] | None = None
@@ -42,29 +45,10 @@ class GitHubStandIn:
         self._dispatches: list[Dispatch] = []
         self._refused: list[Dispatch] = []
         self._faults: dict[str, deque[int]] = defaultdict(deque)
-        self._server: ThreadingHTTPServer | None = None
-
-    def __enter__(self) -> GitHubStandIn:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.daemon_threads = True
-        server.stand_in = self  # type: ignore[attr-defined]
-        self._server = server
-        threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None, "the stand-in is not running"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.root_url
 
     def plan(self, call: str, *, status: int, times: int = 1) -> None:
         """The next ``times`` calls of ``call`` ("compare" or "dispatch") answer ``status``."""
@@ -155,7 +139,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None:
             self._answer(fault, {"message": f"planned fault {fault}"})
             return
-        self._answer(*stand_in._compare(*match.groups(), parse_qs(url.query)))
+        repository, base, head = match.groups()
+        self._answer(*stand_in._compare(repository, base, head, parse_qs(url.query)))
 
     def do_POST(self) -> None:
         if not self._authorised():
@@ -167,4 +152,5 @@ class _Handler(BaseHTTPRequestHandler):
         if match is None:
             self._answer(404, {"message": "Not Found"})
             return
-        self._answer(*stand_in._dispatch(*match.groups(), body))
+        repository, workflow = match.groups()
+        self._answer(*stand_in._dispatch(repository, workflow, body))
