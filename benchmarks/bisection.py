@@ -99,7 +99,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--max-runs", type=int, default=Settings().bisect_max_runs)
     arguments = parser.parse_args()
-    print(f"{arguments.alerts} simulated alerts a row, 2–60 commits, budget {arguments.max_runs}")
+    print(f"{arguments.alerts} simulated alerts for each share of bad runs, 2–60 commits, budget {arguments.max_runs}")
     for bad_share in BAD_RUN_SHARES:
         rng = np.random.default_rng(arguments.seed)
         outcomes = [bisect_one(rng, arguments.max_runs, bad_share) for _ in range(arguments.alerts)]
