@@ -1,10 +1,12 @@
-"""Grouping confirmed change points into alerts (docs/alerts.md).
+"""Grouping confirmed change points into alerts (docs/alerts.md#grouping).
 
-Commit ranges are half-open intervals of source timestamps (last unchanged run, first changed
-run]. Change points of one engine whose intervals intersect with positive length form one alert;
-consecutive nightly ranges that only touch do not. A change that meets existing alerts joins the
-earliest; alerts never merge. New groups wait for the settle window, whose clock restarts when a
-change joins, up to three windows in all.
+A change point's commit range is a half-open interval of source timestamps (the last run before
+its location interval, the last run of it]: the commits that may have caused it. Change points
+of one engine whose ranges intersect with positive length form one alert, so the tracks of one
+commit are one alert even when each locates it a night or two apart; ranges that only touch do
+not. A change that meets existing alerts joins the earliest; alerts never merge. New groups wait
+for the settle window, whose clock restarts when a change joins, up to three windows in all.
+Grouping takes a lock first, so that two workers never group the same changes twice.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from alerts.relations import link_fixes
 from alerts.routing import channels_for
 from alerts.summaries import alert_summary
 from tracker import models
+from tracker.db.locks import lock_alert_grouping
 from tracker.settings import SlackRoute
 from tracker.vocabulary import AlertState, ChangeDirection, ChangeState
 
@@ -34,6 +37,7 @@ class GroupingOutcome:
     created: tuple[int, ...]
     joined: tuple[int, ...]  # alerts that late changes joined
     next_check_in_s: float | None  # when a waiting group settles; None when nothing waits
+    bisections_started: tuple[int, ...] = ()  # of new alerts, by `TRACKER_BISECT_AUTOMATIC`
 
 
 def overlaps(start_a: datetime, end_a: datetime, start_b: datetime, end_b: datetime) -> bool:
@@ -51,6 +55,7 @@ def group_pending_changes(
     now: datetime,
 ) -> GroupingOutcome:
     """Attach confirmed changes without an alert to alerts, creating those that settled."""
+    lock_alert_grouping(session)
     pending = list(
         session.execute(
             select(models.ChangePoint)
@@ -58,7 +63,11 @@ def group_pending_changes(
                 models.ChangePoint.alert_id.is_(None),
                 models.ChangePoint.state == ChangeState.CONFIRMED,
             )
-            .order_by(models.ChangePoint.engine, models.ChangePoint.previous_timestamp)
+            .order_by(
+                models.ChangePoint.engine,
+                models.ChangePoint.range_start_timestamp,
+                models.ChangePoint.id,
+            )
         ).scalars()
     )
     joined = _join_existing_alerts(session, pending, now)
@@ -98,8 +107,8 @@ def _join_existing_alerts(
         select(models.Alert)
         .where(
             models.Alert.engine.in_({change.engine for change in pending}),
-            models.Alert.range_start < max(change.run_timestamp for change in pending),
-            models.Alert.range_end > min(change.previous_timestamp for change in pending),
+            models.Alert.range_start < max(change.range_end_timestamp for change in pending),
+            models.Alert.range_end > min(change.range_start_timestamp for change in pending),
         )
         .order_by(models.Alert.created_at, models.Alert.id)
     ).scalars()
@@ -115,8 +124,8 @@ def _join_existing_alerts(
                 if overlaps(
                     candidate.range_start,
                     candidate.range_end,
-                    change.previous_timestamp,
-                    change.run_timestamp,
+                    change.range_start_timestamp,
+                    change.range_end_timestamp,
                 )
             ),
             None,
@@ -124,8 +133,8 @@ def _join_existing_alerts(
         if match is None:
             continue
         change.alert_id = match.id
-        match.range_start = min(match.range_start, change.previous_timestamp)
-        match.range_end = max(match.range_end, change.run_timestamp)
+        match.range_start = min(match.range_start, change.range_start_timestamp)
+        match.range_end = max(match.range_end, change.range_end_timestamp)
         match.updated_at = now
         joined.add(match.id)
     mark_for_refresh(session, sorted(joined))  # late joiners: thread reply and parent edit
@@ -139,32 +148,32 @@ def _overlap_groups(changes: list[models.ChangePoint]) -> list[list[models.Chang
         by_engine[change.engine].append(change)
     groups: list[list[models.ChangePoint]] = []
     for engine_changes in by_engine.values():
-        engine_changes.sort(key=lambda c: (c.previous_timestamp, c.run_timestamp, c.id))
+        engine_changes.sort(key=lambda c: (c.range_start_timestamp, c.range_end_timestamp, c.id))
         current: list[models.ChangePoint] = []
         current_end: datetime | None = None
         for change in engine_changes:
-            if current_end is not None and change.previous_timestamp < current_end:
+            if current_end is not None and change.range_start_timestamp < current_end:
                 current.append(change)
-                current_end = max(current_end, change.run_timestamp)
+                current_end = max(current_end, change.range_end_timestamp)
             else:
                 if current:
                     groups.append(current)
-                current, current_end = [change], change.run_timestamp
+                current, current_end = [change], change.range_end_timestamp
         if current:
             groups.append(current)
     return groups
 
 
 def _create_alert(session: Session, group: list[models.ChangePoint], now: datetime) -> models.Alert:
-    earliest = min(group, key=lambda c: (c.previous_timestamp, c.id))
-    latest = max(group, key=lambda c: (c.run_timestamp, c.id))
+    earliest = min(group, key=lambda c: (c.range_start_timestamp, c.id))
+    latest = max(group, key=lambda c: (c.range_end_timestamp, c.id))
     all_gains = all(c.direction is ChangeDirection.GAIN for c in group)
     state = AlertState.IMPROVEMENT if all_gains else AlertState.UNTRIAGED
     alert = models.Alert(
         engine=earliest.engine,
         state=state,
-        range_start=earliest.previous_timestamp,
-        range_end=latest.run_timestamp,
+        range_start=earliest.range_start_timestamp,
+        range_end=latest.range_end_timestamp,
         commit_from=earliest.commit_from,
         commit_to=latest.commit_to,
         compare_url=_compare_url(earliest, latest),

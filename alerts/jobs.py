@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.bisection.advance import AdvancePass, CommitHost, advance_bisections
+from alerts.bisection.start import BisectConfiguration, start_bisection
 from alerts.delivery.notifier import DeliveryError, Notifier
 from alerts.delivery.outbox import DeliveryPass, build_notifier, run_deliveries
 from alerts.delivery.post import deliver_digest
@@ -19,9 +22,12 @@ from alerts.lifecycle import sync_alert_states
 from alerts.routing import LOG_CHANNEL
 from tracker import models
 from tracker.clock import utc_now
+from tracker.configs.normalise import normalise_framework
 from tracker.db.engine import transaction
+from tracker.errors import Conflict
+from tracker.github.client import GitHubClient
 from tracker.settings import Settings
-from tracker.vocabulary import DeliveryStatus
+from tracker.vocabulary import AlertState, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +49,43 @@ def run_alert_grouping(
             now=now,
         )
         sync_alert_states(session=session, now=now)
-    return outcome
+        started = _start_automatic_bisections(session, settings, outcome.created, now)
+    return replace(outcome, bisections_started=started)
+
+
+def bisect_configuration(settings: Settings) -> BisectConfiguration:
+    return BisectConfiguration(
+        github_token_set=settings.github_token is not None,
+        workflows=settings.bisect_workflows,
+        max_runs=settings.bisect_max_runs,
+    )
+
+
+def _start_automatic_bisections(
+    session: Session, settings: Settings, alert_ids: Sequence[int], now: datetime
+) -> tuple[int, ...]:
+    """Bisect the new regression alerts of the engines that ask for it."""
+    automatic = {normalise_framework(engine) for engine in settings.bisect_automatic}
+    started = []
+    for alert_id in alert_ids:
+        alert = session.get(models.Alert, alert_id)
+        if alert is None or alert.engine not in automatic:
+            continue
+        if alert.state is not AlertState.UNTRIAGED:  # improvements need no culprit
+            continue
+        try:
+            bisection = start_bisection(
+                session=session,
+                alert_id=alert_id,
+                configuration=bisect_configuration(settings),
+                who="tracker",
+                now=now,
+            )
+        except Conflict as error:
+            log.warning("alert %s is not bisected: %s", alert_id, error)
+            continue
+        started.append(bisection.id)
+    return tuple(started)
 
 
 def run_alert_deliveries(
@@ -169,3 +211,30 @@ def _finish_digest(
         row.ts = ts
         row.posted_at = utc_now() if ts else None
         row.last_error = error
+
+
+def run_bisection_advance(
+    *,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    host: CommitHost | None = None,
+) -> AdvancePass:
+    """Move every running bisection forward (nothing without a GitHub token)."""
+    if host is None:
+        if settings.github_token is None:
+            return AdvancePass()
+        client = GitHubClient(
+            token=settings.github_token.get_secret_value(), base_url=settings.github_api_url
+        )
+        try:
+            return run_bisection_advance(
+                session_factory=session_factory, settings=settings, host=client
+            )
+        finally:
+            client.close()
+    return advance_bisections(
+        session_factory=session_factory,
+        host=host,
+        now=utc_now,
+        retry_first_s=settings.bisect_retry_seconds,
+    )

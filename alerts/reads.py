@@ -6,10 +6,12 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts.bisection.start import current_bisection
 from alerts.digests import DIGEST_TARGETS, FAMILY_FIELDS, family_figures
 from alerts.relations import related_alerts
 from tracker import models
@@ -17,7 +19,15 @@ from tracker.errors import NotFound
 from tracker.processing.frontier import target_label
 from tracker.reads.changes import Change, CommitRange, change_of, changes_with_configs
 from tracker.reads.pagination import Page, newest_first
-from tracker.vocabulary import AlertState, ChangeDirection, ChangeState, DeliveryStatus
+from tracker.vocabulary import (
+    AlertState,
+    BisectionState,
+    BisectionStepState,
+    ChangeDirection,
+    ChangeState,
+    DeliveryStatus,
+    Verdict,
+)
 
 
 @dataclass(frozen=True)
@@ -54,10 +64,104 @@ class StateChange:
 
 
 @dataclass(frozen=True)
+class BisectionCommit:
+    sha: str
+    title: str
+    pull_request: int | None
+
+
+@dataclass(frozen=True)
+class BisectionStepRead:
+    number: int
+    commit: BisectionCommit
+    rerun: bool
+    state: BisectionStepState
+    verdict: Verdict | None
+    evidence: float | None
+    """Log-likelihood ratio, before-like against after-like."""
+    dispatched_at: datetime | None
+    submission_id: int | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class BisectionRead:
+    """An alert's latest bisection: where the culprit still may be, and the runs asked for."""
+
+    id: int
+    state: BisectionState
+    repository: str
+    commits: int
+    """In the alert's whole range."""
+    remaining: list[BisectionCommit]
+    """The commits that may still be the culprit, oldest first."""
+    culprit: BisectionCommit | None
+    runs_used: int
+    max_runs: int
+    reason: str | None
+    started_by: str
+    created_at: datetime
+    finished_at: datetime | None
+    steps: list[BisectionStepRead]
+
+
+@dataclass(frozen=True)
 class AlertDetail(AlertItem):
     changes: list[Change]
     """Retracted ones included."""
     history: list[StateChange]
+    bisection: BisectionRead | None
+
+
+def _commit(entry: dict[str, Any]) -> BisectionCommit:
+    return BisectionCommit(
+        sha=entry["sha"], title=entry["title"], pull_request=entry.get("pull_request")
+    )
+
+
+def read_bisection(session: Session, alert_id: int) -> BisectionRead | None:
+    """The alert's latest bisection with its steps, or None."""
+    bisection = current_bisection(session, alert_id)
+    if bisection is None:
+        return None
+    steps = session.execute(
+        select(models.BisectionStep)
+        .where(models.BisectionStep.bisection_id == bisection.id)
+        .order_by(models.BisectionStep.number)
+    ).scalars()
+    commits = bisection.commits
+    return BisectionRead(
+        id=bisection.id,
+        state=bisection.state,
+        repository=bisection.repository,
+        commits=len(commits),
+        remaining=[_commit(c) for c in commits[bisection.good_index + 1 : bisection.bad_index + 1]],
+        culprit=(
+            _commit(commits[bisection.culprit_index])
+            if bisection.culprit_index is not None
+            else None
+        ),
+        runs_used=bisection.runs_used,
+        max_runs=bisection.max_runs,
+        reason=bisection.reason,
+        started_by=bisection.started_by,
+        created_at=bisection.created_at,
+        finished_at=bisection.finished_at,
+        steps=[
+            BisectionStepRead(
+                number=step.number,
+                commit=_commit(commits[step.commit_index]),
+                rerun=step.rerun,
+                state=step.state,
+                verdict=step.verdict,
+                evidence=step.evidence,
+                dispatched_at=step.dispatched_at,
+                submission_id=step.submission_id,
+                last_error=step.last_error,
+            )
+            for step in steps
+        ],
+    )
 
 
 def alert_items(session: Session, alerts: Sequence[models.Alert]) -> list[AlertItem]:
@@ -97,7 +201,11 @@ def alert_items(session: Session, alerts: Sequence[models.Alert]) -> list[AlertI
             id=alert.id,
             engine=alert.engine,
             commit_range=CommitRange(
-                from_=alert.commit_from, to=alert.commit_to, compare_url=alert.compare_url
+                from_=alert.commit_from,
+                to=alert.commit_to,
+                compare_url=alert.compare_url,
+                runs_after=alert.range_start,
+                runs_through=alert.range_end,
             ),
             state=alert.state,
             summary=alert.summary,
@@ -162,6 +270,7 @@ def get_alert(*, session: Session, alert_id: int) -> AlertDetail:
         **vars(item),
         changes=[change_of(change, config) for change, config in changes],
         history=[StateChange(state=h.state, who=h.who, note=h.note, at=h.at) for h in history],
+        bisection=read_bisection(session, alert_id),
     )
 
 

@@ -8,9 +8,11 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts.bisection.start import current_bisection
 from alerts.messages.model import (
     AlertChart,
     AlertSummary,
+    BisectionSummary,
     ChangeSummary,
     FrontPoint,
     SeriesPoint,
@@ -91,6 +93,30 @@ def alert_summary(*, session: Session, alert: models.Alert, public_url: str | No
         changes=change_summaries(pairs),
         related=related_alerts(session, [alert.id]).get(alert.id, ()),
         url=f"{public_url.rstrip('/')}/alerts/{alert.id}" if public_url else None,
+        bisection=bisection_summary(session, alert.id),
+    )
+
+
+def bisection_summary(session: Session, alert_id: int) -> BisectionSummary | None:
+    """The alert's latest bisection as the parent message tells it."""
+    bisection = current_bisection(session, alert_id)
+    if bisection is None:
+        return None
+    remaining = bisection.commits[bisection.good_index + 1 : bisection.bad_index + 1]
+    culprit = (
+        bisection.commits[bisection.culprit_index] if bisection.culprit_index is not None else None
+    )
+    return BisectionSummary(
+        state=bisection.state,
+        runs_used=bisection.runs_used,
+        max_runs=bisection.max_runs,
+        remaining=len(remaining),
+        first_remaining=remaining[0]["sha"] if remaining else None,
+        last_remaining=remaining[-1]["sha"] if remaining else None,
+        culprit=culprit["sha"] if culprit else None,
+        culprit_title=culprit["title"] if culprit else None,
+        culprit_pull_request=culprit["pull_request"] if culprit else None,
+        reason=bisection.reason,
     )
 
 

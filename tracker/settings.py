@@ -51,6 +51,19 @@ class SlackRoute(BaseModel):
         return check_channel_id(channel)
 
 
+class BisectWorkflow(BaseModel):
+    """The engine's CI workflow that benchmarks one commit for a bisection: a GitHub Actions
+    workflow with `workflow_dispatch` inputs `commit`, `configs` (JSON) and `bisect_id`."""
+
+    workflow: str = Field(min_length=1, examples=["bisect.yml"])
+    ref: str = Field(default="main", min_length=1, description="Branch the workflow runs from.")
+    repository: str | None = Field(
+        default=None,
+        description="owner/name on GitHub; default: the engine's known repository.",
+        examples=["sgl-project/sglang"],
+    )
+
+
 class Settings(BaseSettings):
     """Service settings; every field is read from ``TRACKER_<NAME>``."""
 
@@ -78,6 +91,17 @@ class Settings(BaseSettings):
     max_p_value: float = Field(
         default=1e-3, gt=0, lt=1, description="Largest p-value (search-adjusted) of a change."
     )
+    min_shift_sigmas: float = Field(
+        default=1.0,
+        ge=0,
+        description="Smallest shift reported, in units of the track's own noise.",
+    )
+    location_confidence: float = Field(
+        default=0.95,
+        gt=0,
+        lt=1,
+        description="Confidence that a change's commit range holds the commit that changed it.",
+    )
     alert_settle_seconds: float = Field(
         default=600.0,
         ge=0,
@@ -103,6 +127,29 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None, description="The dashboard's public address, for links in Slack messages."
     )
+    github_token: SecretStr | None = Field(
+        default=None, description="GitHub token; absent: nothing is dispatched for bisections."
+    )
+    github_api_url: str = Field(
+        default="https://api.github.com", description="GitHub REST API root (a stand-in in tests)."
+    )
+    bisect_workflows: Annotated[dict[str, BisectWorkflow], NoDecode] = Field(
+        default_factory=dict,
+        description='JSON: {"sglang": {"workflow": "bisect.yml", "ref": "main"}}, by engine.',
+    )
+    bisect_max_runs: int = Field(
+        default=6, ge=1, le=50, description="Runs a bisection may ask for, reruns included."
+    )
+    bisect_retry_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A refused dispatch is tried again after this long, doubling up to an hour.",
+    )
+    bisect_automatic: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Engines whose regression alerts start a bisection by themselves "
+        "(comma-separated).",
+    )
     stale_submission_seconds: float = Field(
         default=60.0,
         gt=0,
@@ -110,10 +157,17 @@ class Settings(BaseSettings):
         "embedded default's periodic thread).",
     )
 
-    @field_validator("slack_routes", mode="before")
+    @field_validator("slack_routes", "bisect_workflows", mode="before")
     @classmethod
-    def _parse_routes(cls, raw: object) -> object:
+    def _parse_json(cls, raw: object) -> object:
         return json.loads(raw) if isinstance(raw, str) else raw
+
+    @field_validator("bisect_automatic", mode="before")
+    @classmethod
+    def _parse_engines(cls, raw: object) -> object:
+        if isinstance(raw, str):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        return raw
 
     @field_validator("slack_channel", "slack_digest_channel")
     @classmethod
@@ -154,6 +208,8 @@ class Settings(BaseSettings):
             confirm_runs=self.confirm_runs,
             min_relative_change=self.min_relative_change,
             max_p_value=self.max_p_value,
+            min_shift_sigmas=self.min_shift_sigmas,
+            location_confidence=self.location_confidence,
         )
 
     @property

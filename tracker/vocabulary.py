@@ -66,3 +66,35 @@ class DeliveryStatus(enum.StrEnum):
     SENDING = "sending"  # an attempt began: it may have reached Slack (resume, never resend)
     SENT = "sent"
     FAILED = "failed"
+
+
+class SubmissionPurpose(enum.StrEnum):
+    """Why a run was posted: the tracked history, or a bisection's run at one commit (which
+    never enters tracks, change points or alerts)."""
+
+    HISTORY = "history"
+    BISECT = "bisect"
+
+
+class BisectionState(enum.StrEnum):
+    LISTING = "listing"  # asking the repository host for the commits of the range
+    RUNNING = "running"
+    FOUND = "found"  # one commit remains: the culprit
+    NARROWED = "narrowed"  # the budget is spent, or runs could not decide: several remain
+    STOPPED = "stopped"  # by triage
+    FAILED = "failed"  # the host refused for good (token, repository, workflow)
+
+
+class BisectionStepState(enum.StrEnum):
+    PENDING = "pending"  # due to be dispatched
+    DISPATCHING = "dispatching"  # a dispatch is in flight (leased)
+    DISPATCHED = "dispatched"  # the engine's CI was asked; its result has not come
+    ANSWERED = "answered"  # its result came and was judged
+
+
+class Verdict(enum.StrEnum):
+    """How a bisection run at one commit reads against the levels around the change."""
+
+    BEFORE = "before"
+    AFTER = "after"
+    INCONCLUSIVE = "inconclusive"

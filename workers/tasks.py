@@ -63,6 +63,11 @@ def deliver_alerts() -> None:
     _run(Stage.DELIVER_ALERTS)
 
 
+@app.task(name=Stage.ADVANCE_BISECTIONS.value, **RETRIED_ON_OUTAGE)  # type: ignore[untyped-decorator]
+def advance_bisections() -> None:
+    _run(Stage.ADVANCE_BISECTIONS)
+
+
 @app.task(name=Stage.POST_DIGESTS.value)  # type: ignore[untyped-decorator]
 def post_digests() -> None:
     _run(Stage.POST_DIGESTS)

@@ -12,9 +12,9 @@ in the channel's history instead of posting a second one. Thread replies carry
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
@@ -114,7 +114,8 @@ class Notifier(Protocol):
 
 
 class LogNotifier:
-    """Delivery without a Slack token: the fallback text goes to the log, ids are synthetic.
+    """Delivery without a Slack token: the fallback text goes to the log, ids are synthetic
+    (random, so that they never repeat across notifiers and passes).
 
     Parents and parts are remembered in this process only, so `find_parent` and
     `thread_parts` answer for what this instance logged.
@@ -125,7 +126,6 @@ class LogNotifier:
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self._logger = logger or logging.getLogger(__name__)
         self._lock = threading.Lock()
-        self._next_id = itertools.count(1)
         self._parents: dict[tuple[str, int], str] = {}
         self._parts: dict[tuple[str, str], set[str]] = defaultdict(set)
 
@@ -177,7 +177,6 @@ class LogNotifier:
         return self._log(f"digest in {channel}", message)
 
     def _log(self, what: str, message: Message) -> str:
-        with self._lock:
-            ts = f"log-{next(self._next_id)}"
+        ts = f"log-{uuid.uuid4().hex[:12]}"
         self._logger.info("Slack (no token): %s, ts %s:\n%s", what, ts, message["text"])
         return ts

@@ -21,20 +21,16 @@ from alerts.delivery.post import deliver_alert, deliver_late_changes, refresh_pa
 from alerts.messages.rollup import headline
 from alerts.summaries import alert_chart, alert_summary
 from tracker import models
+from tracker.clock import backoff_s
 from tracker.db.engine import transaction
 from tracker.settings import Settings
-from tracker.vocabulary import DeliveryStatus
+from tracker.vocabulary import AlertState, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 120.0
 """An attempt in flight holds its row this long; a worker that died gives it back after."""
-MAX_BACKOFF_SECONDS = 3600.0
-
-
-def retry_delay_s(attempts: int) -> float:
-    """Exponential backoff between attempts: 10 s, 20 s, 40 s … at most an hour."""
-    return float(min(MAX_BACKOFF_SECONDS, 10.0 * 2 ** max(attempts - 1, 0)))
+FIRST_RETRY_SECONDS = 10.0
 
 
 def build_notifier(settings: Settings) -> Notifier:
@@ -69,8 +65,19 @@ class DeliveryPass:
 
 def _claim(session: Session, now: datetime) -> _Claim | None:
     """Take one due row: mark it in flight and lease it, so no other worker takes it."""
+    # A first post waits while its alert is void (every change retracted): nothing is posted
+    # that is already void, and a change confirmed again makes it due once more.
+    void = (
+        select(models.Alert.id)
+        .where(
+            models.Alert.id == models.AlertDelivery.alert_id,
+            models.Alert.state == AlertState.RETRACTED,
+        )
+        .exists()
+    )
     due = or_(
-        models.AlertDelivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
+        models.AlertDelivery.status == DeliveryStatus.SENDING,
+        (models.AlertDelivery.status == DeliveryStatus.PENDING) & ~void,
         (models.AlertDelivery.status == DeliveryStatus.SENT)
         & models.AlertDelivery.needs_refresh.is_(True),
     )
@@ -207,7 +214,9 @@ def _record_failure(
         row.last_error = str(error)[:2000]
         if isinstance(error, TransientDeliveryError):
             # Still `sending` for a first send: whatever reached Slack is found on resume.
-            row.next_attempt_at = now + timedelta(seconds=retry_delay_s(row.attempts))
+            row.next_attempt_at = now + timedelta(
+                seconds=backoff_s(row.attempts, FIRST_RETRY_SECONDS)
+            )
         elif claim.first_send:
             row.status = DeliveryStatus.FAILED
         else:

@@ -23,9 +23,9 @@ from alerts.messages.blocks import (
     render,
 )
 from alerts.messages.markup import Line, bold, line, link
-from alerts.messages.model import AlertSummary, ChangeSummary, RelatedAlert
+from alerts.messages.model import AlertSummary, BisectionSummary, ChangeSummary, RelatedAlert
 from alerts.messages.rollup import SliceSummary
-from tracker.vocabulary import AlertState, ChangeDirection, Metric, RelationKind
+from tracker.vocabulary import AlertState, BisectionState, ChangeDirection, Metric, RelationKind
 
 TOP_SERIES_IN_PARENT = 3
 MAX_COMPONENTS_SHOWN = 12
@@ -143,6 +143,8 @@ def _fact_lines(alert: AlertSummary, slices: Sequence[SliceSummary]) -> list[Lin
     for summary in slices:
         lines.extend(_top_lines(summary, engine=alert.engine))
     lines.append(_commits_line(alert))
+    if alert.bisection is not None:
+        lines.append(_bisection_line(alert.bisection))
     if alert.components_changed:
         lines.append(_components_line(alert.components_changed))
     for summary in slices:
@@ -187,6 +189,28 @@ def _commits_line(alert: AlertSummary) -> Line:
         " ",
         link(label, alert.compare_url),
         f", runs after {_minute(start)} up to {_minute(end)} UTC",
+    )
+
+
+def _bisection_line(bisection: BisectionSummary) -> Line:
+    """ "Culprit: 3a4a9d9 (PR #12345 Fuse the MoE gate)", or how far the search has come."""
+    runs = f"{bisection.runs_used} of {bisection.max_runs} runs"
+    if bisection.state is BisectionState.FOUND and bisection.culprit:
+        pull = f"PR #{bisection.culprit_pull_request} " if bisection.culprit_pull_request else ""
+        title = formatting.clip(bisection.culprit_title or "", 80)
+        return line(
+            bold("Culprit:"),
+            f" {formatting.short_commit(bisection.culprit)} ({pull}{title}), bisected in {runs}",
+        )
+    span = formatting.commit_range(bisection.first_remaining, bisection.last_remaining)
+    left = formatting.plural(bisection.remaining, "commit")
+    if bisection.state is BisectionState.NARROWED:
+        why = f": {bisection.reason}" if bisection.reason else ""
+        return line(bold("Bisection:"), f" narrowed to {left} ({span}) in {runs}{why}")
+    if bisection.state in (BisectionState.LISTING, BisectionState.RUNNING):
+        return line(bold("Bisection:"), f" running, {runs}, {left} left ({span})")
+    return line(
+        bold("Bisection:"), f" {bisection.state.value}: {bisection.reason or ''}".rstrip(": ")
     )
 
 

@@ -14,7 +14,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from tracker.vocabulary import AlertState, ChangeDirection, Metric, RelationKind
+from tracker.vocabulary import (
+    AlertState,
+    BisectionState,
+    ChangeDirection,
+    Metric,
+    RelationKind,
+)
 
 
 class InvalidAlertData(ValueError):
@@ -73,6 +79,26 @@ class RelatedAlert:
 
 
 @dataclass(frozen=True)
+class BisectionSummary:
+    """Where an alert's bisection stands: its state, the runs it used, the commits that may
+    still be the culprit (first and last of them) and, once found, the culprit."""
+
+    state: BisectionState
+    runs_used: int
+    max_runs: int
+    remaining: int
+    first_remaining: str | None
+    last_remaining: str | None
+    culprit: str | None
+    culprit_title: str | None
+    culprit_pull_request: int | None
+    reason: str | None
+
+    def __post_init__(self) -> None:
+        _as_member(self, "state", BisectionState)
+
+
+@dataclass(frozen=True)
 class AlertSummary:
     """One triage unit: the change points of one engine whose commit ranges overlap
     (docs/alerts.md)."""
@@ -89,6 +115,7 @@ class AlertSummary:
     changes: tuple[ChangeSummary, ...]
     related: tuple[RelatedAlert, ...] = ()
     url: str | None = None
+    bisection: BisectionSummary | None = None
 
     def __post_init__(self) -> None:
         _as_member(self, "state", AlertState)

@@ -81,6 +81,31 @@ def test_nightly_ranges_that_only_touch_do_not_merge(
     assert ranges == [("0019abcdef", "0020abcdef"), ("0020abcdef", "0021abcdef")]
 
 
+def test_tracks_of_one_commit_located_nights_apart_are_one_alert(
+    client: TestClient, auth: dict[str, str], session_factory: sessionmaker[Session]
+) -> None:
+    # One commit on night 20: a quiet config locates it on that night; a noisy one (3 % noise,
+    # an 8 % step) on night 21, with an interval of runs that still holds night 20.
+    post_history(client, auth, engine="sglang", configs=MI355X_FP8[:1], nights=30, steps={20: 0.9})
+    post_history(
+        client,
+        auth,
+        engine="sglang",
+        configs=MI355X_FP8[1:2],
+        nights=30,
+        steps={20: 0.92},
+        seed=35,
+        noise=0.03,
+    )
+    changes = client.get("/api/v1/changes?metric=tput_per_gpu&interactivity=35").json()["items"]
+    located = {c["series_id"]: c["run_timestamp"] for c in changes}
+    assert len(set(located.values())) == 2, "the two configs locate the commit on two nights"
+    group(session_factory)
+    (alert,) = alerts(client)
+    assert alert["commit_range"]["runs_after"] <= night_timestamp(19)
+    assert alert["commit_range"]["runs_through"] >= night_timestamp(20)
+
+
 def test_positive_length_intersection() -> None:
     night = [utc_now() + timedelta(days=n) for n in range(4)]
     assert overlaps(night[0], night[2], night[1], night[3])

@@ -100,6 +100,8 @@ def test_a_step_is_suspected_first_then_confirmed_with_its_commit_range(
         "to": f"{STEP_NIGHT:04d}abcdef",
         "compare_url": "https://github.com/sgl-project/sglang/compare/"
         f"{STEP_NIGHT - 1:04d}abcdef...{STEP_NIGHT:04d}abcdef",
+        "runs_after": night_timestamp(STEP_NIGHT - 1),
+        "runs_through": night_timestamp(STEP_NIGHT),
     }
     assert change["components_changed"] == {"engine_version": ["0.5.4", "0.5.5"]}
     assert change["state"] == "confirmed"
@@ -197,6 +199,10 @@ def test_a_change_no_longer_found_is_retracted_and_kept(
         previous_sweep_id=sweeps[9].id,
         run_timestamp=sweeps[10].timestamp,
         previous_timestamp=sweeps[9].timestamp,
+        range_start_sweep_id=sweeps[9].id,
+        range_end_sweep_id=sweeps[10].id,
+        range_start_timestamp=sweeps[9].timestamp,
+        range_end_timestamp=sweeps[10].timestamp,
         before=100.0,
         after=90.0,
         relative_change=-0.1,

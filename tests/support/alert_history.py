@@ -31,10 +31,13 @@ def post_history(
     steps: dict[int, float],
     first_night: int = 0,
     seed: int = 3,
+    noise: float = 0.01,
 ) -> None:
     """Every config of ``configs`` night by night (one submission per engine and night), each
     with its own seeded noise and the same steps — as one engine commit moves them all."""
-    levels = [nightly_levels(nights, steps=steps, seed=seed + i) for i in range(len(configs))]
+    levels = [
+        nightly_levels(nights, steps=steps, noise=noise, seed=seed + i) for i in range(len(configs))
+    ]
     for night in range(first_night, nights):
         body: dict[str, Any] | None = None
         for config, config_levels in zip(configs, levels, strict=True):

@@ -27,6 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.support.local_server import LocalServer
+
 TRUTHY = {"1", "true", "True", True}
 
 
@@ -84,10 +86,11 @@ class _Plan:
     delay_after_recording_s: float = 0.0
 
 
-class SlackStandIn:
+class SlackStandIn(LocalServer):
     """The Slack Web API on 127.0.0.1, recording what it is sent. A context manager."""
 
     def __init__(self, *, token: str | None = None) -> None:
+        super().__init__(_Handler)
         self.token = token
         self._lock = threading.Lock()
         self._messages: list[RecordedMessage] = []
@@ -96,39 +99,6 @@ class SlackStandIn:
         self._uploads: dict[str, bytes] = {}
         self._pending_files: dict[str, dict[str, Any]] = {}
         self._sequence = itertools.count(1)
-        self._server: ThreadingHTTPServer | None = None
-
-    def __enter__(self) -> SlackStandIn:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        """Serve on an ephemeral port in a daemon thread."""
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.daemon_threads = True
-        server.stand_in = self  # type: ignore[attr-defined]
-        self._server = server
-        # A short poll interval makes `stop` (shutdown) quick between tests.
-        threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    @property
-    def root_url(self) -> str:
-        """http://127.0.0.1:PORT"""
-        assert self._server is not None, "the stand-in is not running"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     @property
     def base_url(self) -> str:

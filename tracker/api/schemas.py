@@ -22,11 +22,14 @@ from tracker.reads.trend import TrendMetric
 from tracker.vocabulary import (
     TRIAGE_STATES,
     AlertState,
+    BisectionState,
+    BisectionStepState,
     ChangeDirection,
     ChangeState,
     DeliveryStatus,
     Metric,
     SubmissionStatus,
+    Verdict,
 )
 
 __all__ = ["SourceIn", "SubmissionIn"]  # validated by ingest, documented here
@@ -84,9 +87,16 @@ class SeriesItem(BaseModel):
 
 
 class CommitRange(BaseModel):
-    from_: str | None = Field(alias="from", description="Last unchanged run's commit (or image).")
-    to: str | None = Field(description="First changed run's commit (or image).")
+    """The commits that may hold the cause: those after `from`, up to and including `to`."""
+
+    from_: str | None = Field(
+        alias="from",
+        description="Commit (or image) of the last run before the change's location interval.",
+    )
+    to: str | None = Field(description="Commit (or image) of the last run of the interval.")
     compare_url: str | None
+    runs_after: datetime = Field(description="Time of the run of `from` (excluded).")
+    runs_through: datetime = Field(description="Time of the run of `to` (included).")
 
     model_config = {"populate_by_name": True}
 
@@ -98,8 +108,10 @@ class ChangeView(BaseModel):
     metric: Metric
     interactivity: float
     direction: ChangeDirection
-    run_timestamp: datetime = Field(description="Timestamp of the first changed run.")
-    sweep_id: int = Field(description="The first changed sweep.")
+    run_timestamp: datetime = Field(
+        description="Timestamp of the most likely first changed run (inside the commit range)."
+    )
+    sweep_id: int = Field(description="The most likely first changed sweep.")
     before: float
     after: float
     relative_change: float
@@ -222,9 +234,46 @@ class StateChangeView(BaseModel):
     at: datetime
 
 
+class BisectionCommitView(BaseModel):
+    sha: str
+    title: str = Field(description="The first line of its message.")
+    pull_request: int | None = Field(description="The pull request a squash merge names.")
+
+
+class BisectionStepView(BaseModel):
+    number: int
+    commit: BisectionCommitView
+    rerun: bool = Field(description="A second run at a commit whose first was inconclusive.")
+    state: BisectionStepState
+    verdict: Verdict | None = Field(description="before, after or inconclusive, once judged.")
+    evidence: float | None = Field(description="Log-likelihood ratio, before- against after-like.")
+    dispatched_at: datetime | None
+    submission_id: int | None = Field(description="The run posted back for this step.")
+    last_error: str | None
+
+
+class BisectionView(BaseModel):
+    id: int
+    state: BisectionState
+    repository: str
+    commits: int = Field(description="Commits in the alert's whole range.")
+    remaining: list[BisectionCommitView] = Field(
+        description="The commits that may still be the culprit, oldest first."
+    )
+    culprit: BisectionCommitView | None
+    runs_used: int
+    max_runs: int
+    reason: str | None
+    started_by: str
+    created_at: datetime
+    finished_at: datetime | None
+    steps: list[BisectionStepView]
+
+
 class AlertDetailView(AlertView):
     changes: list[ChangeView] = Field(description="Its change points, retracted ones included.")
     history: list[StateChangeView]
+    bisection: BisectionView | None = Field(description="The alert's latest bisection.")
 
 
 class TriageState(BaseModel):

@@ -77,3 +77,21 @@ def track_locks_for(session: Session) -> TrackLocks:
     if is_postgres(session):
         return AdvisoryTrackLocks()
     return _PROCESS_TRACK_LOCKS
+
+
+# Named locks take the two-key form of Postgres' advisory locks, in a space of their own, so they
+# never meet a track's lock (one key).
+_NAMED_LOCK_SPACE = 0x54524B  # "TRK"
+_ALERT_GROUPING = 1
+
+_ADVISORY_NAMED_LOCK = text("SELECT pg_advisory_xact_lock(:space, :key)")
+_PROCESS_NAMED_LOCKS = ProcessTrackLocks()
+
+
+def lock_alert_grouping(session: Session) -> None:
+    """Block until this transaction is the only one grouping alerts: two workers grouping the
+    same pending changes at once would each make an alert of them."""
+    if is_postgres(session):
+        session.execute(_ADVISORY_NAMED_LOCK, {"space": _NAMED_LOCK_SPACE, "key": _ALERT_GROUPING})
+    else:
+        _PROCESS_NAMED_LOCKS.lock(session, [_ALERT_GROUPING])

@@ -18,6 +18,8 @@ class ShiftTests:
     before: FloatArray
     after: FloatArray
     p_values: FloatArray
+    shifts: FloatArray
+    """after − before on the analysed scale (logarithms for positive tracks)."""
 
     def relative_changes(self) -> FloatArray:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -82,7 +84,10 @@ def level_shift_tests(sums: SegmentSums, boundaries: IntArray, ar1: float) -> Sh
     original = sums.original_sums
     before = (original[changes] - original[starts]) / (changes - starts)
     after = (original[ends] - original[changes]) / (ends - changes)
-    return ShiftTests(before=before, after=after, p_values=p_values)
+    shifts = (level_sums[ends] - level_sums[changes]) / (ends - changes) - (
+        level_sums[changes] - level_sums[starts]
+    ) / (changes - starts)
+    return ShiftTests(before=before, after=after, p_values=p_values, shifts=shifts)
 
 
 def prune_candidates(
@@ -92,11 +97,14 @@ def prune_candidates(
     ar1: float,
     max_p_value: float,
     min_relative_change: float,
+    min_shift: float = 0.0,
 ) -> tuple[IntArray, ShiftTests]:
     """Backward elimination: drop the weakest failing candidate until all pass.
 
-    A candidate fails when its search-adjusted p-value exceeds `max_p_value` or its
-    relative change is below `min_relative_change`; of the failing ones the one with the
+    A candidate fails when its search-adjusted p-value exceeds `max_p_value`, its relative
+    change is below `min_relative_change`, or its shift on the analysed scale is below
+    `min_shift` (long segments make tiny shifts significant; a step smaller than the track's own
+    noise is rarely one a person would call a change); of the failing ones the one with the
     largest p-value goes first, and its neighbours are retested against the merged
     segment (the pruning step of Hunter/Otava's E-divisive, Fleming et al., "Hunter:
     using change point detection to hunt for performance regressions", ICPE 2023, with a
@@ -110,7 +118,11 @@ def prune_candidates(
         if kept.size == 0:
             return kept, tests
         relative = np.abs(tests.relative_changes())
-        failing = (tests.p_values > max_p_value) | ~(relative >= min_relative_change)
+        failing = (
+            (tests.p_values > max_p_value)
+            | ~(relative >= min_relative_change)
+            | (np.abs(tests.shifts) < min_shift)
+        )
         if not failing.any():
             return kept, tests
         weakest = int(np.argmax(np.where(failing, tests.p_values, -1.0)))

@@ -14,7 +14,7 @@ from tracker.detection.results import ChangePoint, DetectionOptions, Direction
 
 # Bump when a change to the method would give another answer on the same values: states
 # written by another version are then ignored and the track is analysed from scratch.
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 def history_digest(values: FloatArray, timestamps: FloatArray | None) -> str:
@@ -62,6 +62,8 @@ class TrackState:
             "settled_change_points": [
                 {
                     "index": point.index,
+                    "first": point.first,
+                    "last": point.last,
                     "before": point.before,
                     "after": point.after,
                     "relative_change": point.relative_change,
@@ -88,6 +90,8 @@ class TrackState:
                 settled_change_points=tuple(
                     ChangePoint(
                         index=int(point["index"]),
+                        first=int(point["first"]),
+                        last=int(point["last"]),
                         before=float(point["before"]),
                         after=float(point["after"]),
                         relative_change=float(point["relative_change"]),

@@ -58,6 +58,8 @@ def _change_point(
         relative_change = math.copysign(math.inf, shift.after)
     return ChangePoint(
         index=shift.index,
+        first=shift.first,
+        last=shift.last,
         before=shift.before,
         after=shift.after,
         relative_change=relative_change,

@@ -8,6 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from tracker.detection.arrays import FloatArray, IntArray
+from tracker.detection.location import (
+    likelihood_ratio_quantile,
+    locate,
+    long_run_variance,
+)
 from tracker.detection.noise import ar1_coefficient, median, noise_sigma
 from tracker.detection.outliers import screen_outliers
 from tracker.detection.results import DetectionOptions
@@ -22,9 +27,12 @@ SERIAL_CORRELATION_Z = 2.0
 
 @dataclass(frozen=True)
 class Shift:
-    """A level shift found in a window, with indices relative to the whole track."""
+    """A level shift found in a window, with indices relative to the whole track: its most
+    likely first changed run (`index`) and the first and last runs that may be it."""
 
     index: int
+    first: int
+    last: int
     before: float
     after: float
     p_value: float
@@ -50,10 +58,13 @@ def analyse_window(values: FloatArray, offset: int, options: DetectionOptions) -
     1. Noise sigma from the MAD of first differences (`noise.noise_sigma`).
     2. Outlier runs of one or two points (`outliers.screen_outliers`) are set aside.
     3. Binary segmentation of the rest proposes candidates (`segmentation`).
-    4. Backward elimination keeps those whose level-shift test passes (`significance`):
+    4. Backward elimination keeps those whose level shift is at least
+       `options.min_shift_sigmas` noise sigmas and whose level-shift test passes (`significance`):
        first assuming independent noise; if the residuals of that segmentation are
        serially correlated (lag-one autocorrelation above 2 / sqrt(n)), the candidates
        are pruned again under AR(1) errors.
+    5. Each kept change gets the likelihood-ratio confidence set of its location between its
+       neighbours (`location`).
     """
     if values.size < 2:
         return WindowFindings(shifts=(), outliers=())
@@ -74,21 +85,33 @@ def analyse_window(values: FloatArray, offset: int, options: DetectionOptions) -
             ar1=ar1,
             max_p_value=options.max_p_value,
             min_relative_change=options.min_relative_change,
+            min_shift=options.min_shift_sigmas * sigma,
         )
 
-    changes, tests = prune(0.0)
+    ar1 = 0.0
+    changes, tests = prune(ar1)
     boundaries = np.concatenate(([0], changes, [kept_levels.size])).astype(np.intp)
     correlation = sums.residual_autocorrelation(boundaries)
     if correlation * math.sqrt(kept_levels.size) > SERIAL_CORRELATION_Z:
-        changes, tests = prune(ar1_coefficient(kept_levels))
-    shifts = tuple(
-        Shift(
-            index=offset + int(kept_at[change]),
-            before=float(tests.before[i]),
-            after=float(tests.after[i]),
-            p_value=float(tests.p_values[i]),
+        ar1 = ar1_coefficient(kept_levels)
+        changes, tests = prune(ar1)
+    boundaries = np.concatenate(([0], changes, [kept_levels.size])).astype(np.intp)
+    variance = long_run_variance(sigma, ar1)
+    critical = likelihood_ratio_quantile(options.location_confidence)
+    shifts = []
+    for i in range(boundaries.size - 2):
+        start, change, end = (int(b) for b in boundaries[i : i + 3])
+        location = locate(sums.level_sums, start, end, change, variance=variance, critical=critical)
+        shifts.append(
+            Shift(
+                index=offset + int(kept_at[location.best]),
+                # The first changed run may be an outlier run just after the last kept run.
+                first=offset + int(kept_at[location.first - 1]) + 1,
+                last=offset + int(kept_at[location.last]),
+                before=float(tests.before[i]),
+                after=float(tests.after[i]),
+                p_value=float(tests.p_values[i]),
+            )
         )
-        for i, change in enumerate(changes)
-    )
     outliers = tuple(offset + int(i) for i in np.flatnonzero(is_outlier))
-    return WindowFindings(shifts=shifts, outliers=outliers)
+    return WindowFindings(shifts=tuple(shifts), outliers=outliers)

@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from tracker.vocabulary import SubmissionPurpose
+
 
 class SourceIn(BaseModel):
     """Where the rows came from (docs/README.md, docs/api.md)."""
@@ -57,3 +59,24 @@ class SubmissionIn(BaseModel):
         description="Part of a history posted at once: detection waits for one retrospective "
         "pass per touched track instead of running per submission.",
     )
+    purpose: SubmissionPurpose = Field(
+        default=SubmissionPurpose.HISTORY,
+        description="`history`: a run of the tracked history; `bisect`: a run a bisection asked "
+        "for at one commit (`bisect_id`), which never enters tracks, change points or alerts.",
+    )
+    bisect_id: int | None = Field(
+        default=None, ge=1, description="The bisection that asked for this run (purpose bisect)."
+    )
+
+    @model_validator(mode="after")
+    def _bisection_runs_name_their_bisection(self) -> SubmissionIn:
+        if self.purpose is SubmissionPurpose.BISECT:
+            if self.bisect_id is None:
+                raise ValueError("a run with purpose 'bisect' names its bisection in bisect_id")
+            if not self.source.commit:
+                raise ValueError("a run with purpose 'bisect' gives the commit it ran in source")
+            if self.backfill:
+                raise ValueError("a run with purpose 'bisect' is not part of a backfill")
+        elif self.bisect_id is not None:
+            raise ValueError("bisect_id is only for runs with purpose 'bisect'")
+        return self

@@ -14,6 +14,7 @@ from tracker.configs.normalise import normalise_framework
 from tracker.errors import FieldError, InvalidSubmission
 from tracker.ingest.body import SourceIn, SubmissionIn
 from tracker.ingest.formats import ResultRow, parse_results
+from tracker.vocabulary import SubmissionPurpose
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class ParsedSubmission:
     body_text: str
     document: Any
     backfill: bool = False
+    purpose: SubmissionPurpose = SubmissionPurpose.HISTORY
+    bisect_id: int | None = None
 
 
 def canonical_sha256(document: Any) -> str:
@@ -73,6 +76,8 @@ def parse_submission(body: bytes) -> ParsedSubmission:
         body_text=body_text,
         document=document,
         backfill=envelope.backfill,
+        purpose=envelope.purpose,
+        bisect_id=envelope.bisect_id,
     )
 
 

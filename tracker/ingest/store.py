@@ -15,7 +15,7 @@ from tracker import jsonio, models
 from tracker.configs.identity import Config
 from tracker.db.bulk import bulk_insert, bulk_insert_with_ids
 from tracker.db.dialect import insert_ignoring_conflicts
-from tracker.errors import Conflict
+from tracker.errors import Conflict, FieldError, InvalidSubmission
 from tracker.ingest.body import SourceIn
 from tracker.ingest.formats import ResultRow
 from tracker.ingest.parse import ParsedSubmission
@@ -77,6 +77,17 @@ def record_submission(
     existing = _existing_receipt(session=session, submission=submission)
     if existing is not None:
         return existing
+    if (
+        submission.bisect_id is not None
+        and session.get(models.Bisection, submission.bisect_id) is None
+    ):
+        raise InvalidSubmission(
+            [
+                FieldError(
+                    loc=("bisect_id",), msg=f"bisect_id {submission.bisect_id} names no bisection"
+                )
+            ]
+        )
     source = submission.source
     source_run = models.SourceRun(
         run_key=submission.run_key,
@@ -92,6 +103,8 @@ def record_submission(
         components=source.components,
         format=submission.format,
         payload=submission.body_text,
+        purpose=submission.purpose,
+        bisection_id=submission.bisect_id,
     )
     try:
         with session.begin_nested():

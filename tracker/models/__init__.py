@@ -12,6 +12,7 @@ from tracker.models.alerts import (
     DigestPost,
 )
 from tracker.models.base import Base
+from tracker.models.bisection import Bisection, BisectionStep
 from tracker.models.detection import ChangePoint, Track
 from tracker.models.series import Config, FrontierValue, ResultRow, Sweep
 from tracker.models.submissions import ApiToken, SourceRun, Submission
@@ -23,6 +24,8 @@ __all__ = [
     "AlertStateChange",
     "ApiToken",
     "Base",
+    "Bisection",
+    "BisectionStep",
     "ChangePoint",
     "Config",
     "DigestPost",

@@ -51,6 +51,7 @@ class ChangePoint(Base):
         Index(None, "state", "run_timestamp"),
         Index(None, "config_id", "run_timestamp"),
         Index(None, "engine", "state"),
+        Index(None, "engine", "range_end_timestamp"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -63,11 +64,18 @@ class ChangePoint(Base):
         str_enum(ChangeDirection, "change_direction")
     )
     state: Mapped[ChangeState] = mapped_column(str_enum(ChangeState, "change_state"))
-    # The first changed sweep, and the last unchanged one before it (outliers skipped).
+    # The most likely first changed sweep, and the last unchanged one before it (outliers
+    # skipped).
     sweep_id: Mapped[int] = mapped_column(ForeignKey("sweeps.id"))
     previous_sweep_id: Mapped[int] = mapped_column(ForeignKey("sweeps.id"))
     run_timestamp: Mapped[datetime]
     previous_timestamp: Mapped[datetime]
+    # The commit range (range_start, range_end]: the last run before the location interval and
+    # its last run; the culprit commit is among those after the first, up to the second.
+    range_start_sweep_id: Mapped[int] = mapped_column(ForeignKey("sweeps.id"))
+    range_end_sweep_id: Mapped[int] = mapped_column(ForeignKey("sweeps.id"))
+    range_start_timestamp: Mapped[datetime]
+    range_end_timestamp: Mapped[datetime]
     before: Mapped[float] = mapped_column(Float)
     after: Mapped[float] = mapped_column(Float)
     relative_change: Mapped[float] = mapped_column(Float)

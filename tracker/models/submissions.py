@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.models.base import Base, BigId, str_enum
-from tracker.vocabulary import SubmissionStatus, TokenScope
+from tracker.vocabulary import SubmissionPurpose, SubmissionStatus, TokenScope
 
 
 class ApiToken(Base):
@@ -49,6 +49,13 @@ class SourceRun(Base):
     components: Mapped[dict[str, Any]]
     format: Mapped[str] = mapped_column(String(32))
     payload: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[SubmissionPurpose] = mapped_column(
+        str_enum(SubmissionPurpose, "submission_purpose"), server_default="history"
+    )
+    # The bisection a run was asked for (purpose "bisect").
+    bisection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bisections.id", ondelete="SET NULL")
+    )
 
 
 class Submission(Base):

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 class ProcessingOutcome:
     awaits_backfill_pass: bool  # a backfill: the retrospective pass comes later
     changes_found: bool  # detection found or retracted change points: group alerts
+    bisection_result: bool = False  # a run a bisection asked for: advance bisections
 
 
 NOTHING_TO_FOLLOW = ProcessingOutcome(awaits_backfill_pass=False, changes_found=False)
@@ -55,6 +56,7 @@ def run_process_submission(
                     submission.backfill and submission.status is SubmissionStatus.ACCEPTED
                 ),
                 changes_found=processed.detection is not None and processed.detection.changed,
+                bisection_result=processed.bisection_id is not None,
             )
     except NotFound:
         log.warning("submission %s vanished before it was processed", submission_id)

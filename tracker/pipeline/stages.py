@@ -28,6 +28,7 @@ class Stage(enum.StrEnum):
     GROUP_ALERTS = "tracker.group_alerts"
     DELIVER_ALERTS = "tracker.deliver_alerts"
     POST_DIGESTS = "tracker.post_digests"
+    ADVANCE_BISECTIONS = "tracker.advance_bisections"
     REQUEUE_STALE_SUBMISSIONS = "tracker.requeue_stale_submissions"
 
 
@@ -48,6 +49,7 @@ BACKFILL_PASS_INTERVAL_S = 30.0
 GROUP_ALERTS_INTERVAL_S = 60.0
 DELIVER_ALERTS_INTERVAL_S = 30.0
 POST_DIGESTS_INTERVAL_S = 900.0
+ADVANCE_BISECTIONS_INTERVAL_S = 30.0
 
 
 def periodic_stages(settings: Settings) -> dict[Stage, float]:
@@ -60,6 +62,7 @@ def periodic_stages(settings: Settings) -> dict[Stage, float]:
         Stage.GROUP_ALERTS: GROUP_ALERTS_INTERVAL_S,
         Stage.DELIVER_ALERTS: DELIVER_ALERTS_INTERVAL_S,
         Stage.POST_DIGESTS: POST_DIGESTS_INTERVAL_S,
+        Stage.ADVANCE_BISECTIONS: ADVANCE_BISECTIONS_INTERVAL_S,
     }
 
 
@@ -82,6 +85,8 @@ def run_stage(
             _plan_backfill_pass(session_factory, settings, scheduler)
         if processed.changes_found:
             scheduler.schedule(Stage.GROUP_ALERTS, delay_s=settings.alert_settle_seconds)
+        if processed.bisection_result:
+            scheduler.schedule(Stage.ADVANCE_BISECTIONS)
     elif stage is Stage.PLAN_BACKFILL_PASS:
         _plan_backfill_pass(session_factory, settings, scheduler)
     elif stage is Stage.ANALYSE_BACKFILL_BATCH:
@@ -96,11 +101,21 @@ def run_stage(
         grouped = alert_jobs.run_alert_grouping(session_factory=session_factory, settings=settings)
         if grouped.created or grouped.joined:
             scheduler.schedule(Stage.DELIVER_ALERTS)
+        if grouped.bisections_started:
+            scheduler.schedule(Stage.ADVANCE_BISECTIONS)
         if grouped.next_check_in_s is not None:
             # A group still settling: grouping looks again when it settles.
             scheduler.schedule(Stage.GROUP_ALERTS, delay_s=grouped.next_check_in_s)
     elif stage is Stage.DELIVER_ALERTS:
         alert_jobs.run_alert_deliveries(session_factory=session_factory, settings=settings)
+    elif stage is Stage.ADVANCE_BISECTIONS:
+        advanced = alert_jobs.run_bisection_advance(
+            session_factory=session_factory, settings=settings
+        )
+        if advanced.judged or advanced.concluded or advanced.listed or advanced.dispatched:
+            scheduler.schedule(Stage.DELIVER_ALERTS)  # the parents show the bisection
+        if advanced.next_check_in_s is not None:
+            scheduler.schedule(Stage.ADVANCE_BISECTIONS, delay_s=advanced.next_check_in_s)
     elif stage is Stage.POST_DIGESTS:
         alert_jobs.post_due_digests(session_factory=session_factory, settings=settings)
     elif stage is Stage.REQUEUE_STALE_SUBMISSIONS:

@@ -133,7 +133,9 @@ def _stored_change_points(
 ) -> dict[int, list[models.ChangePoint]]:
     stored: dict[int, list[models.ChangePoint]] = defaultdict(list)
     for change in session.execute(
-        select(models.ChangePoint).where(models.ChangePoint.track_id.in_(track_ids))
+        select(models.ChangePoint)
+        .where(models.ChangePoint.track_id.in_(track_ids))
+        .order_by(models.ChangePoint.id)  # ties go the same way on every replay of a history
     ).scalars():
         stored[change.track_id].append(change)
     return stored
@@ -163,7 +165,8 @@ def _last_unchanged_index(index: int, outliers: set[int]) -> int:
 
 @dataclass
 class _Found:
-    """A change the analysis found, with the runs that bound its commit range."""
+    """A change the analysis found: its most likely run and the one before it, and the runs
+    that bound its commit range (the last run before its location interval, and its last)."""
 
     track: AnalysedTrack
     point: ChangePoint
@@ -171,6 +174,10 @@ class _Found:
     previous_sweep_id: int
     run_timestamp: datetime
     previous_timestamp: datetime
+    range_start_sweep_id: int
+    range_end_sweep_id: int
+    range_start_timestamp: datetime
+    range_end_timestamp: datetime
 
 
 class _Reconciler:
@@ -197,6 +204,7 @@ class _Reconciler:
         unmatched = sorted(stored, key=lambda c: c.state is not ChangeState.CONFIRMED)
         for point in analysis.change_points:
             previous = _last_unchanged_index(point.index, outliers)
+            range_start = _last_unchanged_index(point.first, outliers)
             found = _Found(
                 track=track,
                 point=point,
@@ -204,6 +212,10 @@ class _Reconciler:
                 previous_sweep_id=history.sweep_ids[previous],
                 run_timestamp=history.timestamp(point.index),
                 previous_timestamp=history.timestamp(previous),
+                range_start_sweep_id=history.sweep_ids[range_start],
+                range_end_sweep_id=history.sweep_ids[point.last],
+                range_start_timestamp=history.timestamp(range_start),
+                range_end_timestamp=history.timestamp(point.last),
             )
             match = self._closest(unmatched, point, position)
             if match is None:
@@ -226,14 +238,17 @@ class _Reconciler:
         for change in candidates:  # confirmed ones come first, so they win ties
             if change.direction.value != point.direction.value or change.sweep_id not in position:
                 continue
-            distance = abs(position[change.sweep_id] - point.index)
+            stored_at = position[change.sweep_id]
+            distance = 0 if point.first <= stored_at <= point.last else abs(stored_at - point.index)
             if distance < best_distance:
                 best, best_distance = change, distance
         return best
 
     def write(self) -> None:
         every_found = self._all_found()
-        sweep_ids = {f.sweep_id for f in every_found} | {f.previous_sweep_id for f in every_found}
+        sweep_ids = {f.range_start_sweep_id for f in every_found} | {
+            f.range_end_sweep_id for f in every_found
+        }
         sources = _sweep_sources(self.session, sweep_ids)
         for found in self.to_insert:
             change = models.ChangePoint(
@@ -306,14 +321,13 @@ def _apply(
     now: datetime,
 ) -> None:
     point = found.point
-    after_source = sources[found.sweep_id]
-    before_source = sources[found.previous_sweep_id]
-    commit_from = before_source.commit or before_source.image
-    commit_to = after_source.commit or after_source.image
+    after_source = sources[found.range_end_sweep_id]
+    before_source = sources[found.range_start_sweep_id]
     repo = after_source.repo or known_repository(after_source.engine)
     moved_or_revived = (
         change.sweep_id != found.sweep_id
-        or change.previous_sweep_id != found.previous_sweep_id
+        or change.range_start_sweep_id != found.range_start_sweep_id
+        or change.range_end_sweep_id != found.range_end_sweep_id
         or change.state is not ChangeState.CONFIRMED
     )
     change.engine = after_source.engine
@@ -324,12 +338,16 @@ def _apply(
     change.previous_sweep_id = found.previous_sweep_id
     change.run_timestamp = found.run_timestamp.astimezone(UTC)
     change.previous_timestamp = found.previous_timestamp.astimezone(UTC)
+    change.range_start_sweep_id = found.range_start_sweep_id
+    change.range_end_sweep_id = found.range_end_sweep_id
+    change.range_start_timestamp = found.range_start_timestamp.astimezone(UTC)
+    change.range_end_timestamp = found.range_end_timestamp.astimezone(UTC)
     change.before = point.before
     change.after = point.after
     change.relative_change = point.relative_change
     change.p_value = point.p_value
-    change.commit_from = commit_from
-    change.commit_to = commit_to
+    change.commit_from = before_source.commit or before_source.image
+    change.commit_to = after_source.commit or after_source.image
     change.compare_url = (
         compare_url(repo, before_source.commit, after_source.commit)
         if repo and before_source.commit and after_source.commit

@@ -16,13 +16,14 @@ from tracker.processing.change_points import DetectionOutcome, detect_on_tracks
 from tracker.processing.frontier_values import write_frontier_values
 from tracker.processing.latest_sweeps import advance_latest_sweeps
 from tracker.processing.tracks import ensure_tracks
-from tracker.vocabulary import SubmissionStatus
+from tracker.vocabulary import SubmissionPurpose, SubmissionStatus
 
 
 @dataclass(frozen=True)
 class ProcessedSubmission:
     submission: models.Submission
     detection: DetectionOutcome | None  # None: no detection ran (yet) for this submission
+    bisection_id: int | None = None  # a bisection's run: that bisection judges it next
 
 
 def process_submission(
@@ -41,7 +42,8 @@ def process_submission(
     analyses its tracks and marks it processed. Idempotent: the submission row is locked for the
     duration, so two deliveries of the same task do not interleave, and finished work is not redone
     (frontier values commit with ``frontier_written_at``, so no attempt finds another's values).
-    Never commits.
+    A run a bisection asked for is only marked processed: it never enters tracks, frontier values
+    or latest values; the bisection reads its sweeps. Never commits.
     """
     submission = session.execute(
         select(models.Submission).where(models.Submission.id == submission_id).with_for_update()
@@ -52,6 +54,15 @@ def process_submission(
         submission.frontier_written_at is not None
     ):
         return ProcessedSubmission(submission, None)  # done, failed, or awaiting the pass
+    purpose, bisection_id = session.execute(
+        select(models.SourceRun.purpose, models.SourceRun.bisection_id).where(
+            models.SourceRun.id == submission.source_run_id
+        )
+    ).one()
+    if purpose is not SubmissionPurpose.HISTORY:
+        submission.frontier_written_at = submission.processed_at = now
+        submission.status = SubmissionStatus.PROCESSED
+        return ProcessedSubmission(submission, None, bisection_id=bisection_id)
     sweeps = session.execute(
         select(models.Sweep.id, models.Sweep.config_id, models.Sweep.timestamp).where(
             models.Sweep.source_run_id == submission.source_run_id

@@ -23,11 +23,15 @@ from tracker.vocabulary import AlertState, ChangeDirection, ChangeState, Metric
 
 @dataclass(frozen=True)
 class CommitRange:
-    """(last unchanged run, first changed run]: their commits (or images) and a compare link."""
+    """The commits that may have caused a change: after `from_`, up to `to` (commits, or images
+    when a run has none), with a compare link; `runs_after` and `runs_through` are the times of
+    those two runs."""
 
     from_: str | None
     to: str | None
     compare_url: str | None
+    runs_after: datetime
+    runs_through: datetime
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,11 @@ def change_of(change: models.ChangePoint, config: models.Config) -> Change:
         relative_change=change.relative_change,
         p_value=change.p_value,
         commit_range=CommitRange(
-            from_=change.commit_from, to=change.commit_to, compare_url=change.compare_url
+            from_=change.commit_from,
+            to=change.commit_to,
+            compare_url=change.compare_url,
+            runs_after=change.range_start_timestamp,
+            runs_through=change.range_end_timestamp,
         ),
         components_changed=change.components_changed,
         state=change.state,

@@ -16,7 +16,7 @@ from tracker.processing.frontier import pareto_front
 from tracker.reads.pagination import Page, newest_first
 from tracker.reads.pricing import costs_per_mtok
 from tracker.reads.series import ValuesByTarget, frontier_values_by_sweep, require_series
-from tracker.vocabulary import Metric
+from tracker.vocabulary import Metric, SubmissionPurpose
 
 
 @dataclass(frozen=True)
@@ -165,11 +165,15 @@ def list_sweeps(
     limit: int,
     cursor: str | None,
 ) -> Page[SweepDetail]:
-    """A series' sweeps, newest first."""
+    """A series' sweeps of its history, newest first."""
     require_series(session, series_id)
     page = newest_first(
         session=session,
-        query=_sweep_query().where(models.Sweep.config_id == series_id),
+        query=_sweep_query().where(
+            models.Sweep.config_id == series_id,
+            # A bisection's runs are not the series' history (they stay readable by id).
+            models.SourceRun.purpose == SubmissionPurpose.HISTORY,
+        ),
         timestamp=models.Sweep.timestamp,
         key=models.Sweep.id,
         since=since,

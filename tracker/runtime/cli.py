@@ -242,6 +242,13 @@ def submit(
         bool,
         typer.Option(help="Part of a history posted at once: detection runs once at the end."),
     ] = False,
+    bisect_id: Annotated[
+        int | None,
+        typer.Option(
+            help="A run a bisection asked for (the workflow's bisect_id input): it is judged "
+            "against the alert's change and never enters the history."
+        ),
+    ] = None,
     wait: Annotated[
         bool, typer.Option(help="Wait until the submission is processed (at most 10 minutes).")
     ] = False,
@@ -274,6 +281,7 @@ def submit(
             engine_version=engine_version,
             components=component or [],
             backfill=backfill,
+            bisect_id=bisect_id,
         )
         answer = _post(body, wait=wait)
     if as_json:
@@ -304,6 +312,7 @@ def _submission_body(
     engine_version: str | None,
     components: list[str],
     backfill: bool,
+    bisect_id: int | None,
 ) -> dict[str, Any]:
     """The body, or every problem with the options at once (nothing is sent)."""
     import json
@@ -360,6 +369,7 @@ def _submission_body(
             result_format=result_format,
             config=config_fields,
             backfill=backfill,
+            bisect_id=bisect_id,
         )
     except (ResultFileError, ValueError, OSError) as error:
         raise _usage([str(error)]) from error

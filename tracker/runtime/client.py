@@ -85,6 +85,7 @@ def build_submission(
     result_format: str,
     config: dict[str, Any] | None,
     backfill: bool = False,
+    bisect_id: int | None = None,
 ) -> dict[str, Any]:
     """The JSON body of ``POST /api/v1/submissions`` for rows read from ``files``."""
     results: list[Any] = []
@@ -111,6 +112,9 @@ def build_submission(
         body["config"] = config
     if backfill:
         body["backfill"] = True
+    if bisect_id is not None:
+        body["purpose"] = "bisect"
+        body["bisect_id"] = bisect_id
     return body
 
 

@@ -44,8 +44,20 @@ def test_log_notifier_remembers_parents_so_a_resume_does_not_log_twice(
 
     assert again.reused_parent and again.parent_ts == first.parent_ts
     assert again.parts_posted == ()
-    assert "parent log-1 in C0ALERTS edited" in caplog.text
+    assert f"parent {first.parent_ts} in C0ALERTS edited" in caplog.text
     assert "reply in thread" not in caplog.text
+
+
+def test_log_ids_never_repeat_across_notifiers() -> None:
+    """Each delivery pass builds its own notifier: one alert's thread must not be taken for
+    another's because both were the first message of their pass."""
+    firsts = {
+        deliver_alert(
+            LogNotifier(), channel="C0ALERTS", alert=alert(thirty_regressions())
+        ).parent_ts
+        for _ in range(3)
+    }
+    assert len(firsts) == 3
 
 
 def test_log_notifier_logs_digests(caplog: pytest.LogCaptureFixture) -> None:

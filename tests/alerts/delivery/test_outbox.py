@@ -179,6 +179,37 @@ def test_the_alert_summary_reads_as_its_parent_after_an_edit(
     assert edited.split(": ", 1)[1] in parent.text
 
 
+def test_an_alert_void_before_its_first_post_is_not_posted_until_it_comes_back(
+    client: TestClient,
+    auth: dict[str, str],
+    session_factory: sessionmaker[Session],
+    db_session: Session,
+    slack: SlackStandIn,
+) -> None:
+    settings = slack_settings(slack)
+    post_history(client, auth, engine="sglang", configs=MI355X_FP8[:1], nights=26, steps={20: 0.9})
+    run_alert_grouping(session_factory=session_factory, settings=settings)
+    changes = list(db_session.execute(select(models.ChangePoint)).scalars())
+    for change in changes:  # later runs took every change back before Slack was reached
+        change.state = ChangeState.RETRACTED
+        change.retracted_at = change.updated_at = utc_now()
+    db_session.commit()
+    group_and_deliver(session_factory, settings)
+    assert slack.parents(SGLANG_CHANNEL) == []
+    (alert,) = client.get("/api/v1/alerts").json()["items"]
+    assert alert["state"] == "retracted"
+    assert [d["status"] for d in alert["deliveries"]] == ["pending"]
+
+    for change in changes:  # ...and more runs confirmed them again
+        change.state = ChangeState.CONFIRMED
+        change.retracted_at = None
+        change.updated_at = utc_now()
+    db_session.commit()
+    group_and_deliver(session_factory, settings)
+    (parent,) = slack.parents(SGLANG_CHANNEL)
+    assert parent.text.startswith("🔴 Regression in sglang")
+
+
 def test_rate_limits_and_server_errors_end_in_exactly_one_parent(
     client: TestClient,
     auth: dict[str, str],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -52,6 +53,11 @@ def test_explorer_lists_filters_and_sorts_series(page: Page, dashboard: Dashboar
     assert engines == sorted(engines) and len(engines) == 3
 
 
+def iso_millis(moment: str) -> int:
+    """Milliseconds since the epoch, as the chart's time axis takes them."""
+    return int(datetime.fromisoformat(moment).timestamp() * 1000)
+
+
 def test_trend_page_marks_change_points_outliers_and_alert(
     page: Page, dashboard: Dashboard
 ) -> None:
@@ -72,6 +78,12 @@ def test_trend_page_marks_change_points_outliers_and_alert(
     markers = option["series"][0]["markLine"]["data"]
     assert len(markers) == len(trend["changes"]) + len(trend["suspected"])
     assert "−11" in markers[0]["label"]["formatter"] or "−12" in markers[0]["label"]["formatter"]
+    (band,) = option["series"][0]["markArea"]["data"]  # the runs the change's cause lies in
+    commit_range = trend["changes"][0]["commit_range"]
+    assert [edge["xAxis"] for edge in band] == [
+        iso_millis(commit_range["runs_after"]),
+        iso_millis(commit_range["runs_through"]),
+    ]
 
     alert_id = trend["changes"][0]["alert_id"]
     assert alert_id is not None

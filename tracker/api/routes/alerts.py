@@ -6,13 +6,33 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from alerts.reads import AlertDetail, DigestReport, get_alert, list_alerts, read_digest
+from alerts.bisection.start import start_bisection, stop_bisection
+from alerts.jobs import bisect_configuration
+from alerts.reads import (
+    AlertDetail,
+    BisectionRead,
+    DigestReport,
+    get_alert,
+    list_alerts,
+    read_bisection,
+    read_digest,
+)
 from alerts.triage import triage_alert
 from tracker import models
 from tracker.api import schemas
-from tracker.api.deps import Cursor, Limit, SessionDep, UtcMoment, read_access, require_scope
+from tracker.api.deps import (
+    Cursor,
+    Limit,
+    SchedulerDep,
+    SessionDep,
+    SettingsDep,
+    UtcMoment,
+    read_access,
+    require_scope,
+)
 from tracker.api.schemas import items_page
 from tracker.clock import utc_now
+from tracker.pipeline.stages import Stage
 from tracker.vocabulary import AlertState, TokenScope
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
@@ -68,6 +88,62 @@ def triage_alert_route(
     )
     session.commit()
     return get_alert(session=session, alert_id=alert_id)
+
+
+@router.post(
+    "/alerts/{alert_id}/bisect",
+    status_code=202,
+    response_model=schemas.BisectionView,
+    summary="Start bisecting an alert's commit range (triage scope)",
+    description=(
+        "Lists the range's commits on GitHub and asks the engine's CI (its workflow in "
+        "`TRACKER_BISECT_WORKFLOWS`) to benchmark a commit in the middle, halving the range "
+        "until one commit remains or `TRACKER_BISECT_MAX_RUNS` runs are spent. 409 when "
+        "bisection is not configured, one is running, or the range has no commits."
+    ),
+    responses={
+        401: {"description": "No or unknown token."},
+        403: {"description": "No scope."},
+        409: {"description": "Not configured, running already, or nothing to bisect."},
+    },
+)
+def start_bisection_route(
+    alert_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    scheduler: SchedulerDep,
+    token: Annotated[models.ApiToken, Depends(require_scope(TokenScope.TRIAGE))],
+) -> BisectionRead:
+    start_bisection(
+        session=session,
+        alert_id=alert_id,
+        configuration=bisect_configuration(settings),
+        who=token.name,
+        now=utc_now(),
+    )
+    session.commit()
+    scheduler.schedule(Stage.ADVANCE_BISECTIONS)
+    bisection = read_bisection(session, alert_id)
+    assert bisection is not None
+    return bisection
+
+
+@router.delete(
+    "/alerts/{alert_id}/bisect",
+    response_model=schemas.BisectionView,
+    summary="Stop an alert's running bisection (triage scope)",
+    responses={404: {"description": "No running bisection."}},
+)
+def stop_bisection_route(
+    alert_id: int,
+    session: SessionDep,
+    token: Annotated[models.ApiToken, Depends(require_scope(TokenScope.TRIAGE))],
+) -> BisectionRead:
+    stop_bisection(session=session, alert_id=alert_id, who=token.name, now=utc_now())
+    session.commit()
+    bisection = read_bisection(session, alert_id)
+    assert bisection is not None
+    return bisection
 
 
 @router.get(

@@ -15,6 +15,8 @@ export function trendText({ trend, isCost }) {
       + `commit ${escapeHtml(shortCommit(point.commit))} · ${escapeHtml(point.engine_version ?? "")}`,
     change: (change) => `<b>${ARROWS[change.direction]} ${signedPercent(change.relative_change)} ${change.direction}</b>`
       + ` from ${day(change.run_timestamp)}<br>level ${formatValue(change.before)} → ${formatValue(change.after)}`
+      + `<br>most likely from ${day(change.run_timestamp)}; the cause is in runs after ${day(change.commit_range.runs_after)}`
+      + ` up to ${day(change.commit_range.runs_through)}`
       + `<br>commits ${escapeHtml(shortCommit(change.commit_range.from))}…${escapeHtml(shortCommit(change.commit_range.to))}`
       + (change.alert_id ? `<br>alert #${change.alert_id}` : ""),
     suspect: (suspect) => `<b>? ${signedPercent(suspect.relative_change)} ${suspect.direction}</b> suspected from `
@@ -91,6 +93,15 @@ export function drawTrend(element, view, onSelect, extra = {}) {
         lineStyle: { width: 1 },
         itemStyle: { color: OKABE_ITO.blue },
         markLine: { symbol: "none", data: markers },
+        // Each change's commit range: the runs its cause may lie in (95 % by default).
+        markArea: {
+          silent: true,
+          itemStyle: { color: OKABE_ITO.skyBlue, opacity: 0.18 },
+          data: changes.map((change) => [
+            { xAxis: time(change.commit_range.runs_after) },
+            { xAxis: time(change.commit_range.runs_through) },
+          ]),
+        },
       },
       {
         name: "outlier night",
