@@ -156,9 +156,14 @@ MALFORMED: dict[str, tuple[Callable[[], dict[str, Any] | bytes], list[Any]]] = {
         ["body", "config"],
     ),
     "raw format without topology": (_raw_without_topology, ["body", "config", "tp"]),
-    "agentic-coding scenario": (
-        lambda: _row_change(lambda row: row.update(scenario_type="agentic-coding")),
-        ["body", "results", 0, "scenario_type"],
+    "only agentic-coding rows": (
+        lambda: {
+            **processed_body(),
+            "results": [
+                {**row, "scenario_type": "agentic-coding"} for row in processed_body()["results"]
+            ],
+        },
+        ["body", "results"],
     ),
     "non-integer concurrency": (
         lambda: _row_change(lambda row: row.update(conc=4.5)),
@@ -194,12 +199,18 @@ def test_malformed_submission_is_a_422_naming_the_field_and_stores_nothing(
     assert set(stored_counts(db_session).values()) == {0}
 
 
-def test_agentic_coding_says_the_scenario_is_not_supported_yet(
-    client: TestClient, auth: dict[str, str]
+def test_an_agentic_coding_row_is_skipped_and_said_so(
+    client: TestClient, auth: dict[str, str], db_session: Session
 ) -> None:
     body = _row_change(lambda row: row.update(scenario_type="agentic-coding"))
-    detail = client.post("/api/v1/submissions", json=body, headers=auth).json()["detail"]
-    assert "not supported yet" in detail[0]["msg"]
+    response = client.post("/api/v1/submissions", json=body, headers=auth)
+    assert response.status_code == 202, response.text
+    assert response.json()["skipped"] == [
+        {"index": 0, "reason": "scenario agentic-coding is not analysed"}
+    ]
+    assert response.json()["results"] == len(body["results"]) - 1
+    stored = db_session.execute(select(models.SourceRun.payload)).scalar_one()
+    assert json.loads(stored)["results"][0]["scenario_type"] == "agentic-coding"
 
 
 def test_every_bad_field_is_named_in_one_answer(client: TestClient, auth: dict[str, str]) -> None:

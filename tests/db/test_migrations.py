@@ -72,12 +72,16 @@ REVISION_0003_HISTORY = [
     "INSERT INTO sweeps (id, config_id, source_run_id, timestamp, components) VALUES"
     " (10, 1, 1, '2026-06-01 03:00:00.000000', '{}'),"
     " (11, 1, 2, '2026-06-02 03:00:00.000000', '{}')",
+    # The second night's front reached no target: only the first has a frontier value.
+    "INSERT INTO frontier_values (sweep_id, metric, interactivity, config_id, timestamp, value)"
+    " VALUES (10, 'tput_per_gpu', 35.0, 1, '2026-06-01 03:00:00.000000', 1800.0)",
 ]
 
 
 def test_a_populated_embedded_database_upgrades_to_head(tmp_path: Path) -> None:
     """An embedded user's database from an earlier revision keeps its data through the batch
-    rebuild of a table that other tables reference, and gets its latest-sweep pointers."""
+    rebuild of a table that other tables reference, and gets its latest-sweep pointers: the
+    newest sweep with a frontier value (0006), not a newer one without."""
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     migrations.upgrade(url, "0003")
     engine = create_db_engine(url)
@@ -90,7 +94,7 @@ def test_a_populated_embedded_database_upgrades_to_head(tmp_path: Path) -> None:
         pointers = connection.execute(text("SELECT latest_sweep_id FROM configs")).all()
         sweeps = connection.execute(text("SELECT count(*) FROM sweeps")).scalar()
     engine.dispose()
-    assert pointers == [(11,)]
+    assert pointers == [(10,)]
     assert sweeps == 2
 
 

@@ -84,10 +84,13 @@ def test_processed_samples_yield_no_frontier_values_at_the_default_targets(
     assert answer["status"] == "processed"
     assert answer["series"] == 2  # 1k/1k (one point) and 8k/1k (two points at 3.3-4.3 tok/s/user)
     assert db_session.scalar(select(func.count()).select_from(models.FrontierValue)) == 0
+    reasons = {}
     for item in client.get("/api/v1/series").json()["items"]:
-        assert item["latest"]["values"] == {"tput_per_gpu": {}, "output_tput_per_gpu": {}}
+        assert item["latest"] is None  # no sweep with a value yet: absent, not zero
+        reasons[item["config"]["isl"]] = item["newer_sweep_without_values"]["reason"]
         trend = client.get(f"/api/v1/series/{item['id']}/trend?interactivity=35").json()
-        assert trend["points"] == []  # absent, not zero
+        assert trend["points"] == []
+    assert reasons == {1024: "one_point", 8192: "below_targets"}
 
 
 def test_eight_k_sample_interactivity_is_below_every_target() -> None:

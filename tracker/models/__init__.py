@@ -14,7 +14,7 @@ from tracker.models.alerts import (
 from tracker.models.base import Base
 from tracker.models.detection import ChangePoint, Track
 from tracker.models.series import Config, FrontierValue, ResultRow, Sweep
-from tracker.models.submissions import ApiToken, SourceRun, Submission
+from tracker.models.submissions import ApiToken, SourceRun, Submission, SweepAssembly
 
 __all__ = [
     "Alert",
@@ -31,5 +31,6 @@ __all__ = [
     "SourceRun",
     "Submission",
     "Sweep",
+    "SweepAssembly",
     "Track",
 ]

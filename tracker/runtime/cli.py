@@ -7,6 +7,7 @@ import logging
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -142,7 +143,18 @@ def submit(
     config: Annotated[
         Path | None, typer.Option(help="JSON file with config fields (required for raw formats).")
     ] = None,
-    run_key: Annotated[str | None, typer.Option(help="Idempotency key of this run.")] = None,
+    run_key: Annotated[str | None, typer.Option(help="Idempotency key of this post.")] = None,
+    sweep_key: Annotated[
+        str | None,
+        typer.Option(
+            help="Shared by the per-job posts of one CI run (e.g. github:REPO:RUN_ID:ATTEMPT): "
+            "their rows of one config assemble into one sweep."
+        ),
+    ] = None,
+    final: Annotated[
+        bool,
+        typer.Option(help="The run of --sweep-key is complete: process its sweeps now."),
+    ] = False,
     run_url: Annotated[str | None, typer.Option(help="Link to the CI run.")] = None,
     repo: Annotated[str | None, typer.Option(help="Engine repository URL.")] = None,
     branch: Annotated[str | None, typer.Option(help="Engine branch.")] = None,
@@ -181,27 +193,54 @@ def submit(
                 run_key=run_key,
                 run_url=run_url,
                 components=parse_components(component or []),
+                sweep_key=sweep_key,
             ),
             result_format=result_format,
             config=config_fields,
             backfill=backfill,
+            final=final,
         )
     except (ResultFileError, ValueError, OSError) as error:
         raise _fail(str(error), code=2) from error
     settings = ClientSettings()
-    response = post_submission(settings=settings, body=body)
+    response = post_submission(settings=settings, body=body.body)
     answer = response.json()
     if response.status_code >= 400:
         _print_rejection(response.status_code, answer)
         raise typer.Exit(1)
     if wait:
         answer = _wait_until_processed(settings, answer["status_url"])
+    answer["dropped"] = dict(body.dropped + Counter(answer.get("dropped", {})))
     if as_json:
         sys.stdout.write(json.dumps(answer) + "\n")
     else:
+        _print_answer(answer)
+
+
+def _print_answer(answer: dict[str, Any]) -> None:
+    repeated = f", {answer['repeated']} repeated" if answer.get("repeated") else ""
+    err_console.print(
+        f"submission {answer['id']}: {answer['status']} "
+        f"({answer['results']} rows{repeated}, {answer['series']} series)"
+    )
+    for skipped in answer.get("skipped", []):
+        err_console.print(f"  skipped results.{skipped['index']}: {skipped['reason']}")
+    if answer["dropped"]:
+        lists = ", ".join(f"{name} ({rows} rows)" for name, rows in answer["dropped"].items())
+        err_console.print(f"  dropped per-request lists: {lists}")
+    for warning in answer.get("warnings", []):
+        location = ".".join(str(part) for part in warning["loc"])
+        err_console.print(f"  [yellow]warning[/yellow] {location}: {warning['msg']}")
+    for sweep in answer.get("degraded", []):
+        for point in sweep["points"]:
+            err_console.print(
+                f"  [yellow]degraded[/yellow] series {sweep['series_id']} conc {point['conc']}: "
+                f"{point['reason']}, left out of the front"
+            )
+    for sweep in answer.get("without_values", []):
         err_console.print(
-            f"submission {answer['id']}: {answer['status']} "
-            f"({answer['results']} rows, {answer['series']} series)"
+            f"  series {sweep['series_id']}: sweep {sweep['sweep_id']} has no frontier value "
+            f"({sweep['reason']})"
         )
 
 

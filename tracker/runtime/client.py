@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,8 @@ from typing import Any
 import httpx
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tracker.ingest.formats.rows import PER_REQUEST_KEYS
 
 
 class ClientSettings(BaseSettings):
@@ -28,18 +31,55 @@ class ResultFileError(ValueError):
 
 
 def read_result_rows(path: Path) -> list[Any]:
-    """Rows from one file: a JSON array, a JSON object (one row), or `.jsonl` (a row a line)."""
+    """Rows from one file, whatever its name: one JSON document (an array of rows, or one row),
+    or JSON values one after another (JSON lines, as SGLang's `bench_serving` and `vllm bench
+    serve --append-result` write them). Non-finite numbers (`Infinity`, `NaN`) are read."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ResultFileError(f"{path}: cannot be read ({error.strerror})") from error
-    try:
-        if path.suffix == ".jsonl":
-            return [json.loads(line) for line in text.splitlines() if line.strip()]
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ResultFileError(f"{path}: not valid JSON ({error})") from error
-    return document if isinstance(document, list) else [document]
+    except UnicodeDecodeError as error:
+        raise ResultFileError(f"{path}: not UTF-8 text ({error.reason})") from error
+    rows: list[Any] = []
+    for document in _json_values(path, text):
+        rows.extend(document if isinstance(document, list) else [document])
+    if not rows:
+        raise ResultFileError(f"{path}: holds no rows (an empty file or an empty list)")
+    return rows
+
+
+def _json_values(path: Path, text: str) -> list[Any]:
+    decoder = json.JSONDecoder()
+    values: list[Any] = []
+    position = 0
+    while True:
+        while position < len(text) and text[position].isspace():
+            position += 1
+        if position == len(text):
+            return values
+        try:
+            value, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as error:
+            raise ResultFileError(
+                f"{path}: neither JSON nor JSON lines ({error.msg}: line {error.lineno} column "
+                f"{error.colno})"
+            ) from error
+        values.append(value)
+
+
+def drop_per_request_lists(rows: list[Any]) -> Counter[str]:
+    """Remove from the rows the per-request lists the tracker drops at ingest anyway, but for
+    `errors` (it counts failed requests): a detailed nightly file then stays far below the
+    body limit. Returns list name → rows it was dropped from."""
+    dropped: Counter[str] = Counter()
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        for key in PER_REQUEST_KEYS - {"errors"}:
+            if isinstance(row.get(key), list):
+                del row[key]
+                dropped[key] += 1
+    return dropped
 
 
 def parse_components(pairs: Sequence[str]) -> dict[str, str]:
@@ -65,6 +105,14 @@ class SourceOptions:
     run_key: str | None = None
     run_url: str | None = None
     components: dict[str, str] | None = None
+    sweep_key: str | None = None
+
+
+@dataclass(frozen=True)
+class BuiltSubmission:
+    body: dict[str, Any]
+    dropped: Counter[str]
+    """Per-request lists removed before posting: name → rows."""
 
 
 def build_submission(
@@ -74,11 +122,13 @@ def build_submission(
     result_format: str,
     config: dict[str, Any] | None,
     backfill: bool = False,
-) -> dict[str, Any]:
+    final: bool = False,
+) -> BuiltSubmission:
     """The JSON body of ``POST /api/v1/submissions`` for rows read from ``files``."""
     results: list[Any] = []
     for path in files:
         results.extend(read_result_rows(path))
+    dropped = drop_per_request_lists(results)
     source_fields: dict[str, Any] = {
         "engine": source.engine,
         "timestamp": source.timestamp.isoformat(),
@@ -89,6 +139,7 @@ def build_submission(
         "branch": source.branch,
         "run_key": source.run_key,
         "run_url": source.run_url,
+        "sweep_key": source.sweep_key,
         "components": source.components or {},
     }
     body: dict[str, Any] = {
@@ -100,16 +151,22 @@ def build_submission(
         body["config"] = config
     if backfill:
         body["backfill"] = True
-    return body
+    if final:
+        body["final"] = True
+    return BuiltSubmission(body, dropped)
 
 
 def post_submission(
     *, settings: ClientSettings, body: dict[str, Any], timeout_s: float = 60.0
 ) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {settings.token}"} if settings.token else {}
+    headers = {"Content-Type": "application/json"}
+    if settings.token:
+        headers["Authorization"] = f"Bearer {settings.token}"
+    # The body as the tracker reads it: non-finite numbers (SGLang's "request_rate": Infinity)
+    # are written as JSON's Infinity and NaN, which strict encoders refuse.
     return httpx.post(
         f"{settings.url.rstrip('/')}/api/v1/submissions",
-        json=body,
+        content=json.dumps(body, allow_nan=True).encode(),
         headers=headers,
         timeout=timeout_s,
     )
