@@ -14,27 +14,13 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import sample_rows
 from tests.support.builders import gpt_oss_body, minimax_body, processed_body
+from tests.support.independent import independent_frontier
 from tracker import models
 from tracker.processing.frontier import monotone_cubic, pareto_front, values_at_targets
 from tracker.settings import DEFAULT_INTERACTIVITY_TARGETS
 
 GPUS = 16  # 8 prefill + 8 decode
 DECODE_GPUS = 8
-
-
-def independent_frontier(
-    points: list[tuple[float, float]], targets: tuple[float, ...]
-) -> dict[float, float]:
-    """Brute-force Pareto front (quadratic dominance check) and scipy's PCHIP through it."""
-    front = sorted(
-        (x, y)
-        for x, y in points
-        if not any((x2 >= x and y2 >= y) and (x2, y2) != (x, y) for x2, y2 in points)
-    )
-    if len(front) < 2:
-        return {}
-    curve = PchipInterpolator([x for x, _ in front], [y for _, y in front], extrapolate=False)
-    return {t: float(curve(t)) for t in targets if front[0][0] <= t <= front[-1][0]}
 
 
 def raw_points(folder: str, throughput_key: str, gpus: int) -> list[tuple[float, float]]:
