@@ -93,6 +93,14 @@ def _conflicting_duplicate() -> dict[str, Any]:
     return body
 
 
+def _duplicate_under_another_model_prefix() -> dict[str, Any]:
+    body = processed_body()
+    duplicate = copy.deepcopy(body["results"][0])
+    duplicate["infmax_model_prefix"] = "kimi-k2.5"  # one sweep, one conc: not two points
+    body["results"].append(duplicate)
+    return body
+
+
 def _raw_without_topology() -> dict[str, Any]:
     body = gpt_oss_body()
     for name in ("num_prefill_gpu", "num_decode_gpu"):
@@ -151,6 +159,22 @@ MALFORMED: dict[str, tuple[Callable[[], dict[str, Any] | bytes], list[Any]]] = {
         ["body", "source", "enigne"],
     ),
     "conflicting duplicate rows": (_conflicting_duplicate, ["body", "results", 3]),
+    "duplicate rows under another model prefix": (
+        _duplicate_under_another_model_prefix,
+        ["body", "results", 3],
+    ),
+    "final without a sweep key": (lambda: {**processed_body(), "final": True}, ["body", "final"]),
+    "backfill with a sweep key": (
+        lambda: {
+            **processed_body(sweep_key="github:vllm-project/vllm:1:1"),
+            "backfill": True,
+        },
+        ["body", "source", "sweep_key"],
+    ),
+    "an engine that runs no row's framework": (
+        lambda: processed_body(engine="sglang"),
+        ["body", "source", "engine"],
+    ),
     "raw format without config": (
         lambda: _without(gpt_oss_body(), "config"),
         ["body", "config"],
