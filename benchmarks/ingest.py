@@ -33,7 +33,7 @@ from tests.support.services import wait_for
 from tracker import jsonio
 from tracker.demo.simulation import BENCHMARK, generate_history
 from tracker.ingest.formats import parse_results
-from tracker.ingest.store import RESULT_ROW_COLUMNS, result_row_values
+from tracker.ingest.written_rows import RESULT_ROW_COLUMNS, result_row_values
 
 BROKER_DB = 12
 COPY_CEILING_STATEMENT = f"COPY copy_ceiling ({', '.join(RESULT_ROW_COLUMNS)}) FROM STDIN"

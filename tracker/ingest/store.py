@@ -50,9 +50,15 @@ def _existing_receipt(
     if stored_sha256 != submission.body_sha256 and not _same_document(
         session=session, source_run_id=stored.source_run_id, document=submission.document
     ):
+        hint = (
+            "; posts of one run made per job share a sweep_key, and each has its own run_key "
+            "(or none)"
+            if submission.source.sweep_key is not None
+            else ""
+        )
         raise Conflict(
             f"run_key {submission.run_key!r} was already used for a different body "
-            f"(submission {stored.id}); send the same body, or a new run_key"
+            f"(submission {stored.id}); send the same body, or a new run_key{hint}"
         )
     return SubmissionReceipt(submission=stored, created=False)
 

@@ -172,6 +172,10 @@ def submit(
     """Post result files to the tracker (TRACKER_URL, TRACKER_TOKEN)."""
     if not commit and not image:
         raise _fail("give --commit or --image (or both)", code=2)
+    if final and not sweep_key:
+        raise _fail(
+            "--final completes the run of a --sweep-key: give the run's --sweep-key", code=2
+        )
     try:
         run_timestamp = datetime.fromisoformat(timestamp)
     except ValueError as error:
