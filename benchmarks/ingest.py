@@ -163,7 +163,8 @@ def copy_ceiling(database_url: str, bodies: list[bytes]) -> tuple[float, int]:
     records = []
     for body in bodies:
         document = jsonio.loads(body)
-        for row in parse_results(format="inferencex", results=document["results"], config=None):
+        parsed = parse_results(format="inferencex", results=document["results"], config=None)
+        for row in parsed.rows:
             values = result_row_values(1, row)
             records.append((*values[:-1], jsonio.dumps(row.extra)))
     with psycopg.connect(database_url.replace("+psycopg", "")) as connection:

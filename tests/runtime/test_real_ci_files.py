@@ -355,6 +355,18 @@ def test_a_detailed_file_over_the_body_limit_posts_and_reads_its_errors(
         (p["conc"], p["failed"], p["requested"], p["requested_inferred"])
         for p in degraded["points"]
     ] == [(8, 6, 32, False)]
+    rows = files.json_rows(path)
+    every = independent_frontier(files.raw_points(rows, "total_throughput", 8), TARGETS)
+    kept = independent_frontier(
+        files.raw_points(
+            [row for row in rows if row["max_concurrency"] != 8], "total_throughput", 8
+        ),
+        TARGETS,
+    )
+    # With conc 8 gone, the PCHIP through the other two points differs at every target.
+    assert all(kept.get(t) != pytest.approx(every[t], rel=REL) for t in every)
+    assert degraded["withheld"]["tput_per_gpu"] == sorted(by_label(every), key=float)
+    assert [sweep["reason"] for sweep in submitted.answer["without_values"]] == ["degraded"]
 
 
 def test_heterogeneous_disaggregation_is_its_own_series_priced_by_side(tracker: Tracker) -> None:

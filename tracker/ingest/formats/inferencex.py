@@ -79,9 +79,9 @@ def parse_inferencex_rows(
             message = f"each result must be an object, got {describe(row)}"
             errors.append(FieldError(loc, message, "dict_type"))
             continue
-        skipped_scenario = _scenario_not_analysed(row.get(_SCENARIO_KEY))
-        if skipped_scenario is not None:
-            notes.skipped.append(SkippedRow(index, f"scenario {skipped_scenario} is not analysed"))
+        scenario = row.get(_SCENARIO_KEY)
+        if scenario is not None and (skipped := _scenario_not_analysed(scenario)) is not None:
+            notes.skipped.append(SkippedRow(index, f"scenario {skipped} is not analysed"))
             continue
         object_count += 1
         errors_before = len(errors)
