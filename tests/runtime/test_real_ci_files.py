@@ -311,7 +311,13 @@ def test_failed_requests_never_read_as_a_regression(tracker: Tracker) -> None:
     ]
     assert degraded["withheld"]["tput_per_gpu"] == [f"{t:g}" for t in changed]
     assert failed.answer["without_values"] == [
-        {"series_id": degraded["series_id"], "sweep_id": degraded["sweep_id"], "reason": "degraded"}
+        {
+            "series_id": degraded["series_id"],
+            "sweep_id": degraded["sweep_id"],
+            "timestamp": "2026-11-09T03:00:00Z",
+            "commit": "commit9",
+            "reason": "degraded",
+        }
     ]
     sweep = tracker.sweep(degraded["sweep_id"])
     assert [(p["conc"], p["degraded"], p["on_front"]) for p in sweep["points"]] == [

@@ -58,22 +58,41 @@ class SubmissionWarning(BaseModel):
     type: str = Field(examples=["hardware_unknown"])
 
 
-class DegradedSweepView(BaseModel):
-    series_id: int
-    sweep_id: int
-    points: list[dict[str, Any]] = Field(
-        description="Points left out of the fronts: conc, failed, requested, failed_fraction, "
-        "requested_inferred, reason, on_front (the front of all points held it)."
+class DegradedPoint(BaseModel):
+    """A point left out of its sweep's fronts for failed requests (docs/frontier.md)."""
+
+    conc: int
+    failed: int
+    requested: int
+    failed_fraction: float
+    requested_inferred: bool = Field(
+        description="The row did not say how many requests it sent; its sweep's pattern did."
     )
+    reason: str = Field(examples=["21 of 64 requests failed"])
+    on_front: bool = Field(description="The front of all points held it: the night lost it.")
+
+
+class SweepDegraded(BaseModel):
+    points: list[DegradedPoint]
     withheld: dict[str, list[str]] = Field(
         description="Targets, by metric, whose value depended on a left-out point: not written."
     )
 
 
-class SweepWithoutValuesView(BaseModel):
+class DegradedSweepView(SweepDegraded):
     series_id: int
     sweep_id: int
-    reason: NoValuesReason
+
+
+class SweepWithoutValues(BaseModel):
+    series_id: int
+    sweep_id: int
+    timestamp: datetime
+    commit: str | None
+    reason: NoValuesReason = Field(
+        description="one_point, degraded (failed requests), below_targets, above_targets, "
+        "between_targets."
+    )
 
 
 class SubmissionAccepted(BaseModel):
@@ -100,7 +119,7 @@ class SubmissionAccepted(BaseModel):
         description="Once processed: sweeps with points left out of their fronts for failed "
         "requests."
     )
-    without_values: list[SweepWithoutValuesView] = Field(
+    without_values: list[SweepWithoutValues] = Field(
         description="Once processed: sweeps that got no frontier value, and why."
     )
 
@@ -121,23 +140,13 @@ class LatestValues(BaseModel):
     )
 
 
-class SweepWithoutValuesSince(BaseModel):
-    sweep_id: int
-    timestamp: datetime
-    commit: str | None
-    reason: NoValuesReason = Field(
-        description="one_point, degraded (failed requests), below_targets, above_targets, "
-        "between_targets."
-    )
-
-
 class SeriesItem(BaseModel):
     id: int = Field(description="The series id (the config's id).")
     config: ConfigView
     latest: LatestValues | None = Field(
         description="From the newest sweep with any frontier value (by run timestamp)."
     )
-    newer_sweep_without_values: SweepWithoutValuesSince | None = Field(
+    newer_sweep_without_values: SweepWithoutValues | None = Field(
         description="The newest processed sweep after it, when that sweep got no value."
     )
     last_change: ChangeView | None = Field(
@@ -259,7 +268,7 @@ class SweepView(BaseModel):
     points: list[SweepPointView]
     frontier: SweepFrontier
     components: dict[str, str]
-    degraded: dict[str, Any] | None = Field(
+    degraded: SweepDegraded | None = Field(
         description="Points left out of the fronts for failed requests and the targets withheld "
         "for them; null when none."
     )

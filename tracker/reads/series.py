@@ -36,8 +36,9 @@ class LatestValues:
 
 @dataclass(frozen=True)
 class SweepWithoutValues:
-    """A processed sweep newer than a series' latest values that has no frontier value."""
+    """A processed sweep that got no frontier value, and why (docs/frontier.md)."""
 
+    series_id: int
     sweep_id: int
     timestamp: datetime
     commit: str | None
@@ -196,7 +197,11 @@ def newer_sweeps_without_values(
     rows = session.execute(select(ranked).where(ranked.c.rank == 1))
     return {
         row.config_id: SweepWithoutValues(
-            sweep_id=row.id, timestamp=row.timestamp, commit=row.commit, reason=row.no_values_reason
+            series_id=row.config_id,
+            sweep_id=row.id,
+            timestamp=row.timestamp,
+            commit=row.commit,
+            reason=row.no_values_reason,
         )
         for row in rows
     }

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from tracker import models
 from tracker.errors import NotFound
-from tracker.vocabulary import NoValuesReason, SubmissionStatus
+from tracker.reads.series import SweepWithoutValues
+from tracker.vocabulary import SubmissionStatus
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class SkippedRow:
 
 
 @dataclass(frozen=True)
-class Warning:
+class SubmissionWarning:
     loc: list[str | int]
     msg: str
     type: str
@@ -40,13 +41,6 @@ class DegradedSweep:
 
 
 @dataclass(frozen=True)
-class SweepWithoutValues:
-    series_id: int
-    sweep_id: int
-    reason: NoValuesReason
-
-
-@dataclass(frozen=True)
 class SubmissionView:
     id: int
     status: SubmissionStatus
@@ -58,7 +52,7 @@ class SubmissionView:
     sweep_key: str | None
     skipped: list[SkippedRow]
     dropped: dict[str, int]
-    warnings: list[Warning]
+    warnings: list[SubmissionWarning]
     degraded: list[DegradedSweep]
     without_values: list[SweepWithoutValues]
     received_at: datetime
@@ -87,7 +81,7 @@ def submission_view(*, session: Session, submission_id: int) -> SubmissionView:
         sweep_key=sweep_key,
         skipped=[SkippedRow(**row) for row in submission.skipped or []],
         dropped=dict(submission.dropped or {}),
-        warnings=[Warning(**warning) for warning in submission.warnings or []],
+        warnings=[SubmissionWarning(**warning) for warning in submission.warnings or []],
         degraded=degraded,
         without_values=without_values,
         received_at=submission.received_at,
@@ -109,7 +103,10 @@ def _sweep_notes(
             models.Sweep.config_id,
             models.Sweep.degraded,
             models.Sweep.no_values_reason,
+            models.Sweep.timestamp,
+            models.SourceRun.commit,
         )
+        .join(models.SourceRun, models.SourceRun.id == models.Sweep.source_run_id)
         .where(
             of_submission,
             or_(models.Sweep.degraded.is_not(None), models.Sweep.no_values_reason.is_not(None)),
@@ -123,12 +120,18 @@ def _sweep_notes(
             points=notes["points"],
             withheld=notes["withheld"],
         )
-        for sweep_id, config_id, notes, _ in rows
+        for sweep_id, config_id, notes, _, _, _ in rows
         if notes is not None
     ]
     without_values = [
-        SweepWithoutValues(series_id=config_id, sweep_id=sweep_id, reason=reason)
-        for sweep_id, config_id, _, reason in rows
+        SweepWithoutValues(
+            series_id=config_id,
+            sweep_id=sweep_id,
+            timestamp=timestamp,
+            commit=commit,
+            reason=reason,
+        )
+        for sweep_id, config_id, _, reason, timestamp, commit in rows
         if reason is not None
     ]
     return degraded, without_values
