@@ -291,6 +291,8 @@ def test_same_run_key_with_another_body_is_a_409(
     response = client.post("/api/v1/submissions", json=changed, headers=auth)
     assert response.status_code == 409
     assert "gptoss-sweep-1" in response.json()["detail"]
+    # The run key of the whole run, reused by each of its jobs: the answer says what to do.
+    assert "gives its posts a shared sweep_key instead" in response.json()["detail"]
     assert stored_counts(db_session)["submissions"] == 1
 
 

@@ -54,7 +54,7 @@ def _existing_receipt(
             "; posts of one run made per job share a sweep_key, and each has its own run_key "
             "(or none)"
             if submission.source.sweep_key is not None
-            else ""
+            else "; a run posted one job at a time gives its posts a shared sweep_key instead"
         )
         raise Conflict(
             f"run_key {submission.run_key!r} was already used for a different body "
