@@ -195,28 +195,31 @@ def front_values(
     values: list[tuple[Metric, float, float]] = []
     withheld: dict[Metric, list[float]] = {}
     for metric in Metric:
-        measured = [
-            (point.median_intvty, throughput, point.conc)
-            for point in points
-            if (throughput := _throughput(point, metric)) is not None
-        ]
-        clean = [(x, y) for x, y, conc in measured if conc not in degraded_concs]
-        clean_values = values_at_targets([x for x, _ in clean], [y for _, y in clean], targets)
+        every = _metric_points(points, metric, ())
+        clean = _metric_points(points, metric, degraded_concs) if degraded_concs else every
+        clean_values = values_at_targets(clean[0], clean[1], targets)
         kept = clean_values
-        if len(clean) < len(measured):
-            every = values_at_targets(
-                [x for x, _, _ in measured], [y for _, y, _ in measured], targets
-            )
-            kept = {t: v for t, v in clean_values.items() if every.get(t) == v}
-            withheld[metric] = sorted((clean_values.keys() | every.keys()) - kept.keys())
+        if len(clean[0]) < len(every[0]):
+            every_values = values_at_targets(every[0], every[1], targets)
+            kept = {t: v for t, v in clean_values.items() if every_values.get(t) == v}
+            withheld[metric] = sorted((clean_values.keys() | every_values.keys()) - kept.keys())
         values.extend((metric, target, value) for target, value in kept.items())
     return values, withheld
 
 
-def _throughput(point: MeasuredPoint, metric: Metric) -> float | None:
+def _metric_points(
+    points: Sequence[MeasuredPoint], metric: Metric, left_out: Collection[int]
+) -> tuple[list[float], list[float]]:
+    """(interactivities, throughputs) of the points that report `metric`, but `left_out`."""
     if metric is Metric.TPUT_PER_GPU:
-        return point.tput_per_gpu
-    return point.output_tput_per_gpu
+        pairs = [(p.median_intvty, p.tput_per_gpu) for p in points if p.conc not in left_out]
+    else:
+        pairs = [
+            (p.median_intvty, p.output_tput_per_gpu)
+            for p in points
+            if p.output_tput_per_gpu is not None and p.conc not in left_out
+        ]
+    return [x for x, _ in pairs], [y for _, y in pairs]
 
 
 def _no_values_reason(points: Sequence[MeasuredPoint], targets: Sequence[float]) -> NoValuesReason:
