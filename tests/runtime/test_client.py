@@ -15,6 +15,7 @@ from tests.support import real_clients as files
 from tracker.runtime.client import (
     ResultFileError,
     SourceOptions,
+    answer_lines,
     build_submission,
     read_result_rows,
 )
@@ -84,3 +85,33 @@ def test_unreadable_files_say_why(text: str, message: str, tmp_path: Path) -> No
     with pytest.raises(ResultFileError) as raised:
         read_result_rows(path)
     assert message in str(raised.value)
+
+
+def test_the_printed_answer_names_what_happened_to_the_rows() -> None:
+    answer = {
+        "id": 4,
+        "status": "processed",
+        "results": 15,
+        "repeated": 0,
+        "series": 3,
+        "skipped": [{"index": 7, "reason": "scenario agentic-coding is not analysed"}],
+        "dropped": {"ttfts": 3},
+        "warnings": [{"loc": ["results", 0, "hw"], "msg": "hardware 'rtx6000pro' …", "type": "x"}],
+        "degraded": [
+            {
+                "series_id": 1,
+                "sweep_id": 6,
+                "points": [{"conc": 16, "reason": "21 of 64 requests failed"}],
+                "withheld": {},
+            }
+        ],
+        "without_values": [{"series_id": 1, "sweep_id": 6, "reason": "degraded"}],
+    }
+    assert answer_lines(answer) == [
+        "submission 4: processed (15 rows, 3 series)",
+        "  skipped results.7: scenario agentic-coding is not analysed",
+        "  dropped per-request lists: ttfts (3 rows)",
+        "  warning results.0.hw: hardware 'rtx6000pro' …",
+        "  degraded: series 1 conc 16: 21 of 64 requests failed, left out of the front",
+        "  series 1: sweep 6 has no frontier value (degraded)",
+    ]

@@ -24,6 +24,7 @@ from tracker.runtime.client import (
     ClientSettings,
     ResultFileError,
     SourceOptions,
+    answer_lines,
     build_submission,
     get_status,
     parse_components,
@@ -218,34 +219,8 @@ def submit(
     if as_json:
         sys.stdout.write(json.dumps(answer) + "\n")
     else:
-        _print_answer(answer)
-
-
-def _print_answer(answer: dict[str, Any]) -> None:
-    repeated = f", {answer['repeated']} repeated" if answer.get("repeated") else ""
-    err_console.print(
-        f"submission {answer['id']}: {answer['status']} "
-        f"({answer['results']} rows{repeated}, {answer['series']} series)"
-    )
-    for skipped in answer.get("skipped", []):
-        err_console.print(f"  skipped results.{skipped['index']}: {skipped['reason']}")
-    if answer["dropped"]:
-        lists = ", ".join(f"{name} ({rows} rows)" for name, rows in answer["dropped"].items())
-        err_console.print(f"  dropped per-request lists: {lists}")
-    for warning in answer.get("warnings", []):
-        location = ".".join(str(part) for part in warning["loc"])
-        err_console.print(f"  [yellow]warning[/yellow] {location}: {warning['msg']}")
-    for sweep in answer.get("degraded", []):
-        for point in sweep["points"]:
-            err_console.print(
-                f"  [yellow]degraded[/yellow] series {sweep['series_id']} conc {point['conc']}: "
-                f"{point['reason']}, left out of the front"
-            )
-    for sweep in answer.get("without_values", []):
-        err_console.print(
-            f"  series {sweep['series_id']}: sweep {sweep['sweep_id']} has no frontier value "
-            f"({sweep['reason']})"
-        )
+        for line in answer_lines(answer):
+            err_console.print(line, markup=False)
 
 
 def _print_rejection(status: int, answer: dict[str, Any]) -> None:

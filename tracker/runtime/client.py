@@ -172,6 +172,37 @@ def post_submission(
     )
 
 
+def answer_lines(answer: dict[str, Any]) -> list[str]:
+    """The answer as `tracker submit` prints it: the counts, then a line per skipped row,
+    the lists dropped, each warning, degraded point and sweep without values."""
+    repeated = f", {answer['repeated']} repeated" if answer.get("repeated") else ""
+    lines = [
+        f"submission {answer['id']}: {answer['status']} "
+        f"({answer['results']} rows{repeated}, {answer['series']} series)"
+    ]
+    lines += [
+        f"  skipped results.{row['index']}: {row['reason']}" for row in answer.get("skipped", [])
+    ]
+    if answer.get("dropped"):
+        lists = ", ".join(f"{name} ({rows} rows)" for name, rows in answer["dropped"].items())
+        lines.append(f"  dropped per-request lists: {lists}")
+    for warning in answer.get("warnings", []):
+        location = ".".join(str(part) for part in warning["loc"])
+        lines.append(f"  warning {location}: {warning['msg']}")
+    lines += [
+        f"  degraded: series {sweep['series_id']} conc {point['conc']}: {point['reason']}, "
+        "left out of the front"
+        for sweep in answer.get("degraded", [])
+        for point in sweep["points"]
+    ]
+    lines += [
+        f"  series {sweep['series_id']}: sweep {sweep['sweep_id']} has no frontier value "
+        f"({sweep['reason']})"
+        for sweep in answer.get("without_values", [])
+    ]
+    return lines
+
+
 def get_status(*, settings: ClientSettings, status_url: str) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {settings.token}"} if settings.token else {}
     response = httpx.get(f"{settings.url.rstrip('/')}{status_url}", headers=headers, timeout=30)
