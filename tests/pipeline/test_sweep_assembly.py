@@ -219,6 +219,10 @@ def test_jobs_assemble_after_the_quiet_window_once_and_a_late_job_reopens_the_sw
     (sweep,) = stack.get(f"/api/v1/series/{item['id']}/sweeps")["items"]
     assert [point["conc"] for point in sweep["points"]] == [4, 8, 32, 64]
 
+    again = stack.post(body(4, minute=50))  # a job re-run after the sweep was processed
+    assert again.status_code == 202
+    assert (again.json()["status"], again.json()["repeated"]) == ("processed", 1)
+
     late = stack.post(body(16, minute=16))  # the slow job: after the sweep was processed
     assert late.status_code == 202
     wait_for(

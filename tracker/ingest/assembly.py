@@ -40,6 +40,8 @@ class JoinedAssembly:
     stored_rows: int
     repeated_rows: int
     """Rows an earlier post of the sweep key stored already, with the same values."""
+    nothing_to_process: bool
+    """The run was processed already and the post added nothing to it."""
 
 
 def join_assembly(
@@ -84,9 +86,15 @@ def join_assembly(
         (created[config_id], row) for config_id, rows in missing_sweeps.items() for row in rows
     )
     insert_result_rows(session=session, rows=new_rows)
+    processed_before = assembly.assembled_at is not None
     _record_post(assembly, final=final, brought_rows=bool(new_rows), now=now)
     session.flush()
-    return JoinedAssembly(assembly.id, stored_rows=len(new_rows), repeated_rows=repeated)
+    return JoinedAssembly(
+        assembly.id,
+        stored_rows=len(new_rows),
+        repeated_rows=repeated,
+        nothing_to_process=processed_before and not new_rows,
+    )
 
 
 def _locked_assembly(

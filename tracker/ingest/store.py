@@ -163,6 +163,9 @@ def record_submission(
         stored.assembly_id = joined.assembly_id
         stored.results = joined.stored_rows
         stored.repeated = joined.repeated_rows
+        if joined.nothing_to_process:  # a job posted again after its run was processed
+            stored.status = SubmissionStatus.PROCESSED
+            stored.frontier_written_at = stored.processed_at = now
     session.add(stored)
     session.flush()
     return SubmissionReceipt(submission=stored, created=True)
