@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker import models
@@ -17,10 +17,14 @@ from tracker.processing.tracks import TrackKey
 from tracker.vocabulary import SubmissionStatus
 
 
-def _due(now: datetime, window_s: float) -> object:
-    return (models.SweepAssembly.assembled_at.is_(None)) & or_(
-        models.SweepAssembly.final_at.is_not(None),
-        models.SweepAssembly.last_post_at <= now - timedelta(seconds=window_s),
+def _due(now: datetime, window_s: float) -> ColumnElement[bool]:
+    """Open, and complete: a post said final, or none has come for the window."""
+    return and_(
+        models.SweepAssembly.assembled_at.is_(None),
+        or_(
+            models.SweepAssembly.final_at.is_not(None),
+            models.SweepAssembly.last_post_at <= now - timedelta(seconds=window_s),
+        ),
     )
 
 
@@ -29,7 +33,7 @@ def due_assemblies(*, session: Session, now: datetime, window_s: float) -> list[
     return list(
         session.execute(
             select(models.SweepAssembly.id)
-            .where(_due(now, window_s))  # type: ignore[arg-type]
+            .where(_due(now, window_s))
             .order_by(models.SweepAssembly.id)
         ).scalars()
     )
@@ -49,7 +53,7 @@ def assemble(
     analysed from scratch. Never commits."""
     assembly = session.execute(
         select(models.SweepAssembly)
-        .where(models.SweepAssembly.id == assembly_id, _due(now, window_s))  # type: ignore[arg-type]
+        .where(models.SweepAssembly.id == assembly_id, _due(now, window_s))
         .with_for_update(skip_locked=True)
     ).scalar_one_or_none()
     if assembly is None:
