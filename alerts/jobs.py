@@ -237,4 +237,5 @@ def run_bisection_advance(
         host=host,
         now=utc_now,
         retry_first_s=settings.bisect_retry_seconds,
+        max_failed_fraction=settings.max_failed_request_fraction,
     )

@@ -26,14 +26,16 @@ from tracker.reads.trend import track_points
 from tracker.vocabulary import ChangeState, Metric
 
 
-def _costs(change: models.ChangePoint, hardware: str, level: float) -> dict[str, float] | None:
+def _costs(
+    change: models.ChangePoint, config: models.Config, level: float
+) -> dict[str, float] | None:
     """Cost per million tokens at a throughput level; only total throughput has a price."""
     if change.metric is not Metric.TPUT_PER_GPU:
         return None
     costs = {
         price_set.value: cost
         for price_set in PriceSet
-        if (cost := cost_per_mtok(level, hardware, price_set)) is not None
+        if (cost := cost_per_mtok(level, config, price_set)) is not None
     }
     return costs or None
 
@@ -53,8 +55,8 @@ def change_summaries(
             after=change.after,
             relative_change=change.relative_change,
             run_timestamp=change.run_timestamp,
-            cost_before=_costs(change, config.hardware, change.before),
-            cost_after=_costs(change, config.hardware, change.after),
+            cost_before=_costs(change, config, change.before),
+            cost_after=_costs(change, config, change.after),
         )
         for change, config in pairs
     )

@@ -33,7 +33,7 @@ from tests.support.services import wait_for
 from tracker import jsonio
 from tracker.demo.simulation import BENCHMARK, generate_history
 from tracker.ingest.formats import parse_results
-from tracker.ingest.store import RESULT_ROW_COLUMNS, result_row_values
+from tracker.ingest.written_rows import RESULT_ROW_COLUMNS, result_row_values
 
 BROKER_DB = 12
 COPY_CEILING_STATEMENT = f"COPY copy_ceiling ({', '.join(RESULT_ROW_COLUMNS)}) FROM STDIN"
@@ -163,7 +163,8 @@ def copy_ceiling(database_url: str, bodies: list[bytes]) -> tuple[float, int]:
     records = []
     for body in bodies:
         document = jsonio.loads(body)
-        for row in parse_results(format="inferencex", results=document["results"], config=None):
+        parsed = parse_results(format="inferencex", results=document["results"], config=None)
+        for row in parsed.rows:
             values = result_row_values(1, row)
             records.append((*values[:-1], jsonio.dumps(row.extra)))
     with psycopg.connect(database_url.replace("+psycopg", "")) as connection:

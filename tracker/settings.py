@@ -150,6 +150,19 @@ class Settings(BaseSettings):
         description="Engines whose regression alerts start a bisection by themselves "
         "(comma-separated).",
     )
+    sweep_assembly_seconds: float = Field(
+        default=900.0,
+        ge=0,
+        description="A run posted per job (a sweep key) is complete when a post says final, or "
+        "when no post has come for this long; then its sweeps are processed.",
+    )
+    max_failed_request_fraction: float = Field(
+        default=0.0,
+        ge=0,
+        lt=1,
+        description="A point whose failed requests are more than this fraction of those it sent "
+        "is degraded: kept, but left out of the front (0: any failed request).",
+    )
     stale_submission_seconds: float = Field(
         default=60.0,
         gt=0,

@@ -27,6 +27,16 @@ class Metric(enum.StrEnum):
     OUTPUT_TPUT_PER_GPU = "output_tput_per_gpu"
 
 
+class NoValuesReason(enum.StrEnum):
+    """Why a processed sweep has no frontier value (docs/frontier.md#sweeps-without-values)."""
+
+    ONE_POINT = "one_point"  # its front has a single point: nothing to interpolate
+    DEGRADED = "degraded"  # failed requests left fewer than two points on the front
+    BELOW_TARGETS = "below_targets"  # the front ends below the lowest target
+    ABOVE_TARGETS = "above_targets"  # the front starts above the highest target
+    BETWEEN_TARGETS = "between_targets"  # the front lies between two targets
+
+
 class ChangeDirection(enum.StrEnum):
     REGRESSION = "regression"
     GAIN = "gain"

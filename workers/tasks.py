@@ -43,6 +43,11 @@ def process_submission(submission_id: int) -> None:
     _run(Stage.PROCESS_SUBMISSION, submission_id)
 
 
+@app.task(name=Stage.ASSEMBLE_SWEEPS.value, **RETRIED_ON_OUTAGE)  # type: ignore[untyped-decorator]
+def assemble_sweeps() -> None:
+    _run(Stage.ASSEMBLE_SWEEPS)
+
+
 @app.task(name=Stage.PLAN_BACKFILL_PASS.value, **RETRIED_ON_OUTAGE)  # type: ignore[untyped-decorator]
 def plan_backfill_pass() -> None:
     _run(Stage.PLAN_BACKFILL_PASS)

@@ -34,7 +34,7 @@ from tracker.github.client import (
     TransientGitHubError,
     UnknownOutcomeError,
 )
-from tracker.processing.frontier_values import sweep_frontier_values, sweep_points
+from tracker.processing.frontier_values import sweep_front, sweep_points
 from tracker.vocabulary import (
     BisectionState,
     BisectionStepState,
@@ -75,8 +75,10 @@ def advance_bisections(
     host: CommitHost,
     now: Callable[[], datetime],
     retry_first_s: float,
+    max_failed_fraction: float,
 ) -> AdvancePass:
-    """One pass over every running bisection."""
+    """One pass over every running bisection; a run's points whose requests failed beyond
+    ``max_failed_fraction`` are left out of its fronts, as for the history."""
     outcome = AdvancePass()
     with session_factory() as session:
         listing = _ids(session, BisectionState.LISTING)
@@ -85,7 +87,9 @@ def advance_bisections(
     with session_factory() as session:
         running = _ids(session, BisectionState.RUNNING)
     for bisection_id in running:
-        judged, concluded = _judge_results(session_factory, bisection_id, now())
+        judged, concluded = _judge_results(
+            session_factory, bisection_id, now(), max_failed_fraction
+        )
         outcome.judged += judged
         outcome.concluded += concluded
     while (claim := _claim_dispatch(session_factory, now())) is not None:
@@ -218,7 +222,10 @@ def _conclude(
 
 
 def _judge_results(
-    session_factory: sessionmaker[Session], bisection_id: int, now: datetime
+    session_factory: sessionmaker[Session],
+    bisection_id: int,
+    now: datetime,
+    max_failed_fraction: float,
 ) -> tuple[int, int]:
     """Judge the steps whose results came back; ask for the next run or conclude."""
     with transaction(session_factory) as session:
@@ -249,7 +256,7 @@ def _judge_results(
             if submission_id is None:
                 continue
             results = [(sid, sha) for sid, sha in results if sid != submission_id]
-            values = _run_values(session, submission_id, tracks)
+            values = _run_values(session, submission_id, tracks, max_failed_fraction)
             reading = read_run(tracks, values)
             step.state = BisectionStepState.ANSWERED
             step.submission_id = submission_id
@@ -327,9 +334,13 @@ def _results(
 
 
 def _run_values(
-    session: Session, submission_id: int, tracks: Sequence[TrackLevels]
+    session: Session,
+    submission_id: int,
+    tracks: Sequence[TrackLevels],
+    max_failed_fraction: float,
 ) -> dict[TrackKey, float]:
-    """The run's frontier values on the judging tracks, read off its sweeps' fronts."""
+    """The run's frontier values on the judging tracks, read off its sweeps' fronts (a value
+    its degraded points would change is missing, as in the history)."""
     sweeps = session.execute(
         select(models.Sweep.id, models.Sweep.config_id)
         .join(models.Submission, models.Submission.source_run_id == models.Sweep.source_run_id)
@@ -340,7 +351,8 @@ def _run_values(
     wanted = {track.key for track in tracks}
     values: dict[TrackKey, float] = {}
     for sweep_id, config_id in sweeps:
-        for metric, target, value in sweep_frontier_values(points.get(sweep_id, []), targets):
+        front = sweep_front(points.get(sweep_id, []), targets, max_failed_fraction)
+        for metric, target, value in front.values:
             if (config_id, metric, target) in wanted:
                 values[(config_id, metric, target)] = value
     return values

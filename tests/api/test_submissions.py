@@ -93,6 +93,14 @@ def _conflicting_duplicate() -> dict[str, Any]:
     return body
 
 
+def _duplicate_under_another_model_prefix() -> dict[str, Any]:
+    body = processed_body()
+    duplicate = copy.deepcopy(body["results"][0])
+    duplicate["infmax_model_prefix"] = "kimi-k2.5"  # one sweep, one conc: not two points
+    body["results"].append(duplicate)
+    return body
+
+
 def _raw_without_topology() -> dict[str, Any]:
     body = gpt_oss_body()
     for name in ("num_prefill_gpu", "num_decode_gpu"):
@@ -151,14 +159,35 @@ MALFORMED: dict[str, tuple[Callable[[], dict[str, Any] | bytes], list[Any]]] = {
         ["body", "source", "enigne"],
     ),
     "conflicting duplicate rows": (_conflicting_duplicate, ["body", "results", 3]),
+    "duplicate rows under another model prefix": (
+        _duplicate_under_another_model_prefix,
+        ["body", "results", 3],
+    ),
+    "final without a sweep key": (lambda: {**processed_body(), "final": True}, ["body", "final"]),
+    "backfill with a sweep key": (
+        lambda: {
+            **processed_body(sweep_key="github:vllm-project/vllm:1:1"),
+            "backfill": True,
+        },
+        ["body", "source", "sweep_key"],
+    ),
+    "an engine that runs no row's framework": (
+        lambda: processed_body(engine="sglang"),
+        ["body", "source", "engine"],
+    ),
     "raw format without config": (
         lambda: _without(gpt_oss_body(), "config"),
         ["body", "config"],
     ),
     "raw format without topology": (_raw_without_topology, ["body", "config", "tp"]),
-    "agentic-coding scenario": (
-        lambda: _row_change(lambda row: row.update(scenario_type="agentic-coding")),
-        ["body", "results", 0, "scenario_type"],
+    "only agentic-coding rows": (
+        lambda: {
+            **processed_body(),
+            "results": [
+                {**row, "scenario_type": "agentic-coding"} for row in processed_body()["results"]
+            ],
+        },
+        ["body", "results"],
     ),
     "non-integer concurrency": (
         lambda: _row_change(lambda row: row.update(conc=4.5)),
@@ -194,12 +223,18 @@ def test_malformed_submission_is_a_422_naming_the_field_and_stores_nothing(
     assert set(stored_counts(db_session).values()) == {0}
 
 
-def test_agentic_coding_says_the_scenario_is_not_supported_yet(
-    client: TestClient, auth: dict[str, str]
+def test_an_agentic_coding_row_is_skipped_and_said_so(
+    client: TestClient, auth: dict[str, str], db_session: Session
 ) -> None:
     body = _row_change(lambda row: row.update(scenario_type="agentic-coding"))
-    detail = client.post("/api/v1/submissions", json=body, headers=auth).json()["detail"]
-    assert "not supported yet" in detail[0]["msg"]
+    response = client.post("/api/v1/submissions", json=body, headers=auth)
+    assert response.status_code == 202, response.text
+    assert response.json()["skipped"] == [
+        {"index": 0, "reason": "scenario agentic-coding is not analysed"}
+    ]
+    assert response.json()["results"] == len(body["results"]) - 1
+    stored = db_session.execute(select(models.SourceRun.payload)).scalar_one()
+    assert json.loads(stored)["results"][0]["scenario_type"] == "agentic-coding"
 
 
 def test_every_bad_field_is_named_in_one_answer(client: TestClient, auth: dict[str, str]) -> None:
@@ -256,6 +291,8 @@ def test_same_run_key_with_another_body_is_a_409(
     response = client.post("/api/v1/submissions", json=changed, headers=auth)
     assert response.status_code == 409
     assert "gptoss-sweep-1" in response.json()["detail"]
+    # The run key of the whole run, reused by each of its jobs: the answer says what to do.
+    assert "gives its posts a shared sweep_key instead" in response.json()["detail"]
     assert stored_counts(db_session)["submissions"] == 1
 
 

@@ -11,15 +11,17 @@ import pytest
 
 from tests.support.data import ROOT
 from tracker.configs.fields import CONFIG_FIELD_TYPES, CONFIG_KEY_FIELDS, STORED_FIELDS
+from tracker.configs.hardware import KNOWN_GPUS, fold_runner_label, is_known_gpu
 from tracker.configs.identity import Config
 from tracker.configs.normalise import (
+    framework_runs_engine,
     normalise_framework,
-    normalise_hardware,
     normalise_model,
     parse_bool,
     parse_config_filter,
 )
 from tracker.configs.repositories import compare_url, known_repository
+from tracker.reads.pricing import PRICE_PER_GPU_HOUR
 
 
 def make_config(**fields: object) -> Config:
@@ -40,32 +42,91 @@ def make_config(**fields: object) -> Config:
     return Config(**{**base, **fields})  # type: ignore[arg-type]
 
 
+# Every runner label form InferenceX has used: group labels (RUNNER_TYPE, written as `hw`),
+# `cluster:` labels, and the node names older rows carried.
+RUNNER_LABELS = [
+    # GPU alone, any case
+    ("mi355x", "mi355x"),
+    ("H200", "h200"),
+    # node index
+    ("mi355x_0", "mi355x"),
+    ("B200-DGXC_13", "b200"),
+    ("h100-cw_00", "h100"),
+    # site suffixes
+    ("b200-dgxc", "b200"),
+    ("h200-nv", "h200"),
+    ("gb200-nv_2", "gb200"),
+    ("b200-nb_1", "b200"),
+    ("h100-cr_0", "h100"),
+    ("b300-cw_01", "b300"),
+    ("mi300x-oci_0", "mi300x"),
+    ("mi300x-amds", "mi300x"),
+    ("mi325x-amd", "mi325x"),
+    ("gb300-nvd", "gb300"),
+    ("mi325x-tw_3", "mi325x"),
+    # slurm node names
+    ("b200-dgxc-slurm_7", "b200"),
+    ("b200-nscale-slurm_0", "b200"),
+    ("h100-dgxc-slurm_19", "h100"),
+    # group and variant labels
+    ("h100-multinode-slurm", "h100"),
+    ("h200-multinode", "h200"),
+    ("b200-multinode", "b200"),
+    ("b200-trt", "b200"),
+    ("h200-nvs", "h200"),
+    ("mi355x-disagg", "mi355x"),
+    ("b200-dsv4", "b200"),
+    ("b200-nscale", "b200"),
+    ("b200-new", "b200"),
+    ("b300-p1", "b300"),
+    ("mi355x-exp", "mi355x"),
+    # cluster labels
+    ("cluster:b300-nv", "b300"),
+    ("cluster:mi325x-tw", "mi325x"),
+    ("cluster:b200-dgxc", "b200"),
+    ("cluster:h200-nb", "h200"),
+    ("cluster:gb300-nv", "gb300"),
+    ("cluster:mi355x-amds", "mi355x"),
+    # a GPU the tracker does not know keeps its name, without the runner suffix
+    ("rtx6000pro-lat", "rtx6000pro"),
+    ("cluster:rtx6000pro-lat", "rtx6000pro"),
+    ("rtx6000pro-lat_00", "rtx6000pro"),
+    ("rtx6000pro", "rtx6000pro"),
+]
+
+
+@pytest.mark.parametrize(("runner", "hardware"), RUNNER_LABELS)
+def test_runner_labels_fold_to_the_gpu(runner: str, hardware: str) -> None:
+    assert fold_runner_label(runner) == hardware
+    assert is_known_gpu(hardware) is (hardware != "rtx6000pro")
+
+
+def test_a_name_starting_with_a_known_gpu_is_that_gpu_whatever_follows() -> None:
+    assert fold_runner_label("h200-nv-nv") == "h200"
+    assert fold_runner_label("b200-somewhere-new_3") == "b200"
+
+
+def test_every_known_gpu_has_a_price() -> None:
+    assert tuple(PRICE_PER_GPU_HOUR) == KNOWN_GPUS
+    assert is_known_gpu("b300+gb300")
+    assert not is_known_gpu("b300+rtx6000pro")
+
+
 @pytest.mark.parametrize(
-    ("runner", "hardware"),
+    ("framework", "engine", "runs"),
     [
-        ("b200-dgxc", "b200"),
-        ("mi355x_0", "mi355x"),
-        ("h200-nv", "h200"),
-        ("gb200-nv_2", "gb200"),
-        ("B200-DGXC_13", "b200"),
-        ("h100-multinode-slurm", "h100"),
-        ("h200-multinode", "h200"),
-        ("b200-trt", "b200"),
-        ("h200-nvs", "h200"),
-        ("mi355x-disagg", "mi355x"),
-        ("mi300x-amds", "mi300x"),
-        ("mi325x-amd", "mi325x"),
-        ("gb300-nvd", "gb300"),
-        ("b200-nb_1", "b200"),
-        ("mi355x", "mi355x"),
+        ("sglang", "sglang", True),
+        ("dynamo-sglang", "sglang", True),
+        ("dynamo-sglang", "dynamo", True),
+        ("mori-sglang", "sglang", True),
+        ("dynamo-trt", "trt", True),
+        ("sglang", "vllm", False),
+        ("dynamo-trt", "vllm", False),
+        ("trt", "dynamo", False),
     ],
 )
-def test_hardware_runner_names_fold_to_the_gpu(runner: str, hardware: str) -> None:
-    assert normalise_hardware(runner) == hardware
-
-
-def test_hardware_strips_only_one_runner_suffix() -> None:
-    assert normalise_hardware("h200-nv-nv") == "h200-nv"
+def test_which_engines_run_a_framework(framework: str, engine: str, runs: bool) -> None:
+    assert framework_runs_engine(framework, engine) is runs
 
 
 @pytest.mark.parametrize(
@@ -151,6 +212,11 @@ def test_multinode_gpus_are_prefill_plus_decode() -> None:
         ({"decode_ep": 8, "decode_dp_attention": False}, False),
         # The decode group decides when there is one (v1 multinode rows also carry tp/ep).
         ({"ep": 16, "decode_ep": 4, "decode_dp_attention": False}, False),
+        # Multinode aggregated: no decode GPUs, every expert on the prefill side.
+        ({"decode_ep": 0, "prefill_ep": 16, "prefill_dp_attention": True}, True),
+        ({"decode_ep": 0, "prefill_ep": 8, "prefill_dp_attention": True}, True),
+        ({"decode_ep": 0, "prefill_ep": 8, "prefill_dp_attention": False}, False),
+        ({"prefill_ep": 16, "prefill_dp_attention": False}, True),
     ],
 )
 def test_wide_ep_rules(fields: dict[str, object], wide_ep: bool) -> None:

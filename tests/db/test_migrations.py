@@ -72,12 +72,16 @@ REVISION_0003_HISTORY = [
     "INSERT INTO sweeps (id, config_id, source_run_id, timestamp, components) VALUES"
     " (10, 1, 1, '2026-06-01 03:00:00.000000', '{}'),"
     " (11, 1, 2, '2026-06-02 03:00:00.000000', '{}')",
+    # The second night's front reached no target: only the first has a frontier value.
+    "INSERT INTO frontier_values (sweep_id, metric, interactivity, config_id, timestamp, value)"
+    " VALUES (10, 'tput_per_gpu', 35.0, 1, '2026-06-01 03:00:00.000000', 1800.0)",
 ]
 
 
 def test_a_populated_embedded_database_upgrades_to_head(tmp_path: Path) -> None:
     """An embedded user's database from an earlier revision keeps its data through the batch
-    rebuild of a table that other tables reference, and gets its latest-sweep pointers."""
+    rebuild of a table that other tables reference, and gets its latest-sweep pointers: the
+    newest sweep with a frontier value (0006), not a newer one without."""
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     migrations.upgrade(url, "0003")
     engine = create_db_engine(url)
@@ -90,7 +94,7 @@ def test_a_populated_embedded_database_upgrades_to_head(tmp_path: Path) -> None:
         pointers = connection.execute(text("SELECT latest_sweep_id FROM configs")).all()
         sweeps = connection.execute(text("SELECT count(*) FROM sweeps")).scalar()
     engine.dispose()
-    assert pointers == [(11,)]
+    assert pointers == [(10,)]
     assert sweeps == 2
 
 
@@ -118,3 +122,40 @@ def test_a_failing_sqlite_migration_leaves_the_database_as_it_was(tmp_path: Path
     assert revision == "0003"
     assert "latest_sweep_id" not in columns
     assert not any(name.startswith("_alembic_tmp") for name in tables)
+
+
+REVISION_0005_AGGREGATED_MULTINODE = [
+    "INSERT INTO configs (id, key_sha256, hardware, framework, model, precision, spec_method,"
+    " disagg, is_multinode, isl, osl, scenario, gpus, wide_ep, prefill_tp, prefill_ep,"
+    " prefill_dp_attention, decode_tp, decode_ep, num_prefill_gpu, num_decode_gpu) VALUES"
+    " (1, 'k', 'gb200', 'dynamo-trt', 'm', 'fp4', 'mtp', false, true, 1024, 128,"
+    " 'fixed-seq-len', 16, false, 16, 16, true, 0, 0, 16, 0)",
+]
+
+
+@pytest.mark.parametrize("backend", ["postgres", "sqlite"])
+def test_0006_reads_wide_ep_from_the_side_that_holds_the_experts_and_back(
+    backend: str, scratch_databases: ScratchDatabases, tmp_path: Path
+) -> None:
+    """A multinode aggregated config (every expert on the prefill side, EP 16 over DP attention
+    ranks) stored before 0006 as not wide-EP is wide-EP after it, and back after a downgrade."""
+    url = (
+        scratch_databases.create(migrated=False)
+        if backend == "postgres"
+        else f"sqlite:///{tmp_path / 'tracker.db'}"
+    )
+    migrations.upgrade(url, "0005")
+    engine = create_db_engine(url)
+    with engine.begin() as connection:
+        for statement in REVISION_0005_AGGREGATED_MULTINODE:
+            connection.execute(text(statement))
+
+    def wide_ep() -> bool:
+        with engine.connect() as connection:
+            return bool(connection.execute(text("SELECT wide_ep FROM configs")).scalar_one())
+
+    migrations.upgrade(url)
+    assert wide_ep() is True
+    migrations.downgrade(url, "0005")
+    assert wide_ep() is False
+    engine.dispose()

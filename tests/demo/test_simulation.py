@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tracker.configs.normalise import normalise_hardware
+from tracker.configs.hardware import fold_runner_label
 from tracker.demo.simulation import (
     BENCHMARK,
     DEFAULT_START,
@@ -77,7 +77,7 @@ def as_bool(value: Any) -> bool:
 def canonical_config(row: dict[str, Any]) -> dict[str, Any]:
     single, multi = "tp" in row, "prefill_tp" in row
     config: dict[str, Any] = {
-        "hardware": normalise_hardware(row["hw"]),
+        "hardware": fold_runner_label(row["hw"]),
         "framework": row["framework"].lower(),
         "model": row["model"].lower(),
         "precision": row["precision"].lower(),

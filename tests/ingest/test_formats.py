@@ -28,6 +28,10 @@ GPT_OSS_CONFIG = {
 }
 
 
+def parsed(**submission: Any) -> list[ResultRow]:
+    return parse_results(**submission).rows
+
+
 def by_conc(rows: list[ResultRow]) -> dict[int, ResultRow]:
     return {row.conc: row for row in rows}
 
@@ -38,7 +42,7 @@ def test_formats_are_the_four_of_the_design() -> None:
 
 def test_kimi_processed_rows_give_their_config_and_metrics() -> None:
     samples = sample_rows("fixed_seq_len_agg")
-    rows = parse_results(format="inferencex", results=samples, config=None)
+    rows = parsed(format="inferencex", results=samples, config=None)
 
     assert len(rows) == 3
     config = rows[0].config
@@ -70,12 +74,12 @@ def test_kimi_processed_rows_give_their_config_and_metrics() -> None:
     assert row.median_ttft_s == sample["median_ttft"]
     assert row.median_tpot_s == sample["median_tpot"]
     assert row.median_e2el_s == sample["median_e2el"]
-    assert row.components == {"image": "vllm/vllm-openai-rocm:v0.21.0"}
+    assert row.components == {"image": "vllm/vllm-openai-rocm:v0.21.0", "client": "inferencex"}
 
 
 def test_kimi_extra_keeps_every_other_metric_but_std_intvty() -> None:
     sample = sample_rows("fixed_seq_len_agg")[0]
-    row = parse_results(format="inferencex", results=[sample], config=None)[0]
+    row = parsed(format="inferencex", results=[sample], config=None)[0]
 
     assert row.extra["p99.9_ttft"] == sample["p99.9_ttft"]
     assert row.extra["mean_intvty"] == sample["mean_intvty"]
@@ -88,9 +92,7 @@ def test_kimi_extra_keeps_every_other_metric_but_std_intvty() -> None:
 
 def test_gpt_oss_raw_outputs_are_divided_by_the_gpus_that_made_them() -> None:
     samples = sample_rows("raw_benchmark_serving/gptoss-120b")
-    rows = by_conc(
-        parse_results(format="benchmark-serving", results=samples, config=GPT_OSS_CONFIG)
-    )
+    rows = by_conc(parsed(format="benchmark-serving", results=samples, config=GPT_OSS_CONFIG))
 
     assert sorted(rows) == [4, 8, 16, 32, 64, 128, 256, 512]
     for sample in samples:
@@ -114,9 +116,7 @@ def test_gpt_oss_raw_outputs_are_divided_by_the_gpus_that_made_them() -> None:
 
 def test_gpt_oss_config_is_normalised_from_the_submissions_config() -> None:
     samples = sample_rows("raw_benchmark_serving/gptoss-120b")
-    config = parse_results(format="benchmark-serving", results=samples, config=GPT_OSS_CONFIG)[
-        0
-    ].config
+    config = parsed(format="benchmark-serving", results=samples, config=GPT_OSS_CONFIG)[0].config
 
     assert config.hardware == "gb200"
     assert config.framework == "dynamo-trt"
@@ -128,7 +128,7 @@ def test_gpt_oss_config_is_normalised_from_the_submissions_config() -> None:
 
 def test_raw_extra_has_seconds_and_sane_names() -> None:
     sample = sample_rows("raw_benchmark_serving/gptoss-120b")[0]
-    row = parse_results(format="benchmark-serving", results=[sample], config=GPT_OSS_CONFIG)[0]
+    row = parsed(format="benchmark-serving", results=[sample], config=GPT_OSS_CONFIG)[0]
 
     assert "request_goodput" in row.extra
     assert "request_goodput:" not in row.extra
@@ -144,7 +144,7 @@ def test_raw_extra_has_seconds_and_sane_names() -> None:
 def test_minimax_raw_outputs_parse_in_both_vllm_style_formats(format_name: str) -> None:
     samples = sample_rows("raw_benchmark_serving/minimax-m2.5")
     config = {**GPT_OSS_CONFIG, "model": "MiniMaxAI/MiniMax-M2.5", "precision": "fp8"}
-    rows = parse_results(format=format_name, results=samples, config=config)
+    rows = parsed(format=format_name, results=samples, config=config)
 
     assert len(rows) == 8
     assert rows[0].config.model == "minimaxai/minimax-m2.5"
@@ -163,7 +163,7 @@ def test_single_node_raw_output_divides_by_tp_pp_pcp() -> None:
         "tp": 4,
         "pp": 2,
     }
-    row = parse_results(format="vllm-bench", results=[sample], config=config)[0]
+    row = parsed(format="vllm-bench", results=[sample], config=config)[0]
 
     total, output = sample["total_token_throughput"], sample["output_throughput"]
     assert row.config.gpus == 8
@@ -185,7 +185,7 @@ def test_reduced_schema_in_seconds_without_total_throughput() -> None:
         "osl": 128,
         "tp": 8,
     }
-    row = parse_results(format="benchmark-serving", results=[sample], config=config)[0]
+    row = parsed(format="benchmark-serving", results=[sample], config=config)[0]
 
     total = sample["input_throughput"] + sample["output_throughput"]
     assert row.tput_per_gpu == pytest.approx(total / 8)
@@ -240,7 +240,7 @@ SGLANG_CONFIG = {
 
 
 def test_sglang_lines_use_max_concurrency_and_e2e_latency() -> None:
-    row = parse_results(format="sglang-bench", results=[sglang_line()], config=SGLANG_CONFIG)[0]
+    row = parsed(format="sglang-bench", results=[sglang_line()], config=SGLANG_CONFIG)[0]
 
     assert row.conc == 64
     assert row.extra["concurrency"] == 62.7
@@ -261,7 +261,7 @@ def test_sglang_older_key_variants() -> None:
     del old_line["total_throughput"]
     del old_line["output_throughput"]
     old_line["output_throughput_retokenized"] = 5400.0
-    row = parse_results(format="sglang-bench", results=[old_line], config=SGLANG_CONFIG)[0]
+    row = parsed(format="sglang-bench", results=[old_line], config=SGLANG_CONFIG)[0]
 
     assert row.extra["total_input_tokens"] == 655360
     assert row.extra["total_output_tokens_retokenized"] == 1
@@ -273,7 +273,7 @@ def test_sglang_older_key_variants() -> None:
 def test_sglang_retokenized_total_when_total_is_absent() -> None:
     line = sglang_line(total_throughput_retokenized=10000.0)
     del line["total_throughput"]
-    row = parse_results(format="sglang-bench", results=[line], config=SGLANG_CONFIG)[0]
+    row = parsed(format="sglang-bench", results=[line], config=SGLANG_CONFIG)[0]
     assert row.tput_per_gpu == pytest.approx(10000.0 / 8)
 
 
@@ -301,9 +301,7 @@ def v0_row(**overrides: Any) -> dict[str, Any]:
 
 
 def test_v0_rows_take_isl_osl_from_the_config_and_mtp_means_spec_mtp() -> None:
-    row = parse_results(format="inferencex", results=[v0_row()], config={"isl": 8192, "osl": 1024})[
-        0
-    ]
+    row = parsed(format="inferencex", results=[v0_row()], config={"isl": 8192, "osl": 1024})[0]
 
     config = row.config
     assert config.hardware == "h200"
@@ -320,9 +318,9 @@ def test_v0_rows_take_isl_osl_from_the_config_and_mtp_means_spec_mtp() -> None:
 
 @pytest.mark.parametrize("mtp", [None, False, "", "false", "0"])
 def test_v0_mtp_when_false_like_means_no_spec_decoding(mtp: object) -> None:
-    row = parse_results(
-        format="inferencex", results=[v0_row(mtp=mtp)], config={"isl": 1024, "osl": 1024}
-    )[0]
+    row = parsed(format="inferencex", results=[v0_row(mtp=mtp)], config={"isl": 1024, "osl": 1024})[
+        0
+    ]
     assert row.config.spec_method == "none"
 
 
@@ -366,7 +364,7 @@ def v2_multinode_row(**overrides: Any) -> dict[str, Any]:
 
 
 def test_v2_multinode_rows_fill_the_prefill_and_decode_groups() -> None:
-    row = parse_results(format="inferencex", results=[v2_multinode_row()], config=None)[0]
+    row = parsed(format="inferencex", results=[v2_multinode_row()], config=None)[0]
 
     config = row.config
     assert config.tp is None
@@ -381,13 +379,15 @@ def test_v2_multinode_rows_fill_the_prefill_and_decode_groups() -> None:
         "recipe_fingerprint": "sha256:1f2e",
         "router": "kv",
         "kv_p2p_transfer": "nixl",
+        "client": "inferencex",
+        "runner": "gb200-nv_2",
     }
     assert row.extra["mean_power_w"] == 1200.5
     assert row.extra["workload_params"] == {"task": "chat", "turns": [1, 2]}
 
 
 def test_components_are_not_in_the_key() -> None:
-    rows = parse_results(
+    rows = parsed(
         format="inferencex",
         results=[v2_multinode_row(), v2_multinode_row(conc=512, recipe_fingerprint="sha256:9")],
         config=None,
@@ -398,7 +398,7 @@ def test_components_are_not_in_the_key() -> None:
 
 def test_row_fields_win_over_the_submissions_config() -> None:
     config = {"isl": 1024, "osl": 1024, "hardware": "b200", "precision": "fp4", "tp": 4}
-    row = parse_results(format="inferencex", results=[v0_row()], config=config)[0]
+    row = parsed(format="inferencex", results=[v0_row()], config=config)[0]
     assert row.config.hardware == "h200"
     assert row.config.precision == "fp8"
     assert row.config.tp == 8
@@ -417,16 +417,16 @@ def test_config_supplies_what_rows_lack_including_components() -> None:
         "disagg": "FALSE",
         "image": "lmsysorg/sglang:v0.5.4",
     }
-    row = parse_results(format="inferencex", results=[bare], config=config)[0]
+    row = parsed(format="inferencex", results=[bare], config=config)[0]
     assert row.config.model == "qwen/qwen3-235b"
     assert row.config.disagg is False
     assert row.median_intvty == pytest.approx(50.0)
     assert row.median_tpot_s == 0.02
-    assert row.components == {"image": "lmsysorg/sglang:v0.5.4"}
+    assert row.components == {"image": "lmsysorg/sglang:v0.5.4", "client": "inferencex"}
 
 
 def test_interactivity_from_median_tpot_ms() -> None:
-    row = parse_results(
+    row = parsed(
         format="inferencex",
         results=[v0_row(median_intvty=None, median_tpot=None, median_tpot_ms=20.0)],
         config={"isl": 1024, "osl": 1024},
@@ -437,12 +437,12 @@ def test_interactivity_from_median_tpot_ms() -> None:
 
 def test_identical_duplicate_rows_fold_into_one() -> None:
     samples = sample_rows("fixed_seq_len_agg")
-    rows = parse_results(format="inferencex", results=[*samples, dict(samples[1])], config=None)
+    rows = parsed(format="inferencex", results=[*samples, dict(samples[1])], config=None)
     assert len(rows) == 3
 
 
 def test_unknown_fields_of_any_type_are_kept() -> None:
-    row = parse_results(
+    row = parsed(
         format="inferencex",
         results=[
             v0_row(
@@ -463,7 +463,7 @@ def test_unknown_fields_of_any_type_are_kept() -> None:
 
 
 def test_integral_floats_count_as_integers() -> None:
-    row = parse_results(
+    row = parsed(
         format="inferencex", results=[v0_row(conc=32.0, tp=8.0)], config={"isl": 1024, "osl": 1024}
     )[0]
     assert (row.conc, row.config.tp) == (32, 8)
@@ -485,7 +485,7 @@ def test_five_hundred_rows_of_fifty_fields_parse_fast() -> None:
     elapsed_s = []
     for _ in range(5):
         start = time.perf_counter()
-        rows = parse_results(format="inferencex", results=results, config=None)
+        rows = parsed(format="inferencex", results=results, config=None)
         elapsed_s.append(time.perf_counter() - start)
     assert len(rows) == 500
     assert min(elapsed_s) < 0.1

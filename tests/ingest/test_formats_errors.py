@@ -178,7 +178,7 @@ def test_raw_config_with_only_one_gpu_count() -> None:
     assert error.loc == ("config", "num_decode_gpu")
 
 
-@pytest.mark.parametrize("field", ["hardware", "framework", "model", "precision", "isl", "osl"])
+@pytest.mark.parametrize("field", ["hardware", "framework", "precision", "isl", "osl"])
 def test_raw_config_missing_a_required_field(field: str) -> None:
     config = {key: value for key, value in RAW_CONFIG.items() if key != field}
     error = only_error(format="vllm-bench", results=[raw_output()], config=config)
@@ -199,12 +199,41 @@ def test_raw_config_with_a_size_but_not_its_group_anchor() -> None:
     assert error.msg == "ep is given without tp, which its group needs"
 
 
-def test_agentic_coding_is_not_supported_yet() -> None:
-    error = only_error(results=[kimi_row(scenario_type="agentic-coding")])
-    assert error.loc == ("results", 0, "scenario_type")
-    assert error.msg == (
-        "scenario_type agentic-coding is not supported yet; only fixed-seq-len results are accepted"
+def test_raw_model_from_neither_config_nor_rows() -> None:
+    config = {key: value for key, value in RAW_CONFIG.items() if key != "model"}
+    error = only_error(format="vllm-bench", results=[raw_output(model_id=None)], config=config)
+    assert error.loc == ("config", "model")
+    assert error.msg == "model is required: the config does not give it and no row carries model_id"
+
+
+def test_raw_model_missing_from_some_rows_is_named_at_each() -> None:
+    config = {key: value for key, value in RAW_CONFIG.items() if key != "model"}
+    errors = rejection(
+        format="benchmark-serving",
+        results=[raw_output(), raw_output(model_id=None, max_concurrency=8)],
+        config=config,
     )
+    assert [(error.loc, error.msg) for error in errors] == [
+        (
+            ("results", 1, "model_id"),
+            "model is required: give model in the config, or model_id in the row",
+        )
+    ]
+
+
+def test_a_body_of_agentic_rows_only_has_nothing_to_analyse() -> None:
+    error = only_error(results=[kimi_row(scenario_type="agentic-coding")])
+    assert error.loc == ("results",)
+    assert error.msg == (
+        "no row can be analysed: every row is skipped (results[0]: scenario agentic-coding is "
+        "not analysed)"
+    )
+    assert error.type == "nothing_to_analyse"
+
+
+def test_agentic_coding_in_the_submissions_config_is_not_supported_yet() -> None:
+    error = only_error(results=[kimi_row()], config={"scenario": "agentic-coding"})
+    assert error.loc == ("config", "scenario")
     assert error.type == "scenario_not_supported"
 
 
@@ -340,7 +369,6 @@ def test_every_bad_field_is_named_in_one_answer() -> None:
         ("results", 2, "dp_attention"),
         ("results", 2, "conc"),
         ("results", 2, "median_intvty"),
-        ("results", 3, "scenario_type"),
     ]
 
 

@@ -14,27 +14,13 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import sample_rows
 from tests.support.builders import gpt_oss_body, minimax_body, processed_body
+from tests.support.independent import independent_frontier
 from tracker import models
 from tracker.processing.frontier import monotone_cubic, pareto_front, values_at_targets
 from tracker.settings import DEFAULT_INTERACTIVITY_TARGETS
 
 GPUS = 16  # 8 prefill + 8 decode
 DECODE_GPUS = 8
-
-
-def independent_frontier(
-    points: list[tuple[float, float]], targets: tuple[float, ...]
-) -> dict[float, float]:
-    """Brute-force Pareto front (quadratic dominance check) and scipy's PCHIP through it."""
-    front = sorted(
-        (x, y)
-        for x, y in points
-        if not any((x2 >= x and y2 >= y) and (x2, y2) != (x, y) for x2, y2 in points)
-    )
-    if len(front) < 2:
-        return {}
-    curve = PchipInterpolator([x for x, _ in front], [y for _, y in front], extrapolate=False)
-    return {t: float(curve(t)) for t in targets if front[0][0] <= t <= front[-1][0]}
 
 
 def raw_points(folder: str, throughput_key: str, gpus: int) -> list[tuple[float, float]]:
@@ -84,10 +70,13 @@ def test_processed_samples_yield_no_frontier_values_at_the_default_targets(
     assert answer["status"] == "processed"
     assert answer["series"] == 2  # 1k/1k (one point) and 8k/1k (two points at 3.3-4.3 tok/s/user)
     assert db_session.scalar(select(func.count()).select_from(models.FrontierValue)) == 0
+    reasons = {}
     for item in client.get("/api/v1/series").json()["items"]:
-        assert item["latest"]["values"] == {"tput_per_gpu": {}, "output_tput_per_gpu": {}}
+        assert item["latest"] is None  # no sweep with a value yet: absent, not zero
+        reasons[item["config"]["isl"]] = item["newer_sweep_without_values"]["reason"]
         trend = client.get(f"/api/v1/series/{item['id']}/trend?interactivity=35").json()
-        assert trend["points"] == []  # absent, not zero
+        assert trend["points"] == []
+    assert reasons == {1024: "one_point", 8192: "below_targets"}
 
 
 def test_eight_k_sample_interactivity_is_below_every_target() -> None:

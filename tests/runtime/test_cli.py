@@ -244,7 +244,7 @@ def test_submit_refuses_bad_options_before_posting(
     assert message in result.stderr
 
 
-SUBMIT = ["--engine", "trt", "--timestamp", "2026-06-01T03:00:00Z", "--commit", "abc1234"]
+SUBMIT = ["--engine", "vllm", "--timestamp", "2026-06-01T03:00:00Z", "--commit", "abc1234"]
 
 
 @pytest.fixture
@@ -368,7 +368,7 @@ def test_submit_of_a_file_that_is_not_json(tmp_path: Path) -> None:
     broken = tmp_path / "agg_bmk.json"
     broken.write_text('[{"hw": "b200",')
     result = run_tracker(["submit", str(broken), *SUBMIT], tmp_path)
-    assert_explained(result, USAGE, "agg_bmk.json: not valid JSON")
+    assert_explained(result, USAGE, "agg_bmk.json: neither JSON nor JSON lines")
 
 
 @pytest.mark.slow

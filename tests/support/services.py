@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
+
 TRACKER = str(Path(sys.executable).with_name("tracker"))
 
 
@@ -56,3 +58,22 @@ def wait_for(
             return
         time.sleep(interval_s)
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+@contextmanager
+def tracker_server(env: dict[str, str], log_dir: Path) -> Iterator[str]:
+    """`tracker serve` with ``env`` on a free port, answering ``/healthz``; yields its URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = log_dir / "serve.log"
+    with tracker_process(["serve", "--port", str(port)], env, log_path, cwd=log_dir) as process:
+
+        def ready() -> bool:
+            assert process.poll() is None, log_path.read_text()
+            try:
+                return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        wait_for(ready, 30, f"tracker serve to answer /healthz (log in {log_path})")
+        yield url

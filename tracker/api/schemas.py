@@ -28,6 +28,7 @@ from tracker.vocabulary import (
     ChangeState,
     DeliveryStatus,
     Metric,
+    NoValuesReason,
     SubmissionStatus,
     Verdict,
 )
@@ -49,20 +50,85 @@ class ItemsPage(BaseModel, Generic[Item]):
     next: str | None = Field(description="Cursor of the next page; null on the last page.")
 
 
+class SkippedRow(BaseModel):
+    index: int = Field(description="The row's index in `results`.")
+    reason: str = Field(examples=["scenario agentic-coding is not analysed"])
+
+
+class SubmissionWarning(BaseModel):
+    loc: list[str | int] = Field(examples=[["results", 0, "hw"]])
+    msg: str
+    type: str = Field(examples=["hardware_unknown"])
+
+
+class DegradedPoint(BaseModel):
+    """A point left out of its sweep's fronts for failed requests (docs/frontier.md)."""
+
+    conc: int
+    failed: int
+    requested: int
+    failed_fraction: float
+    requested_inferred: bool = Field(
+        description="The row did not say how many requests it sent; its sweep's pattern did."
+    )
+    reason: str = Field(examples=["21 of 64 requests failed"])
+    on_front: bool = Field(description="The front of all points held it: the night lost it.")
+
+
+class SweepDegraded(BaseModel):
+    points: list[DegradedPoint]
+    withheld: dict[str, list[str]] = Field(
+        description="Targets, by metric, whose value depended on a left-out point: not written."
+    )
+
+
+class DegradedSweepView(SweepDegraded):
+    series_id: int
+    sweep_id: int
+
+
+class SweepWithoutValues(BaseModel):
+    series_id: int
+    sweep_id: int
+    timestamp: datetime
+    commit: str | None
+    reason: NoValuesReason = Field(
+        description="one_point, degraded (failed requests), below_targets, above_targets, "
+        "between_targets."
+    )
+
+
 class SubmissionAccepted(BaseModel):
     id: int
     status: SubmissionStatus = Field(examples=["accepted"])
     results: int = Field(description="Result rows stored.")
     series: int = Field(description="Configs (series) the submission touched.")
     status_url: str = Field(examples=["/api/v1/submissions/17"])
+    repeated: int = Field(
+        description="Rows an earlier post of the same sweep key stored already (not stored again)."
+    )
+    sweep_key: str | None
+    skipped: list[SkippedRow] = Field(
+        description="Rows kept in the raw payload but not analysed, and why."
+    )
+    dropped: dict[str, int] = Field(
+        description="Per-request lists dropped at ingest: name → rows it was dropped from.",
+        examples=[{"ttfts": 3, "generated_texts": 3}],
+    )
+    warnings: list[SubmissionWarning] = Field(
+        description="Accepted, but worth knowing: e.g. hardware the tracker does not know."
+    )
+    degraded: list[DegradedSweepView] = Field(
+        description="Once processed: sweeps with points left out of their fronts for failed "
+        "requests."
+    )
+    without_values: list[SweepWithoutValues] = Field(
+        description="Once processed: sweeps that got no frontier value, and why."
+    )
 
 
-class SubmissionStatusView(BaseModel):
-    id: int
-    status: SubmissionStatus
+class SubmissionStatusView(SubmissionAccepted):
     error: str | None
-    results: int
-    series: int
     received_at: datetime
     processed_at: datetime | None
 
@@ -80,7 +146,12 @@ class LatestValues(BaseModel):
 class SeriesItem(BaseModel):
     id: int = Field(description="The series id (the config's id).")
     config: ConfigView
-    latest: LatestValues | None
+    latest: LatestValues | None = Field(
+        description="From the newest sweep with any frontier value (by run timestamp)."
+    )
+    newer_sweep_without_values: SweepWithoutValues | None = Field(
+        description="The newest processed sweep after it, when that sweep got no value."
+    )
     last_change: ChangeView | None = Field(
         description="The series' latest confirmed change point (any metric or target)."
     )
@@ -131,6 +202,17 @@ class TrendPoint(BaseModel):
     engine_version: str | None
     value: float
     outlier: bool = Field(description="A run the detector set aside as a one-off.")
+    front_lost_points: list[int] = Field(
+        description="Concurrencies failed requests took off this run's front (the value does "
+        "not depend on them)."
+    )
+
+
+class WithheldRun(BaseModel):
+    timestamp: datetime
+    sweep_id: int
+    commit: str | None
+    reasons: list[str] = Field(examples=[["conc 16: 21 of 64 requests failed"]])
 
 
 class SuspectedChange(BaseModel):
@@ -149,6 +231,10 @@ class Trend(BaseModel):
     suspected: list[SuspectedChange] = Field(
         description="Changes in the last runs, not yet confirmed by enough later runs."
     )
+    withheld: list[WithheldRun] = Field(
+        description="Runs without a value at this target because failed requests took points "
+        "off their front that the value depends on."
+    )
 
 
 class SourceView(BaseModel):
@@ -162,6 +248,7 @@ class SourceView(BaseModel):
     run_url: str | None
     timestamp: datetime
     components: dict[str, str]
+    sweep_key: str | None
 
 
 class SweepPointView(BaseModel):
@@ -172,7 +259,10 @@ class SweepPointView(BaseModel):
     median_ttft_s: float | None
     median_tpot_s: float | None
     median_e2el_s: float | None
-    on_front: bool = Field(description="On the tput_per_gpu Pareto front.")
+    on_front: bool = Field(
+        description="On the tput_per_gpu Pareto front (of the points that are not degraded)."
+    )
+    degraded: bool = Field(description="Left out of the fronts: failed requests.")
 
 
 class SweepFrontier(BaseModel):
@@ -190,6 +280,13 @@ class SweepView(BaseModel):
     points: list[SweepPointView]
     frontier: SweepFrontier
     components: dict[str, str]
+    degraded: SweepDegraded | None = Field(
+        description="Points left out of the fronts for failed requests and the targets withheld "
+        "for them; null when none."
+    )
+    no_values_reason: NoValuesReason | None = Field(
+        description="Why a processed sweep has no frontier value; null when it has one."
+    )
 
 
 class CompareItem(BaseModel):

@@ -8,6 +8,8 @@ ConfigValue = str | int | bool | None
 # Every stored field of a Config, in API order, with its type (values may also be null).
 _STORED_FIELD_TYPES: dict[str, type] = {
     "hardware": str,
+    "prefill_hardware": str,
+    "decode_hardware": str,
     "framework": str,
     "model": str,
     "model_prefix": str,

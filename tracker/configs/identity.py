@@ -28,6 +28,8 @@ class Config:
     """
 
     hardware: str
+    prefill_hardware: str | None = None
+    decode_hardware: str | None = None
     framework: str
     model: str
     model_prefix: str | None = None
@@ -85,14 +87,16 @@ class Config:
 
     @property
     def wide_ep(self) -> bool:
-        """Whether (decode) expert parallelism spans data-parallel attention ranks or more than
-        one 8-GPU node; the decode group decides when the config has one."""
-        if self.decode_ep is not None:
-            return self.decode_ep > _GPUS_PER_NODE or bool(
-                self.decode_dp_attention and self.decode_ep > 1
-            )
-        if self.ep is not None:
-            return self.ep > _GPUS_PER_NODE or bool(self.dp_attention and self.ep > 1)
+        """Whether expert parallelism spans data-parallel attention ranks or more than one
+        8-GPU node, on the side that holds the experts: decode when it has experts, else
+        prefill (a multinode aggregated run holds everything there), else the single node."""
+        for ep, dp_attention in (
+            (self.decode_ep, self.decode_dp_attention),
+            (self.prefill_ep, self.prefill_dp_attention),
+            (self.ep, self.dp_attention),
+        ):
+            if ep:
+                return ep > _GPUS_PER_NODE or bool(dp_attention and ep > 1)
         return False
 
     def key_digest(self) -> str:

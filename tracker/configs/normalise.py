@@ -7,21 +7,8 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from tracker.configs.fields import CONFIG_FIELD_TYPES
+from tracker.configs.hardware import fold_runner_label
 
-_TRAILING_RUNNER_INDEX = re.compile(r"_\d+$")
-_RUNNER_SUFFIXES = (
-    "-trt",
-    "-multinode-slurm",
-    "-multinode",
-    "-nvs",
-    "-disagg",
-    "-amds",
-    "-amd",
-    "-nvd",
-    "-dgxc",
-    "-nb",
-    "-nv",
-)
 _FRAMEWORK_ALIASES = {
     "trtllm": "trt",
     "tensorrt-llm": "trt",
@@ -33,22 +20,18 @@ _HF_CACHE_ENTRY = re.compile(r"(?:^|/)models--([^/]+)")
 
 
 @lru_cache(maxsize=1024)
-def normalise_hardware(hardware: str) -> str:
-    """Fold a runner name to its GPU: lower-case, drop a trailing `_<digits>`, then one runner
-    suffix (`b200-dgxc` → `b200`, `mi355x_0` → `mi355x`, `gb200-nv_2` → `gb200`)."""
-    name = _TRAILING_RUNNER_INDEX.sub("", hardware.strip().lower())
-    for suffix in _RUNNER_SUFFIXES:
-        if name.endswith(suffix) and len(name) > len(suffix):
-            return name.removesuffix(suffix)
-    return name
-
-
-@lru_cache(maxsize=1024)
 def normalise_framework(framework: str) -> str:
     """Fold a framework or engine name (`TRTLLM` → `trt`, `dynamo-trtllm` → `dynamo-trt`,
     `sglang-disagg` → `mori-sglang`). Also used for `source.engine`."""
     name = framework.strip().lower()
     return _FRAMEWORK_ALIASES.get(name, name)
+
+
+def framework_runs_engine(framework: str, engine: str) -> bool:
+    """Whether rows of a (folded) framework can come from an (folded) engine's CI: the same
+    name, or one part of a composite framework (`sglang` and `dynamo` both run
+    `dynamo-sglang`)."""
+    return framework == engine or engine in framework.split("-")
 
 
 @lru_cache(maxsize=1024)
@@ -72,7 +55,9 @@ def _normalise_spec_method(value: str) -> str:
 
 
 _STRING_NORMALISERS: dict[str, Callable[[str], str]] = {
-    "hardware": normalise_hardware,
+    "hardware": fold_runner_label,
+    "prefill_hardware": fold_runner_label,
+    "decode_hardware": fold_runner_label,
     "framework": normalise_framework,
     "model": normalise_model,
     "model_prefix": _normalise_lower,

@@ -31,6 +31,15 @@ class SourceIn(BaseModel):
         examples=["github:sgl-project/sglang:123456789:1"],
     )
     run_url: str | None = None
+    sweep_key: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="Shared by the posts of one CI run made per job (one concurrency each): "
+        "their rows of one config assemble into one sweep, processed once the run is complete "
+        "(`final`, or after TRACKER_SWEEP_ASSEMBLY_SECONDS without a post).",
+        examples=["github:sgl-project/sglang:123456789:1"],
+    )
     timestamp: AwareDatetime = Field(description="ISO 8601 with a zone; naive is rejected.")
     components: dict[str, str] = Field(
         default_factory=dict, examples=[{"rocm": "7.0.2", "driver": "580.82"}]
@@ -59,6 +68,10 @@ class SubmissionIn(BaseModel):
         description="Part of a history posted at once: detection waits for one retrospective "
         "pass per touched track instead of running per submission.",
     )
+    final: bool = Field(
+        default=False,
+        description="The run of `source.sweep_key` is complete: its sweeps are processed now.",
+    )
     purpose: SubmissionPurpose = Field(
         default=SubmissionPurpose.HISTORY,
         description="`history`: a run of the tracked history; `bisect`: a run a bisection asked "
@@ -77,6 +90,8 @@ class SubmissionIn(BaseModel):
                 raise ValueError("a run with purpose 'bisect' gives the commit it ran in source")
             if self.backfill:
                 raise ValueError("a run with purpose 'bisect' is not part of a backfill")
+            if self.source.sweep_key is not None:
+                raise ValueError("a run with purpose 'bisect' is posted whole, without sweep_key")
         elif self.bisect_id is not None:
             raise ValueError("bisect_id is only for runs with purpose 'bisect'")
         return self

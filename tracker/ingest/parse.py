@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
 from tracker import jsonio
-from tracker.configs.normalise import normalise_framework
+from tracker.configs.normalise import framework_runs_engine, normalise_framework
 from tracker.errors import FieldError, InvalidSubmission
 from tracker.ingest.body import SourceIn, SubmissionIn
-from tracker.ingest.formats import ResultRow, parse_results
+from tracker.ingest.formats import ParseNotes, ResultRow, parse_results
 from tracker.vocabulary import SubmissionPurpose
 
 
@@ -32,6 +32,9 @@ class ParsedSubmission:
     backfill: bool = False
     purpose: SubmissionPurpose = SubmissionPurpose.HISTORY
     bisect_id: int | None = None
+    final: bool = False
+    notes: ParseNotes = field(default_factory=ParseNotes)
+    """Rows skipped, per-request lists dropped, warnings: for the answer."""
 
 
 def canonical_sha256(document: Any) -> str:
@@ -65,12 +68,22 @@ def parse_submission(body: bytes) -> ParsedSubmission:
         errors = _pydantic_errors(error)
         errors.extend(_row_errors_beside(document, errors))
         raise InvalidSubmission(errors) from error
-    rows = parse_results(format=envelope.format, results=envelope.results, config=envelope.config)
+    envelope_errors = _assembly_option_errors(envelope)
+    try:
+        parsed = parse_results(
+            format=envelope.format, results=envelope.results, config=envelope.config
+        )
+    except InvalidSubmission as error:
+        raise InvalidSubmission(envelope_errors + error.errors) from error
+    engine = normalise_framework(envelope.source.engine)
+    envelope_errors.extend(_engine_errors(engine, parsed.rows))
+    if envelope_errors:
+        raise InvalidSubmission(envelope_errors)
     return ParsedSubmission(
         source=envelope.source,
-        engine=normalise_framework(envelope.source.engine),
+        engine=engine,
         format=envelope.format,
-        rows=rows,
+        rows=parsed.rows,
         run_key=envelope.source.run_key or f"sha256:{canonical_sha256(document)}",
         body_sha256=hashlib.sha256(body).hexdigest(),
         body_text=body_text,
@@ -78,7 +91,40 @@ def parse_submission(body: bytes) -> ParsedSubmission:
         backfill=envelope.backfill,
         purpose=envelope.purpose,
         bisect_id=envelope.bisect_id,
+        final=envelope.final,
+        notes=parsed.notes,
     )
+
+
+def _assembly_option_errors(envelope: SubmissionIn) -> list[FieldError]:
+    errors = []
+    if envelope.final and envelope.source.sweep_key is None:
+        message = (
+            "final completes the sweeps of a source.sweep_key: give the run's sweep_key "
+            "(a post without one is complete already)"
+        )
+        errors.append(FieldError(("final",), message, "missing"))
+    if envelope.backfill and envelope.source.sweep_key is not None:
+        message = (
+            "a backfill cannot be assembled from posts: send each run of the history in one "
+            "post, without sweep_key"
+        )
+        errors.append(FieldError(("source", "sweep_key"), message))
+    return errors
+
+
+def _engine_errors(engine: str, rows: list[ResultRow]) -> list[FieldError]:
+    """A 422 when the engine contradicts every row's framework: alerts group by the engine's
+    commits, so a mistyped `--engine` would file the results under another engine's CI."""
+    frameworks = sorted({config.framework for config in {row.config for row in rows}})
+    if any(framework_runs_engine(framework, engine) for framework in frameworks):
+        return []
+    message = (
+        f"engine {engine!r} runs none of the rows' frameworks ({', '.join(frameworks)}): the "
+        "engine is the one whose CI ran and whose commit is tested; give the framework the "
+        "rows were measured with (or a part of it, e.g. sglang for dynamo-sglang)"
+    )
+    return [FieldError(("source", "engine"), message, "engine_mismatch")]
 
 
 def _row_errors_beside(document: Any, envelope_errors: list[FieldError]) -> list[FieldError]:

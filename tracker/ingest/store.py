@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session
 
 from tracker import jsonio, models
 from tracker.configs.identity import Config
-from tracker.db.bulk import bulk_insert, bulk_insert_with_ids
+from tracker.db.bulk import bulk_insert_with_ids
 from tracker.db.dialect import insert_ignoring_conflicts
 from tracker.errors import Conflict, FieldError, InvalidSubmission
+from tracker.ingest.assembly import join_assembly
 from tracker.ingest.body import SourceIn
 from tracker.ingest.formats import ResultRow
 from tracker.ingest.parse import ParsedSubmission
+from tracker.ingest.written_rows import SWEEP_COLUMNS, insert_result_rows, sweep_components
 from tracker.vocabulary import SubmissionStatus
 
 
@@ -48,9 +50,15 @@ def _existing_receipt(
     if stored_sha256 != submission.body_sha256 and not _same_document(
         session=session, source_run_id=stored.source_run_id, document=submission.document
     ):
+        hint = (
+            "; posts of one run made per job share a sweep_key, and each has its own run_key "
+            "(or none)"
+            if submission.source.sweep_key is not None
+            else "; a run posted one job at a time gives its posts a shared sweep_key instead"
+        )
         raise Conflict(
             f"run_key {submission.run_key!r} was already used for a different body "
-            f"(submission {stored.id}); send the same body, or a new run_key"
+            f"(submission {stored.id}); send the same body, or a new run_key{hint}"
         )
     return SubmissionReceipt(submission=stored, created=False)
 
@@ -72,7 +80,9 @@ def record_submission(
 ) -> SubmissionReceipt:
     """Store a validated submission, or find the identical one stored before (idempotency).
 
-    Raises ``Conflict`` when the run key was used for a different body. Never commits.
+    A post under a sweep key joins its rows to the sweeps of that key (`tracker.ingest.assembly`).
+    Raises ``Conflict`` when the run key was used for a different body, or the post contradicts
+    its sweep key (another engine or commit, a job repeated with other values). Never commits.
     """
     existing = _existing_receipt(session=session, submission=submission)
     if existing is not None:
@@ -105,6 +115,7 @@ def record_submission(
         payload=submission.body_text,
         purpose=submission.purpose,
         bisection_id=submission.bisect_id,
+        sweep_key=source.sweep_key,
     )
     try:
         with session.begin_nested():
@@ -121,15 +132,8 @@ def record_submission(
     config_ids = ensure_configs(
         session=session, configs_by_digest={d: rows[0].config for d, rows in rows_by_digest.items()}
     )
-    sweep_ids = _insert_sweeps(
-        session=session,
-        source_run=source_run,
-        source=source,
-        rows_by_config_id={config_ids[d]: rows for d, rows in rows_by_digest.items()},
-    )
-    _insert_rows(
-        session=session, sweep_ids=sweep_ids, rows_by_digest=rows_by_digest, config_ids=config_ids
-    )
+    rows_by_config_id = {config_ids[d]: rows for d, rows in rows_by_digest.items()}
+    notes = submission.notes
     stored = models.Submission(
         source_run_id=source_run.id,
         status=SubmissionStatus.ACCEPTED,
@@ -137,7 +141,44 @@ def record_submission(
         series=len(rows_by_digest),
         backfill=submission.backfill,
         received_at=now,
+        skipped=[{"index": row.index, "reason": row.reason} for row in notes.skipped] or None,
+        dropped=dict(notes.dropped) or None,
+        warnings=[
+            {"loc": list(warning.loc), "msg": warning.msg, "type": warning.type}
+            for warning in notes.warnings
+        ]
+        or None,
     )
+    if source.sweep_key is None:
+        sweep_ids = _insert_sweeps(
+            session=session,
+            source_run=source_run,
+            source=source,
+            rows_by_config_id=rows_by_config_id,
+        )
+        insert_result_rows(
+            session=session,
+            rows=(
+                (sweep_ids[config_id], row)
+                for config_id, rows in rows_by_config_id.items()
+                for row in rows
+            ),
+        )
+    else:
+        joined = join_assembly(
+            session=session,
+            source_run=source_run,
+            source=source,
+            final=submission.final,
+            rows_by_config_id=rows_by_config_id,
+            now=now,
+        )
+        stored.assembly_id = joined.assembly_id
+        stored.results = joined.stored_rows
+        stored.repeated = joined.repeated_rows
+        if joined.nothing_to_process:  # a job posted again after its run was processed
+            stored.status = SubmissionStatus.PROCESSED
+            stored.frontier_written_at = stored.processed_at = now
     session.add(stored)
     session.flush()
     return SubmissionReceipt(submission=stored, created=True)
@@ -179,17 +220,6 @@ def _config_ids(session: Session, digests: list[str]) -> dict[str, int]:
     return dict(rows.all())
 
 
-def sweep_components(source: SourceIn, rows: list[ResultRow]) -> dict[str, str]:
-    """Component versions of one sweep: the source's, overridden by what its rows record."""
-    values_by_name: dict[str, set[str]] = defaultdict(set)
-    for row in rows:
-        for name, value in row.components.items():
-            values_by_name[name].add(value)
-    components = dict(source.components)
-    components.update({name: ", ".join(sorted(values)) for name, values in values_by_name.items()})
-    return components
-
-
 def _insert_sweeps(
     *,
     session: Session,
@@ -202,59 +232,16 @@ def _insert_sweeps(
     sweep_ids = bulk_insert_with_ids(
         session,
         models.Sweep.__table__,  # type: ignore[arg-type]
-        ("config_id", "source_run_id", "timestamp", "components"),
+        SWEEP_COLUMNS,
         [
-            (config_id, source_run.id, source_run.timestamp, sweep_components(source, rows))
+            (
+                config_id,
+                source_run.id,
+                None,
+                source_run.timestamp,
+                sweep_components(source.components, rows),
+            )
             for config_id, rows in rows_by_config_id.items()
         ],
     )
     return dict(zip(config_ids, sweep_ids, strict=True))
-
-
-RESULT_ROW_COLUMNS = (
-    "sweep_id",
-    "conc",
-    "median_intvty",
-    "tput_per_gpu",
-    "output_tput_per_gpu",
-    "input_tput_per_gpu",
-    "median_ttft_s",
-    "median_tpot_s",
-    "median_e2el_s",
-    "extra",
-)
-
-
-def result_row_values(sweep_id: int, row: ResultRow) -> tuple[Any, ...]:
-    """A row's values in ``RESULT_ROW_COLUMNS`` order."""
-    return (
-        sweep_id,
-        row.conc,
-        row.median_intvty,
-        row.tput_per_gpu,
-        row.output_tput_per_gpu,
-        row.input_tput_per_gpu,
-        row.median_ttft_s,
-        row.median_tpot_s,
-        row.median_e2el_s,
-        row.extra,
-    )
-
-
-def _insert_rows(
-    *,
-    session: Session,
-    sweep_ids: dict[int, int],
-    rows_by_digest: dict[str, list[ResultRow]],
-    config_ids: dict[str, int],
-) -> None:
-    bulk_insert(
-        session,
-        models.ResultRow.__table__,  # type: ignore[arg-type]
-        RESULT_ROW_COLUMNS,
-        (
-            result_row_values(sweep_ids[config_ids[digest]], row)
-            for digest, rows in rows_by_digest.items()
-            for row in rows
-        ),
-    )

@@ -15,7 +15,7 @@ from tracker.models.base import Base
 from tracker.models.bisection import Bisection, BisectionStep
 from tracker.models.detection import ChangePoint, Track
 from tracker.models.series import Config, FrontierValue, ResultRow, Sweep
-from tracker.models.submissions import ApiToken, SourceRun, Submission
+from tracker.models.submissions import ApiToken, SourceRun, Submission, SweepAssembly
 
 __all__ = [
     "Alert",
@@ -34,5 +34,6 @@ __all__ = [
     "SourceRun",
     "Submission",
     "Sweep",
+    "SweepAssembly",
     "Track",
 ]

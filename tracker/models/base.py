@@ -27,6 +27,8 @@ NAMING_CONVENTION = {
 }
 
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+# A nullable JSON column: Python None is SQL NULL (not the JSON value null), so `IS NULL` finds it.
+NullableJSONDocument = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 # SQLite only auto-increments INTEGER PRIMARY KEY; Postgres gets 64-bit keys.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -36,7 +38,8 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime(),
         dict[str, Any]: JSONDocument,
-        dict[str, Any] | None: JSONDocument,
+        dict[str, Any] | None: NullableJSONDocument,
+        list[Any] | None: NullableJSONDocument,
     }
 
 

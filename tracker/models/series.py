@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.configs.fields import CONFIG_FIELD_TYPES, ConfigValue
 from tracker.models.base import Base, BigId, str_enum
-from tracker.vocabulary import Metric
+from tracker.vocabulary import Metric, NoValuesReason
 
 
 class Config(Base):
@@ -32,6 +32,8 @@ class Config(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     hardware: Mapped[str] = mapped_column(String(100))
+    prefill_hardware: Mapped[str | None] = mapped_column(String(100))
+    decode_hardware: Mapped[str | None] = mapped_column(String(100))
     framework: Mapped[str] = mapped_column(String(100))
     model: Mapped[str] = mapped_column(String(300))
     model_prefix: Mapped[str | None] = mapped_column(String(100))
@@ -66,7 +68,7 @@ class Config(Base):
     scenario: Mapped[str] = mapped_column(String(64))
     gpus: Mapped[int]
     wide_ep: Mapped[bool] = mapped_column(Boolean)
-    # The newest sweep with frontier values written, kept by the worker: lists of thousands of
+    # The newest sweep with any frontier value, kept by the worker: lists of thousands of
     # series read their latest values by a join instead of a search per series.
     latest_sweep_id: Mapped[int | None] = mapped_column(
         ForeignKey("sweeps.id", use_alter=True, ondelete="SET NULL")
@@ -79,21 +81,35 @@ class Config(Base):
 
 
 class Sweep(Base):
-    """The rows of one config in one source run, across concurrency."""
+    """The rows of one config in one source run, across concurrency; a run posted per job
+    (a sweep key) assembles its jobs' rows of one config into one sweep."""
 
     __tablename__ = "sweeps"
     __table_args__ = (
         UniqueConstraint("config_id", "source_run_id"),
+        UniqueConstraint("assembly_id", "config_id"),
         Index(None, "config_id", "timestamp"),
         Index(None, "source_run_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     config_id: Mapped[int] = mapped_column(ForeignKey("configs.id"))
+    # The source run that opened the sweep (the first post of an assembled one).
     source_run_id: Mapped[int] = mapped_column(ForeignKey("source_runs.id", ondelete="CASCADE"))
-    # The source run's timestamp, copied so that a series' history is one index range.
+    assembly_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("sweep_assemblies.id", ondelete="CASCADE")
+    )
+    # The source run's timestamp (an assembled sweep's earliest), copied so that a series'
+    # history is one index range.
     timestamp: Mapped[datetime]
     components: Mapped[dict[str, Any]]
+    # Written with the frontier values: the points left out of the front for failed requests
+    # and the targets that withheld for them (docs/frontier.md), null when none; and why the
+    # sweep has no frontier value at all, null when it has one.
+    degraded: Mapped[dict[str, Any] | None]
+    no_values_reason: Mapped[NoValuesReason | None] = mapped_column(
+        str_enum(NoValuesReason, "no_values_reason")
+    )
 
 
 class ResultRow(Base):
@@ -112,6 +128,10 @@ class ResultRow(Base):
     median_ttft_s: Mapped[float | None] = mapped_column(Float)
     median_tpot_s: Mapped[float | None] = mapped_column(Float)
     median_e2el_s: Mapped[float | None] = mapped_column(Float)
+    # Request counts as the row states them (docs/formats.md#failed-requests).
+    completed: Mapped[int | None]
+    requested: Mapped[int | None]
+    failed: Mapped[int | None]
     extra: Mapped[dict[str, Any]]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -56,6 +57,27 @@ class SourceRun(Base):
     bisection_id: Mapped[int | None] = mapped_column(
         ForeignKey("bisections.id", ondelete="SET NULL")
     )
+    sweep_key: Mapped[str | None] = mapped_column(String(500))
+
+
+class SweepAssembly(Base):
+    """One CI run posted per job under a sweep key: its sweeps stay open until a post says
+    `final` or no post has come for the assembly window (docs/data-flow.md)."""
+
+    __tablename__ = "sweep_assemblies"
+    __table_args__ = (Index(None, "assembled_at", "last_post_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sweep_key: Mapped[str] = mapped_column(String(500), unique=True)
+    engine: Mapped[str] = mapped_column(String(100))
+    commit: Mapped[str | None] = mapped_column(String(100))
+    image: Mapped[str | None] = mapped_column(String(500))
+    opened_at: Mapped[datetime]
+    last_post_at: Mapped[datetime]
+    final_at: Mapped[datetime | None]
+    # Null while open; set when its sweeps were processed (a later post with new rows opens it
+    # again, and it is processed again when it completes).
+    assembled_at: Mapped[datetime | None]
 
 
 class Submission(Base):
@@ -81,3 +103,12 @@ class Submission(Base):
     # When a backfill's tracks were flagged for the backfill pass (by its planner).
     detection_planned_at: Mapped[datetime | None]
     processed_at: Mapped[datetime | None]
+    # A post under a sweep key is processed with its assembly, not by itself.
+    assembly_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("sweep_assemblies.id", ondelete="CASCADE"), index=True
+    )
+    # What the answer says beside the counts (docs/formats.md#the-answer), null when empty.
+    skipped: Mapped[list[Any] | None]
+    dropped: Mapped[dict[str, Any] | None]
+    warnings: Mapped[list[Any] | None]
+    repeated: Mapped[int] = mapped_column(server_default=text("0"))

@@ -11,11 +11,13 @@ from datetime import timedelta
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker import models
 from tracker.clock import utc_now
 from tracker.db.engine import transaction
 from tracker.errors import NotFound
-from tracker.processing import backfill_pass, submissions
+from tracker.processing import assemblies, backfill_pass, submissions
 from tracker.processing.change_points import detect_on_tracks
+from tracker.processing.sweeps import ProcessingOptions
 from tracker.settings import Settings
 from tracker.vocabulary import SubmissionStatus
 
@@ -27,9 +29,19 @@ class ProcessingOutcome:
     awaits_backfill_pass: bool  # a backfill: the retrospective pass comes later
     changes_found: bool  # detection found or retracted change points: group alerts
     bisection_result: bool = False  # a run a bisection asked for: advance bisections
+    assembly_due_in_s: float | None = None
+    """A post under a sweep key: when its assembly may be complete (0: it said final)."""
 
 
 NOTHING_TO_FOLLOW = ProcessingOutcome(awaits_backfill_pass=False, changes_found=False)
+
+
+def processing_options(settings: Settings) -> ProcessingOptions:
+    return ProcessingOptions(
+        targets=settings.interactivity_targets,
+        detection=settings.detection_options,
+        max_failed_fraction=settings.max_failed_request_fraction,
+    )
 
 
 def run_process_submission(
@@ -46,8 +58,7 @@ def run_process_submission(
             processed = submissions.process_submission(
                 session=session,
                 submission_id=submission_id,
-                targets=settings.interactivity_targets,
-                options=settings.detection_options,
+                options=processing_options(settings),
                 now=utc_now(),
             )
             submission = processed.submission
@@ -57,6 +68,7 @@ def run_process_submission(
                 ),
                 changes_found=processed.detection is not None and processed.detection.changed,
                 bisection_result=processed.bisection_id is not None,
+                assembly_due_in_s=_assembly_due_in_s(session, submission, settings),
             )
     except NotFound:
         log.warning("submission %s vanished before it was processed", submission_id)
@@ -72,6 +84,62 @@ def run_process_submission(
                 error=f"{type(error).__name__}: {error}",
             )
         return NOTHING_TO_FOLLOW
+
+
+def _assembly_due_in_s(
+    session: Session, submission: models.Submission, settings: Settings
+) -> float | None:
+    if submission.assembly_id is None or submission.status is not SubmissionStatus.ACCEPTED:
+        return None
+    assembly = session.get(models.SweepAssembly, submission.assembly_id)
+    if assembly is None or assembly.final_at is not None:
+        return 0.0
+    return settings.sweep_assembly_seconds
+
+
+@dataclass(frozen=True)
+class AssemblyOutcome:
+    assembled: int
+    changes_found: bool
+
+
+def run_sweep_assembly(
+    *, session_factory: sessionmaker[Session], settings: Settings
+) -> AssemblyOutcome:
+    """Process every assembly that is complete, each in its own transaction; a deterministic
+    failure marks that assembly's posts failed with the reason (outages propagate, so that the
+    stage is retried)."""
+    window_s = settings.sweep_assembly_seconds
+    with session_factory() as session:
+        due = assemblies.due_assemblies(session=session, now=utc_now(), window_s=window_s)
+    assembled, changes_found = 0, False
+    for assembly_id in due:
+        try:
+            with transaction(session_factory) as session:
+                detection = assemblies.assemble(
+                    session=session,
+                    assembly_id=assembly_id,
+                    options=processing_options(settings),
+                    now=utc_now(),
+                    window_s=window_s,
+                )
+        except OperationalError:
+            raise
+        except Exception as error:
+            log.exception("assembling sweep assembly %s failed", assembly_id)
+            with transaction(session_factory) as session:
+                assemblies.mark_assembly_failed(
+                    session=session,
+                    assembly_id=assembly_id,
+                    error=f"{type(error).__name__}: {error}",
+                    now=utc_now(),
+                )
+            continue
+        if detection is not None:
+            assembled += 1
+            changes_found = changes_found or detection.changed
+            log.info("assembled sweep assembly %s", assembly_id)
+    return AssemblyOutcome(assembled, changes_found)
 
 
 def run_requeue_stale_submissions(

@@ -23,6 +23,7 @@ class Stage(enum.StrEnum):
     """Every stage of the pipeline; the value is its Celery task name."""
 
     PROCESS_SUBMISSION = "tracker.process_submission"
+    ASSEMBLE_SWEEPS = "tracker.assemble_sweeps"
     PLAN_BACKFILL_PASS = "tracker.plan_backfill_pass"  # noqa: S105 (a task name)
     ANALYSE_BACKFILL_BATCH = "tracker.analyse_backfill_batch"
     GROUP_ALERTS = "tracker.group_alerts"
@@ -45,6 +46,7 @@ class Scheduler(Protocol):
         """
 
 
+ASSEMBLE_SWEEPS_INTERVAL_S = 30.0
 BACKFILL_PASS_INTERVAL_S = 30.0
 GROUP_ALERTS_INTERVAL_S = 60.0
 DELIVER_ALERTS_INTERVAL_S = 30.0
@@ -58,6 +60,7 @@ def periodic_stages(settings: Settings) -> dict[Stage, float]:
     the outbox, and the digest schedule."""
     return {
         Stage.REQUEUE_STALE_SUBMISSIONS: max(settings.stale_submission_seconds / 2, 1.0),
+        Stage.ASSEMBLE_SWEEPS: ASSEMBLE_SWEEPS_INTERVAL_S,
         Stage.PLAN_BACKFILL_PASS: BACKFILL_PASS_INTERVAL_S,
         Stage.GROUP_ALERTS: GROUP_ALERTS_INTERVAL_S,
         Stage.DELIVER_ALERTS: DELIVER_ALERTS_INTERVAL_S,
@@ -87,6 +90,12 @@ def run_stage(
             scheduler.schedule(Stage.GROUP_ALERTS, delay_s=settings.alert_settle_seconds)
         if processed.bisection_result:
             scheduler.schedule(Stage.ADVANCE_BISECTIONS)
+        if processed.assembly_due_in_s is not None:
+            scheduler.schedule(Stage.ASSEMBLE_SWEEPS, delay_s=processed.assembly_due_in_s)
+    elif stage is Stage.ASSEMBLE_SWEEPS:
+        assembled = jobs.run_sweep_assembly(session_factory=session_factory, settings=settings)
+        if assembled.changes_found:
+            scheduler.schedule(Stage.GROUP_ALERTS, delay_s=settings.alert_settle_seconds)
     elif stage is Stage.PLAN_BACKFILL_PASS:
         _plan_backfill_pass(session_factory, settings, scheduler)
     elif stage is Stage.ANALYSE_BACKFILL_BATCH:

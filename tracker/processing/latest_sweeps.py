@@ -1,11 +1,12 @@
-"""Each config's pointer to its newest sweep, so that "latest values" reads need no scan."""
+"""Each config's pointer to its newest sweep with a frontier value, so that "latest values" reads
+need no scan."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import DateTime, and_, bindparam, or_, text, update
+from sqlalchemy import DateTime, and_, bindparam, exists, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, INTEGER
 from sqlalchemy.orm import Session
 
@@ -56,8 +57,9 @@ _ADVANCE_ONE = (
 
 def advance_latest_sweeps(*, session: Session, sweeps: Sequence[tuple[int, int, datetime]]) -> None:
     """Point each config at its newest sweep (by timestamp, then id) among ``sweeps`` —
-    (config id, sweep id, timestamp) — and the one it points at: a sweep older than that (a
-    backfill) leaves the pointer as it is. Rows are locked in config id order."""
+    (config id, sweep id, timestamp), sweeps with a frontier value — and the one it points at:
+    a sweep older than that (a backfill) leaves the pointer as it is. Rows are locked in config
+    id order."""
     if not sweeps:
         return
     ordered = sorted(sweeps)
@@ -78,4 +80,28 @@ def advance_latest_sweeps(*, session: Session, sweeps: Sequence[tuple[int, int, 
                 {"config": config_id, "sweep": sweep_id, "at": timestamp}
                 for config_id, sweep_id, timestamp in ordered
             ],
+        )
+
+
+def retreat_latest_sweeps(*, session: Session, config_ids: Sequence[int]) -> None:
+    """Point each config at its newest sweep with a frontier value, looked up afresh: after a
+    sweep's values were rewritten (an assembly processed again), the one it pointed at may have
+    none left. Rows are locked in config id order."""
+    for config_id in sorted(set(config_ids)):
+        newest = session.execute(
+            select(models.Sweep.id, models.Sweep.timestamp)
+            .where(
+                models.Sweep.config_id == config_id,
+                exists().where(models.FrontierValue.sweep_id == models.Sweep.id),
+            )
+            .order_by(models.Sweep.timestamp.desc(), models.Sweep.id.desc())
+            .limit(1)
+        ).first()
+        session.execute(
+            update(models.Config)
+            .where(models.Config.id == config_id)
+            .values(
+                latest_sweep_id=None if newest is None else newest.id,
+                latest_at=None if newest is None else newest.timestamp,
+            )
         )

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from tracker.configs.fields import ConfigValue
 from tracker.errors import FieldError, InvalidQuery
-from tracker.processing.frontier_values import sweep_frontier_values, sweep_points
+from tracker.processing.frontier_values import degraded_concs, front_values, sweep_points
 from tracker.reads.pagination import Page
 from tracker.reads.pricing import PriceSet, cost_per_mtok
 from tracker.reads.series import page_configs, sweep_sources
@@ -62,23 +62,25 @@ def compare(
 ) -> Page[CompareItem]:
     """Throughput and cost at ``interactivity`` (any value) for every matching config.
 
-    Read off the Pareto front of each config's latest processed sweep; a config whose front does
-    not reach that interactivity is listed without values.
+    Read off the Pareto front of each config's latest sweep with values (the points processing
+    left out for failed requests stay out); a config whose front does not reach that
+    interactivity, or whose value there depends on a left-out point, is listed without values.
     """
     _check_filters(filters)
     page = page_configs(session=session, filters=filters, limit=limit, cursor=cursor)
     sweep_ids = [c.latest_sweep_id for c in page.items if c.latest_sweep_id is not None]
     points = sweep_points(session=session, sweep_ids=sweep_ids)
+    left_out = degraded_concs(session=session, sweep_ids=sweep_ids)
     sources = sweep_sources(session, sweep_ids)
     items = []
     for config in page.items:
         sweep_id = config.latest_sweep_id
-        values = {
-            metric: value
-            for metric, _, value in sweep_frontier_values(
-                points.get(sweep_id, []) if sweep_id is not None else [], [interactivity]
-            )
-        }
+        front, _ = front_values(
+            points.get(sweep_id, []) if sweep_id is not None else [],
+            left_out.get(sweep_id, frozenset()) if sweep_id is not None else frozenset(),
+            [interactivity],
+        )
+        values = {metric: value for metric, _, value in front}
         tput = values.get(Metric.TPUT_PER_GPU)
         timestamp, commit = sources.get(sweep_id, (None, None)) if sweep_id else (None, None)
         items.append(
@@ -90,7 +92,7 @@ def compare(
                 output_tput_per_gpu=values.get(Metric.OUTPUT_TPUT_PER_GPU),
                 cost_per_mtok={
                     price_set.value: (
-                        None if tput is None else cost_per_mtok(tput, config.hardware, price_set)
+                        None if tput is None else cost_per_mtok(tput, config, price_set)
                     )
                     for price_set in PriceSet
                 },

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker import models
@@ -18,7 +18,7 @@ from tracker.processing.frontier import target_label
 from tracker.reads.changes import Change, latest_changes
 from tracker.reads.filters import config_conditions
 from tracker.reads.pagination import Page, decode_cursor, paginate
-from tracker.vocabulary import Metric
+from tracker.vocabulary import Metric, NoValuesReason
 
 ValuesByTarget = dict[str, float]
 """Throughput (or cost) keyed by target interactivity label: ``{"35": 1843.2}``."""
@@ -35,10 +35,22 @@ class LatestValues:
 
 
 @dataclass(frozen=True)
+class SweepWithoutValues:
+    """A processed sweep that got no frontier value, and why (docs/frontier.md)."""
+
+    series_id: int
+    sweep_id: int
+    timestamp: datetime
+    commit: str | None
+    reason: NoValuesReason
+
+
+@dataclass(frozen=True)
 class SeriesItem:
     id: int
     config: dict[str, ConfigValue]
     latest: LatestValues | None
+    newer_sweep_without_values: SweepWithoutValues | None
     last_change: Change | None
 
 
@@ -119,8 +131,8 @@ def latest_values(
     metric: Metric,
     interactivity: float,
 ) -> list[SeriesValue]:
-    """Every matching series, in id order, with its latest processed sweep's value of one
-    metric at one target — for views over thousands of series (the explorer): one join on
+    """Every matching series, in id order, with its latest sweep's (the newest with values) value
+    of one metric at one target — for views over thousands of series (the explorer): one join on
     the configs' latest-sweep pointers, column rows rather than ORM objects."""
     config_columns = [models.Config.__table__.c[name] for name in ("id", *CONFIG_FIELD_TYPES)]
     rows = session.execute(
@@ -146,15 +158,67 @@ def latest_values(
     ]
 
 
+def newer_sweeps_without_values(
+    session: Session, config_ids: Sequence[int]
+) -> dict[int, SweepWithoutValues]:
+    """Per config, its newest processed sweep without frontier values that is newer than the
+    sweep its latest values come from (configs without one are absent)."""
+    newer = (
+        (models.Config.latest_at.is_(None))
+        | (models.Sweep.timestamp > models.Config.latest_at)
+        | (
+            (models.Sweep.timestamp == models.Config.latest_at)
+            & (models.Sweep.id > models.Config.latest_sweep_id)
+        )
+    )
+    ranked = (
+        select(
+            models.Sweep.config_id,
+            models.Sweep.id,
+            models.Sweep.timestamp,
+            models.Sweep.no_values_reason,
+            models.SourceRun.commit,
+            func.row_number()
+            .over(
+                partition_by=models.Sweep.config_id,
+                order_by=(models.Sweep.timestamp.desc(), models.Sweep.id.desc()),
+            )
+            .label("rank"),
+        )
+        .join(models.Config, models.Config.id == models.Sweep.config_id)
+        .join(models.SourceRun, models.SourceRun.id == models.Sweep.source_run_id)
+        .where(
+            models.Sweep.config_id.in_(config_ids),
+            models.Sweep.no_values_reason.is_not(None),
+            newer,
+        )
+        .subquery()
+    )
+    rows = session.execute(select(ranked).where(ranked.c.rank == 1))
+    return {
+        row.config_id: SweepWithoutValues(
+            series_id=row.config_id,
+            sweep_id=row.id,
+            timestamp=row.timestamp,
+            commit=row.commit,
+            reason=row.no_values_reason,
+        )
+        for row in rows
+    }
+
+
 def list_series(
     *, session: Session, filters: dict[str, Any], limit: int, cursor: str | None
 ) -> Page[SeriesItem]:
-    """Series matching the config filters, in id order, with their latest frontier values."""
+    """Series matching the config filters, in id order, with their latest frontier values (from
+    the newest sweep that has any) and a newer sweep without values, if there is one."""
     page = page_configs(session=session, filters=filters, limit=limit, cursor=cursor)
     sweep_ids = [c.latest_sweep_id for c in page.items if c.latest_sweep_id is not None]
     sources = sweep_sources(session, sweep_ids)
     values = frontier_values_by_sweep(session, sweep_ids)
-    last_changes = latest_changes(session=session, config_ids=[c.id for c in page.items])
+    config_ids = [c.id for c in page.items]
+    last_changes = latest_changes(session=session, config_ids=config_ids)
+    without_values = newer_sweeps_without_values(session, config_ids)
     items = []
     for config in page.items:
         sweep_id = config.latest_sweep_id
@@ -169,6 +233,7 @@ def list_series(
                 id=config.id,
                 config=config.as_dict(),
                 latest=latest,
+                newer_sweep_without_values=without_values.get(config.id),
                 last_change=last_changes.get(config.id),
             )
         )

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
@@ -16,7 +17,7 @@ from tracker.processing.frontier import pareto_front
 from tracker.reads.pagination import Page, newest_first
 from tracker.reads.pricing import costs_per_mtok
 from tracker.reads.series import ValuesByTarget, frontier_values_by_sweep, require_series
-from tracker.vocabulary import Metric, SubmissionPurpose
+from tracker.vocabulary import Metric, NoValuesReason, SubmissionPurpose
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,13 @@ class Source:
     run_url: str | None
     timestamp: datetime
     components: dict[str, str]
+    sweep_key: str | None
 
 
 @dataclass(frozen=True)
 class SweepPoint:
-    """One row of a sweep; ``on_front``: on the `tput_per_gpu` Pareto front."""
+    """One row of a sweep; ``on_front``: on the `tput_per_gpu` Pareto front of the points that
+    are not degraded; ``degraded``: left out of the fronts for failed requests."""
 
     conc: int
     median_intvty: float
@@ -47,6 +50,7 @@ class SweepPoint:
     median_tpot_s: float | None
     median_e2el_s: float | None
     on_front: bool
+    degraded: bool
 
 
 @dataclass(frozen=True)
@@ -67,20 +71,27 @@ class SweepDetail:
     points: list[SweepPoint]
     frontier: SweepFrontier
     components: dict[str, str]
+    degraded: dict[str, Any] | None
+    """The points left out of the fronts for failed requests, and the targets withheld for
+    them (docs/frontier.md#failed-requests); null when none."""
+    no_values_reason: NoValuesReason | None
+    """Why a processed sweep has no frontier value; null when it has one, or is not processed."""
 
 
-SweepRecord = Row[models.Sweep, models.SourceRun, str]
+SweepRecord = Row[models.Sweep, models.SourceRun, models.Config]
 
 
-def _sweep_query() -> Select[models.Sweep, models.SourceRun, str]:
+def _sweep_query() -> Select[models.Sweep, models.SourceRun, models.Config]:
     return (
-        select(models.Sweep, models.SourceRun, models.Config.hardware)
+        select(models.Sweep, models.SourceRun, models.Config)
         .join(models.SourceRun, models.SourceRun.id == models.Sweep.source_run_id)
         .join(models.Config, models.Config.id == models.Sweep.config_id)
     )
 
 
-def _points_by_sweep(session: Session, sweep_ids: Sequence[int]) -> dict[int, list[SweepPoint]]:
+def _points_by_sweep(
+    session: Session, sweep_ids: Sequence[int], left_out: dict[int, frozenset[int]]
+) -> dict[int, list[SweepPoint]]:
     rows_by_sweep: dict[int, list[models.ResultRow]] = defaultdict(list)
     for row in session.execute(
         select(models.ResultRow)
@@ -90,9 +101,12 @@ def _points_by_sweep(session: Session, sweep_ids: Sequence[int]) -> dict[int, li
         rows_by_sweep[row.sweep_id].append(row)
     points: dict[int, list[SweepPoint]] = {}
     for sweep_id, rows in rows_by_sweep.items():
-        on_front = set(
-            pareto_front([r.median_intvty for r in rows], [r.tput_per_gpu for r in rows])
-        )
+        degraded = left_out.get(sweep_id, frozenset())
+        kept = [row for row in rows if row.conc not in degraded]
+        on_front = {
+            kept[i].conc
+            for i in pareto_front([r.median_intvty for r in kept], [r.tput_per_gpu for r in kept])
+        }
         points[sweep_id] = [
             SweepPoint(
                 conc=row.conc,
@@ -102,9 +116,10 @@ def _points_by_sweep(session: Session, sweep_ids: Sequence[int]) -> dict[int, li
                 median_ttft_s=row.median_ttft_s,
                 median_tpot_s=row.median_tpot_s,
                 median_e2el_s=row.median_e2el_s,
-                on_front=index in on_front,
+                on_front=row.conc in on_front,
+                degraded=row.conc in degraded,
             )
-            for index, row in enumerate(rows)
+            for row in rows
         ]
     return points
 
@@ -121,15 +136,24 @@ def source_of(source_run: models.SourceRun) -> Source:
         run_url=source_run.run_url,
         timestamp=source_run.timestamp,
         components=source_run.components,
+        sweep_key=source_run.sweep_key,
     )
 
 
 def _sweep_details(session: Session, records: Sequence[SweepRecord]) -> list[SweepDetail]:
     sweep_ids = [sweep.id for sweep, _, _ in records]
-    points = _points_by_sweep(session, sweep_ids)
+    points = _points_by_sweep(
+        session,
+        sweep_ids,
+        {
+            sweep.id: frozenset(point["conc"] for point in sweep.degraded["points"])
+            for sweep, _, _ in records
+            if sweep.degraded is not None
+        },
+    )
     values = frontier_values_by_sweep(session, sweep_ids)
     result = []
-    for sweep, source_run, hardware in records:
+    for sweep, source_run, config in records:
         sweep_values = values[sweep.id]
         tput = sweep_values[Metric.TPUT_PER_GPU.value]
         result.append(
@@ -141,9 +165,11 @@ def _sweep_details(session: Session, records: Sequence[SweepRecord]) -> list[Swe
                 frontier=SweepFrontier(
                     tput_per_gpu=tput,
                     output_tput_per_gpu=sweep_values[Metric.OUTPUT_TPUT_PER_GPU.value],
-                    cost_per_mtok=costs_per_mtok(tput, hardware),
+                    cost_per_mtok=costs_per_mtok(tput, config),
                 ),
                 components=sweep.components,
+                degraded=sweep.degraded,
+                no_values_reason=sweep.no_values_reason,
             )
         )
     return result

@@ -7,6 +7,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,6 +31,9 @@ class TrendPoint:
     value: float
     outlier: bool
     """A run the detector set aside as a one-off."""
+    front_lost_points: list[int]
+    """Concurrencies failed requests took off this run's front (the value does not depend on
+    them: a value that would is withheld instead)."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,18 @@ class SuspectedChange:
 
 
 @dataclass(frozen=True)
+class WithheldRun:
+    """A run whose value at the target was withheld: failed requests took points off its front
+    that the value depends on (docs/frontier.md#failed-requests)."""
+
+    timestamp: datetime
+    sweep_id: int
+    commit: str | None
+    reasons: list[str]
+    """Each left-out point: its conc and how many requests failed."""
+
+
+@dataclass(frozen=True)
 class Trend:
     series_id: int
     metric: TrendMetric
@@ -51,6 +67,7 @@ class Trend:
     points: list[TrendPoint]
     changes: list[Change]
     suspected: list[SuspectedChange]
+    withheld: list[WithheldRun]
 
 
 class TrendMetric(enum.StrEnum):
@@ -115,6 +132,7 @@ def _points(
             models.FrontierValue.value,
             models.SourceRun.commit,
             models.SourceRun.engine_version,
+            models.Sweep.degraded,
         )
         .join(models.Sweep, models.Sweep.id == models.FrontierValue.sweep_id)
         .join(models.SourceRun, models.SourceRun.id == models.Sweep.source_run_id)
@@ -137,9 +155,16 @@ def _points(
             engine_version=engine_version,
             value=value,
             outlier=sweep_id in outliers,
+            front_lost_points=_lost_from_front(degraded),
         )
-        for timestamp, sweep_id, value, commit, engine_version in session.execute(query)
+        for timestamp, sweep_id, value, commit, engine_version, degraded in session.execute(query)
     ]
+
+
+def _lost_from_front(degraded: dict[str, Any] | None) -> list[int]:
+    if degraded is None:
+        return []
+    return [point["conc"] for point in degraded["points"] if point["on_front"]]
 
 
 def trend(
@@ -158,7 +183,7 @@ def trend(
     config = require_series(session, series_id)
     require_target(interactivity, targets)
     is_cost = metric is TrendMetric.COST_PER_MTOK
-    if is_cost and price_per_gpu_hour(config.hardware, price_set) is None:
+    if is_cost and price_per_gpu_hour(config, price_set) is None:
         raise InvalidQuery(
             [
                 FieldError(
@@ -181,9 +206,17 @@ def trend(
         until=until,
         outliers=set(track.outlier_sweep_ids) if track is not None else set(),
     )
+    withheld = withheld_runs(
+        session,
+        config_id=series_id,
+        metric=stored_metric,
+        interactivity=interactivity,
+        since=since,
+        until=until,
+    )
     if is_cost:
         # Cost is shown, not run through detection: a price change is not a performance change.
-        points = [_as_cost(point, config.hardware, price_set) for point in points]
+        points = [_as_cost(point, config, price_set) for point in points]
         track = None
     return Trend(
         series_id=series_id,
@@ -209,10 +242,46 @@ def trend(
             )
             for suspected in (track.suspected if track is not None else [])
         ],
+        withheld=withheld,
     )
 
 
-def _as_cost(point: TrendPoint, hardware: str, price_set: PriceSet) -> TrendPoint:
-    cost = cost_per_mtok(point.value, hardware, price_set)
+def withheld_runs(
+    session: Session,
+    *,
+    config_id: int,
+    metric: Metric,
+    interactivity: float,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[WithheldRun]:
+    """The runs, oldest first, whose value of `metric` at `interactivity` was withheld."""
+    label = target_label(interactivity)
+    query = (
+        select(
+            models.Sweep.id, models.Sweep.timestamp, models.Sweep.degraded, models.SourceRun.commit
+        )
+        .join(models.SourceRun, models.SourceRun.id == models.Sweep.source_run_id)
+        .where(models.Sweep.config_id == config_id, models.Sweep.degraded.is_not(None))
+        .order_by(models.Sweep.timestamp, models.Sweep.id)
+    )
+    if since is not None:
+        query = query.where(models.Sweep.timestamp >= since)
+    if until is not None:
+        query = query.where(models.Sweep.timestamp < until)
+    return [
+        WithheldRun(
+            timestamp=timestamp,
+            sweep_id=sweep_id,
+            commit=commit,
+            reasons=[f"conc {point['conc']}: {point['reason']}" for point in degraded["points"]],
+        )
+        for sweep_id, timestamp, degraded, commit in session.execute(query)
+        if label in degraded["withheld"].get(metric.value, [])
+    ]
+
+
+def _as_cost(point: TrendPoint, config: models.Config, price_set: PriceSet) -> TrendPoint:
+    cost = cost_per_mtok(point.value, config, price_set)
     assert cost is not None, "prices exist for this hardware and throughput is positive"
     return replace(point, value=cost)

@@ -22,6 +22,7 @@ from tracker.runtime.failures import CommandFailure, ExitCode, settings_failure
 from tracker.vocabulary import TokenScope
 
 if TYPE_CHECKING:
+    from tracker.runtime.client import BuiltSubmission
     from tracker.settings import Settings
 
 app = typer.Typer(
@@ -231,6 +232,17 @@ def submit(
         str | None,
         typer.Option(help="Idempotency key of this run (default: the body's digest)."),
     ] = None,
+    sweep_key: Annotated[
+        str | None,
+        typer.Option(
+            help="Shared by the per-job posts of one CI run (e.g. github:REPO:RUN_ID:ATTEMPT): "
+            "their rows of one config assemble into one sweep."
+        ),
+    ] = None,
+    final: Annotated[
+        bool,
+        typer.Option(help="The run of --sweep-key is complete: process its sweeps now."),
+    ] = False,
     run_url: Annotated[str | None, typer.Option(help="Link to the CI run.")] = None,
     repo: Annotated[str | None, typer.Option(help="Engine repository URL.")] = None,
     branch: Annotated[str | None, typer.Option(help="Engine branch.")] = None,
@@ -275,6 +287,8 @@ def submit(
             result_format=result_format,
             config=config,
             run_key=run_key,
+            sweep_key=sweep_key,
+            final=final,
             run_url=run_url,
             repo=repo,
             branch=branch,
@@ -283,17 +297,19 @@ def submit(
             backfill=backfill,
             bisect_id=bisect_id,
         )
-        answer = _post(body, wait=wait)
+        answer = _post(body.body, wait=wait)
+    from collections import Counter
+
+    from tracker.runtime.client import answer_lines
+
+    answer["dropped"] = dict(body.dropped + Counter(answer.get("dropped", {})))
     if as_json:
         import json
 
         sys.stdout.write(json.dumps(answer) + "\n")
     else:
-        err_console.print(
-            f"submission {answer['id']}: {answer['status']} "
-            f"({answer['results']} rows, {answer['series']} series)",
-            markup=False,
-        )
+        for line in answer_lines(answer):
+            err_console.print(line, markup=False, soft_wrap=True)
 
 
 def _submission_body(
@@ -306,6 +322,8 @@ def _submission_body(
     result_format: str,
     config: Path | None,
     run_key: str | None,
+    sweep_key: str | None,
+    final: bool,
     run_url: str | None,
     repo: str | None,
     branch: str | None,
@@ -313,7 +331,7 @@ def _submission_body(
     components: list[str],
     backfill: bool,
     bisect_id: int | None,
-) -> dict[str, Any]:
+) -> BuiltSubmission:
     """The body, or every problem with the options at once (nothing is sent)."""
     import json
     from datetime import datetime
@@ -328,6 +346,8 @@ def _submission_body(
     problems = []
     if not commit and not image:
         problems.append("give --commit or --image (or both): which build ran")
+    if final and not sweep_key:
+        problems.append("--final completes the run of a --sweep-key: give the run's --sweep-key")
     run_timestamp = None
     try:
         run_timestamp = datetime.fromisoformat(timestamp)
@@ -365,10 +385,12 @@ def _submission_body(
                 run_key=run_key,
                 run_url=run_url,
                 components=parsed_components,
+                sweep_key=sweep_key,
             ),
             result_format=result_format,
             config=config_fields,
             backfill=backfill,
+            final=final,
             bisect_id=bisect_id,
         )
     except (ResultFileError, ValueError, OSError) as error:

@@ -1,10 +1,11 @@
 """The submitting side of the API, as an engine's CI uses it: build a body from files, post it
-(retrying an unreachable or unavailable tracker), and say what an error answer means."""
+(retrying an unreachable or unavailable tracker), and say what an answer means."""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,7 @@ from httpx_retries import Retry, RetryTransport
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tracker.ingest.formats.rows import PER_REQUEST_KEYS
 from tracker.runtime.failures import CommandFailure, ExitCode
 
 
@@ -39,18 +41,55 @@ class ResultFileError(ValueError):
 
 
 def read_result_rows(path: Path) -> list[Any]:
-    """Rows from one file: a JSON array, a JSON object (one row), or `.jsonl` (a row a line)."""
+    """Rows from one file, whatever its name: one JSON document (an array of rows, or one row),
+    or JSON values one after another (JSON lines, as SGLang's `bench_serving` and `vllm bench
+    serve --append-result` write them). Non-finite numbers (`Infinity`, `NaN`) are read."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ResultFileError(f"{path}: cannot be read ({error.strerror})") from error
-    try:
-        if path.suffix == ".jsonl":
-            return [json.loads(line) for line in text.splitlines() if line.strip()]
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ResultFileError(f"{path}: not valid JSON ({error})") from error
-    return document if isinstance(document, list) else [document]
+    except UnicodeDecodeError as error:
+        raise ResultFileError(f"{path}: not UTF-8 text ({error.reason})") from error
+    rows: list[Any] = []
+    for document in _json_values(path, text):
+        rows.extend(document if isinstance(document, list) else [document])
+    if not rows:
+        raise ResultFileError(f"{path}: holds no rows (an empty file or an empty list)")
+    return rows
+
+
+def _json_values(path: Path, text: str) -> list[Any]:
+    decoder = json.JSONDecoder()
+    values: list[Any] = []
+    position = 0
+    while True:
+        while position < len(text) and text[position].isspace():
+            position += 1
+        if position == len(text):
+            return values
+        try:
+            value, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as error:
+            raise ResultFileError(
+                f"{path}: neither JSON nor JSON lines ({error.msg}: line {error.lineno} column "
+                f"{error.colno})"
+            ) from error
+        values.append(value)
+
+
+def drop_per_request_lists(rows: list[Any]) -> Counter[str]:
+    """Remove from the rows the per-request lists the tracker drops at ingest anyway, but for
+    `errors` (it counts failed requests): a detailed nightly file then stays far below the
+    body limit. Returns list name → rows it was dropped from."""
+    dropped: Counter[str] = Counter()
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        for key in PER_REQUEST_KEYS - {"errors"}:
+            if isinstance(row.get(key), list):
+                del row[key]
+                dropped[key] += 1
+    return dropped
 
 
 def parse_components(pairs: Sequence[str]) -> dict[str, str]:
@@ -76,6 +115,14 @@ class SourceOptions:
     run_key: str | None = None
     run_url: str | None = None
     components: dict[str, str] | None = None
+    sweep_key: str | None = None
+
+
+@dataclass(frozen=True)
+class BuiltSubmission:
+    body: dict[str, Any]
+    dropped: Counter[str]
+    """Per-request lists removed before posting: name → rows."""
 
 
 def build_submission(
@@ -85,12 +132,14 @@ def build_submission(
     result_format: str,
     config: dict[str, Any] | None,
     backfill: bool = False,
+    final: bool = False,
     bisect_id: int | None = None,
-) -> dict[str, Any]:
+) -> BuiltSubmission:
     """The JSON body of ``POST /api/v1/submissions`` for rows read from ``files``."""
     results: list[Any] = []
     for path in files:
         results.extend(read_result_rows(path))
+    dropped = drop_per_request_lists(results)
     source_fields: dict[str, Any] = {
         "engine": source.engine,
         "timestamp": source.timestamp.isoformat(),
@@ -101,6 +150,7 @@ def build_submission(
         "branch": source.branch,
         "run_key": source.run_key,
         "run_url": source.run_url,
+        "sweep_key": source.sweep_key,
         "components": source.components or {},
     }
     body: dict[str, Any] = {
@@ -112,10 +162,12 @@ def build_submission(
         body["config"] = config
     if backfill:
         body["backfill"] = True
+    if final:
+        body["final"] = True
     if bisect_id is not None:
         body["purpose"] = "bisect"
         body["bisect_id"] = bisect_id
-    return body
+    return BuiltSubmission(body, dropped)
 
 
 RETRIED_STATUSES = (502, 503, 504)
@@ -163,7 +215,11 @@ def tracker_client(settings: ClientSettings) -> httpx.Client:
 
 def post_submission(*, client: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
     """The tracker's answer to the body (200 or 202); `CommandFailure` for anything else."""
-    return _answer(_send(client, "POST", "/api/v1/submissions", json=body))
+    # Non-finite numbers (SGLang's "request_rate": Infinity) are written as JSON's Infinity and
+    # NaN, which the tracker reads and strict encoders refuse.
+    content = json.dumps(body, allow_nan=True).encode()
+    headers = {"Content-Type": "application/json"}
+    return _answer(_send(client, "POST", "/api/v1/submissions", content=content, headers=headers))
 
 
 def get_status(*, client: httpx.Client, status_url: str) -> dict[str, Any]:
@@ -234,3 +290,34 @@ def _refusal(response: httpx.Response, detail: Any) -> CommandFailure:
             code=ExitCode.UNAVAILABLE,
         )
     return CommandFailure(f"rejected ({status}): {detail}", code=ExitCode.REFUSED)
+
+
+def answer_lines(answer: dict[str, Any]) -> list[str]:
+    """The answer as `tracker submit` prints it: the counts, then a line per skipped row,
+    the lists dropped, each warning, degraded point and sweep without values."""
+    repeated = f", {answer['repeated']} repeated" if answer.get("repeated") else ""
+    lines = [
+        f"submission {answer['id']}: {answer['status']} "
+        f"({answer['results']} rows{repeated}, {answer['series']} series)"
+    ]
+    lines += [
+        f"  skipped results.{row['index']}: {row['reason']}" for row in answer.get("skipped", [])
+    ]
+    if answer.get("dropped"):
+        lists = ", ".join(f"{name} ({rows} rows)" for name, rows in answer["dropped"].items())
+        lines.append(f"  dropped per-request lists: {lists}")
+    for warning in answer.get("warnings", []):
+        location = ".".join(str(part) for part in warning["loc"])
+        lines.append(f"  warning {location}: {warning['msg']}")
+    lines += [
+        f"  degraded: series {sweep['series_id']} conc {point['conc']}: {point['reason']}, "
+        "left out of the front"
+        for sweep in answer.get("degraded", [])
+        for point in sweep["points"]
+    ]
+    lines += [
+        f"  series {sweep['series_id']}: sweep {sweep['sweep_id']} has no frontier value "
+        f"({sweep['reason']})"
+        for sweep in answer.get("without_values", [])
+    ]
+    return lines

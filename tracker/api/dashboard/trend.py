@@ -58,7 +58,7 @@ def trend_page(
             "metric_labels": METRIC_LABELS,
             "price_set": price_set,
             "price_sets": list(PriceSet),
-            "priced": price_per_gpu_hour(config.hardware, price_set) is not None,
+            "priced": price_per_gpu_hour(config, price_set) is not None,
             "latest_sweep_id": points[-1].sweep_id if points else None,
             "counts": {
                 "points": len(points),

@@ -16,23 +16,13 @@ from tracker.api.deps import (
     require_scope,
     submission_body,
 )
-from tracker.errors import NotFound
 from tracker.pipeline.accept import accept_submission
+from tracker.reads.submissions import SubmissionView, submission_view
 from tracker.vocabulary import TokenScope
 
 router = APIRouter(prefix="/api/v1", tags=["submissions"])
 
 SUBMISSION_BODY_SCHEMA = {"$ref": "#/components/schemas/SubmissionIn"}
-
-
-def _accepted_view(submission: models.Submission) -> schemas.SubmissionAccepted:
-    return schemas.SubmissionAccepted(
-        id=submission.id,
-        status=submission.status.value,
-        results=submission.results,
-        series=submission.series,
-        status_url=f"/api/v1/submissions/{submission.id}",
-    )
 
 
 @router.post(
@@ -68,8 +58,9 @@ def create_submission(
     _token: Annotated[models.ApiToken, Depends(require_scope(TokenScope.SUBMIT))],
 ) -> JSONResponse:
     receipt = accept_submission(session=session, scheduler=scheduler, body=body)
-    answer = _accepted_view(receipt.submission)
-    return JSONResponse(status_code=202 if receipt.created else 200, content=answer.model_dump())
+    view = submission_view(session=session, submission_id=receipt.submission.id)
+    answer = schemas.as_json(schemas.SubmissionAccepted, view)
+    return JSONResponse(status_code=202 if receipt.created else 200, content=answer)
 
 
 @router.get(
@@ -78,16 +69,5 @@ def create_submission(
     summary="A submission's processing status",
     dependencies=[Depends(read_access)],
 )
-def get_submission(submission_id: int, session: SessionDep) -> schemas.SubmissionStatusView:
-    submission = session.get(models.Submission, submission_id)
-    if submission is None:
-        raise NotFound(f"submission {submission_id} does not exist")
-    return schemas.SubmissionStatusView(
-        id=submission.id,
-        status=submission.status.value,
-        error=submission.error,
-        results=submission.results,
-        series=submission.series,
-        received_at=submission.received_at,
-        processed_at=submission.processed_at,
-    )
+def get_submission(submission_id: int, session: SessionDep) -> SubmissionView:
+    return submission_view(session=session, submission_id=submission_id)

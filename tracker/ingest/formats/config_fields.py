@@ -15,6 +15,7 @@ from tracker.configs.fields import (
     SUPPORTED_SCENARIOS,
     ConfigValue,
 )
+from tracker.configs.hardware import HETEROGENEOUS_SEPARATOR, fold_runner_label
 from tracker.configs.identity import Config
 from tracker.configs.normalise import normalise_text_field
 from tracker.errors import FieldError
@@ -32,6 +33,10 @@ REQUIRED_FIELDS: tuple[str, ...] = ("hardware", "framework", "model", "precision
 
 COMPONENT_FIELDS: tuple[str, ...] = ("recipe_fingerprint", "router", "kv_p2p_transfer", "image")
 """Recorded per sweep, not in the key: a change of one shows up beside a change point."""
+RUNNER_COMPONENT = "runner"
+"""The runner label as sent, when it is not the GPU name itself; derived, never given."""
+CLIENT_COMPONENT = "client"
+"""The benchmark client that measured the rows (from the format); derived, never given."""
 
 SINGLE_NODE_GROUP: tuple[str, ...] = ("tp", "ep", "pp", "dcp_size", "pcp_size", "dp_attention")
 _SPLIT_SIZES = ("tp", "ep", "pp", "dcp_size", "pcp_size", "dp_attention", "num_workers")
@@ -46,9 +51,11 @@ _DEFAULT_ONE = frozenset(
     }
 )
 
-# An InferenceX row names four config fields differently; the others keep their canonical name.
+# An InferenceX row names six config fields differently; the others keep their canonical name.
 _RENAMED_IN_ROWS = {
     "hardware": "hw",
+    "prefill_hardware": "prefill_hw",
+    "decode_hardware": "decode_hw",
     "model_prefix": "infmax_model_prefix",
     "spec_method": "spec_decoding",
     "scenario": "scenario_type",
@@ -114,10 +121,13 @@ FIELD_READERS: dict[str, Reader] = {
 """Canonical config field → reader returning the normalised value (raises BadValue)."""
 
 
-def component_text(name: str, value: Any) -> str:
-    """A component value as text; a non-string JSON value is kept as compact JSON."""
+def component_text(value: Any) -> str | None:
+    """A component value as text; a non-string JSON value is kept as compact JSON. Null and
+    an empty (or blank) string mean the component is not recorded."""
     if isinstance(value, str):
-        return value
+        return value if value.strip() else None
+    if value is None:
+        return None
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
@@ -159,13 +169,24 @@ def read_submission_config(config: Any, errors: list[FieldError]) -> SubmissionC
                 invalid.add(name)
             else:
                 values[name] = field_value
+                if name == "hardware":
+                    components.update(runner_component(value))
         elif name in COMPONENT_FIELDS:
-            components[name] = component_text(name, value)
+            text_value = component_text(value)
+            if text_value is not None:
+                components[name] = text_value
         else:
             errors.append(FieldError(loc, _unknown_config_field_message(name), "extra_forbidden"))
     return SubmissionConfig(
         given=True, values=values, invalid=frozenset(invalid), components=components
     )
+
+
+def runner_component(label: str) -> dict[str, str]:
+    """`{"runner": label}` when the label is not already the GPU it folds to (`b200-dgxc`),
+    else nothing: the runner label is kept per sweep as a component."""
+    runner = label.strip()
+    return {} if fold_runner_label(runner) == runner.lower() else {RUNNER_COMPONENT: runner}
 
 
 def _unknown_config_field_message(name: str) -> str:
@@ -227,4 +248,21 @@ def assemble_config(values: Mapping[str, ConfigValue]) -> tuple[Config, list[str
     for name in ("disagg", "is_multinode"):
         if fields[name] is None:
             fields[name] = False
+    _resolve_sides(fields)
     return Config(**fields), dropped  # type: ignore[arg-type]
+
+
+def _resolve_sides(fields: dict[str, ConfigValue]) -> None:
+    """Prefill and decode GPUs: a side not given runs on `hardware`. Two equal sides are that
+    GPU (and the side fields are dropped); two different ones make the heterogeneous
+    `prefill+decode` hardware, with both side fields kept (docs/configs.md#hardware)."""
+    prefill = fields["prefill_hardware"] or fields["hardware"]
+    decode = fields["decode_hardware"] or fields["hardware"]
+    if prefill == decode:
+        fields.update(hardware=prefill, prefill_hardware=None, decode_hardware=None)
+    else:
+        fields.update(
+            hardware=f"{prefill}{HETEROGENEOUS_SEPARATOR}{decode}",
+            prefill_hardware=prefill,
+            decode_hardware=decode,
+        )

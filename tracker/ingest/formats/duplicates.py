@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 from tracker.configs.identity import Config
@@ -13,18 +13,25 @@ from tracker.ingest.formats.values import describe
 _COMPARED_FIELDS = tuple(
     field.name for field in fields(ResultRow) if field.name not in ("config", "conc", "extra")
 )
+_MODEL_PREFIX = "model_prefix"
 _SHOWN_DIFFERENCES = 3
 
 
 def fold_duplicates(
     indexed_rows: list[tuple[int, ResultRow]], errors: list[FieldError]
 ) -> list[ResultRow]:
-    """Keep the first of rows with the same config and conc when they are identical; report a
-    later one that differs at `("results", index)`, naming what differs."""
+    """Keep the first of rows with the same config key and conc when they are identical; report
+    a later one that differs (its `model_prefix` label included) at `("results", index)`,
+    naming what differs. Two such rows would be one point of one sweep."""
     first_by_key: dict[tuple[Config, int], tuple[int, ResultRow]] = {}
+    # The key leaves out model_prefix: compare configs without it, made once per config.
+    identities: dict[Config, Config] = {}
     folded: list[ResultRow] = []
     for index, row in indexed_rows:
-        first_index, first_row = first_by_key.setdefault((row.config, row.conc), (index, row))
+        identity = identities.get(row.config)
+        if identity is None:
+            identity = identities[row.config] = replace(row.config, model_prefix=None)
+        first_index, first_row = first_by_key.setdefault((identity, row.conc), (index, row))
         if first_row is row:
             folded.append(row)
             continue
@@ -39,7 +46,8 @@ def fold_duplicates(
 
 def _differences(first: ResultRow, later: ResultRow) -> str:
     pairs: list[tuple[str, Any, Any]] = [
-        (name, getattr(first, name), getattr(later, name)) for name in _COMPARED_FIELDS
+        (_MODEL_PREFIX, first.config.model_prefix, later.config.model_prefix),
+        *((name, getattr(first, name), getattr(later, name)) for name in _COMPARED_FIELDS),
     ]
     pairs += [
         (key, first.extra.get(key), later.extra.get(key))

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from tracker.configs.fields import KNOWN_SCENARIOS, SUPPORTED_SCENARIOS
 from tracker.configs.identity import Config
+from tracker.configs.normalise import normalise_text_field
 from tracker.errors import FieldError
 from tracker.ingest.formats.config_fields import (
     CANONICAL_TO_ROW_NAMES,
@@ -23,11 +25,14 @@ from tracker.ingest.formats.config_fields import (
     assemble_config,
     missing_field_message,
     missing_fields,
+    runner_component,
 )
+from tracker.ingest.formats.notes import ParseNotes, SkippedRow
 from tracker.ingest.formats.rows import ResultRow, read_result_row, values_getter
 from tracker.ingest.formats.values import Loc, checked, describe, read_count
 
 _V0_MTP_KEY = "mtp"
+_SCENARIO_KEY = "scenario_type"
 _FALSY_STRINGS = frozenset({"", "false", "0", "off", "no", "none"})
 _CONFIG_KEYS = frozenset({*ROW_FIELD_NAMES, _V0_MTP_KEY})
 _NOT_MEASUREMENT_KEYS = _CONFIG_KEYS | {"conc"}
@@ -41,6 +46,8 @@ class _RowConfig:
     missing: tuple[str, ...]
     dropped_keys: tuple[str, ...]
     """Row keys the Config cannot hold (a group without its anchor): kept in extra."""
+    components: dict[str, str]
+    """The submission's default components with the row's runner label."""
 
 
 @lru_cache(maxsize=256)
@@ -50,11 +57,16 @@ def _config_keys(keys: tuple[str, ...]) -> tuple[tuple[str, ...], Callable[[Any]
 
 
 def parse_inferencex_rows(
-    results: list[Any], submission: SubmissionConfig, errors: list[FieldError]
+    results: list[Any], submission: SubmissionConfig, errors: list[FieldError], notes: ParseNotes
 ) -> list[tuple[int, ResultRow]]:
     """Convert InferenceX rows to result rows, with their index in `results`; bad fields are
     added to `errors` (a required config field that every row lacks is reported once, at
-    `("config", field)`)."""
+    `("config", field)`). Rows of a scenario the tracker does not analyse are skipped (kept in
+    `notes`); rows that all look like a raw format get one error naming it."""
+    raw_format = _raw_format_of_every_row(results)
+    if raw_format is not None:
+        errors.append(_raw_format_error(raw_format))
+        return []
     parsed: list[tuple[int, ResultRow]] = []
     rows_missing: dict[str, list[int]] = {}
     object_count = 0
@@ -66,6 +78,10 @@ def parse_inferencex_rows(
         if not isinstance(row, dict):
             message = f"each result must be an object, got {describe(row)}"
             errors.append(FieldError(loc, message, "dict_type"))
+            continue
+        scenario = row.get(_SCENARIO_KEY)
+        if scenario is not None and (skipped := _scenario_not_analysed(scenario)) is not None:
+            notes.skipped.append(SkippedRow(index, f"scenario {skipped} is not analysed"))
             continue
         object_count += 1
         errors_before = len(errors)
@@ -93,7 +109,8 @@ def parse_inferencex_rows(
             config=row_config.config,
             conc=read_count(row, "conc", loc, errors, meaning="the benchmark's concurrency"),
             skip=_NOT_MEASUREMENT_KEYS,
-            default_components=submission.components,
+            default_components=row_config.components,
+            notes=notes,
         )
         if result_row is None or len(errors) > errors_before:
             continue
@@ -102,6 +119,50 @@ def parse_inferencex_rows(
         parsed.append((index, result_row))
     _report_missing(rows_missing, object_count, errors)
     return parsed
+
+
+def _scenario_not_analysed(value: Any) -> str | None:
+    """The scenario of a row the tracker knows but does not analyse (`agentic-coding`)."""
+    if not isinstance(value, str):
+        return None
+    scenario = normalise_text_field("scenario", value)
+    if scenario in KNOWN_SCENARIOS and scenario not in SUPPORTED_SCENARIOS:
+        return scenario
+    return None
+
+
+# Keys that only raw outputs have, and those that tell the raw formats apart.
+_RAW_ONLY_KEY = "max_concurrency"
+_SGLANG_BENCH_KEYS = frozenset({"total_throughput", "server_info", "median_e2e_latency_ms"})
+_VLLM_BENCH_KEYS = frozenset({"endpoint_type", "failed"})
+
+
+def _raw_format_of_every_row(results: list[Any]) -> str | None:
+    """The raw format every row looks like (a raw output has `max_concurrency` but neither
+    `conc` nor `tput_per_gpu`), or None when some row does not look raw."""
+    guesses = set()
+    for row in results:
+        if not isinstance(row, dict) or _RAW_ONLY_KEY not in row or "conc" in row:
+            return None
+        if "tput_per_gpu" in row:
+            return None
+        if not _SGLANG_BENCH_KEYS.isdisjoint(row):
+            guesses.add("sglang-bench")
+        elif not _VLLM_BENCH_KEYS.isdisjoint(row):
+            guesses.add("vllm-bench")
+        else:
+            guesses.add("benchmark-serving")
+    return guesses.pop() if len(guesses) == 1 else None
+
+
+def _raw_format_error(raw_format: str) -> FieldError:
+    message = (
+        f"format is inferencex (the default), but every row looks like {raw_format} output "
+        "(max_concurrency, no conc or tput_per_gpu): send format "
+        f"{raw_format!r} with the run's config (tracker submit --format {raw_format} "
+        "--config config.json)"
+    )
+    return FieldError(("format",), message, "format_mismatch")
 
 
 def _read_row_config(
@@ -130,13 +191,16 @@ def _read_row_config(
         for name in missing_fields(values)
         if name not in submission.invalid and name not in row_invalid
     )
+    components = submission.components
+    if isinstance(row.get("hw"), str):
+        components = {**components, **runner_component(row["hw"])}
     if missing or row_invalid:
-        return _RowConfig(config=None, missing=missing, dropped_keys=())
+        return _RowConfig(config=None, missing=missing, dropped_keys=(), components=components)
     config, dropped = assemble_config(values)
     dropped_keys = tuple(
         CANONICAL_TO_ROW_NAMES[name] for name in dropped if CANONICAL_TO_ROW_NAMES[name] in row
     )
-    return _RowConfig(config=config, missing=(), dropped_keys=dropped_keys)
+    return _RowConfig(config=config, missing=(), dropped_keys=dropped_keys, components=components)
 
 
 def _is_truthy(value: Any) -> bool:

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from tracker.configs.fields import ConfigValue
 from tracker.configs.identity import Config
+from tracker.configs.normalise import normalise_text_field
 from tracker.errors import FieldError
 from tracker.ingest.formats.config_fields import (
     DECODE_GROUP,
@@ -27,6 +29,7 @@ from tracker.ingest.formats.config_fields import (
     missing_field_message,
     missing_fields,
 )
+from tracker.ingest.formats.notes import ParseNotes
 from tracker.ingest.formats.rows import STAT_PATTERN, ResultRow, read_result_row, values_getter
 from tracker.ingest.formats.values import (
     Loc,
@@ -58,6 +61,9 @@ class RawDialect:
     input_throughput_key: str
     renamed_keys: Mapping[str, str]
     """Older spellings → the name kept in `extra`."""
+    model_paths: tuple[tuple[str, ...], ...]
+    """Where a row names its model (`model_id`, SGLang's `server_info.model_path`), the first
+    present wins: the config's `model` when the submission's config does not give one."""
 
 
 @dataclass(frozen=True)
@@ -84,14 +90,15 @@ def parse_raw_rows(
     results: list[Any],
     submission: SubmissionConfig,
     errors: list[FieldError],
+    notes: ParseNotes,
     dialect: RawDialect,
 ) -> list[tuple[int, ResultRow]]:
     """Convert raw benchmark outputs (one object per concurrency) to result rows, with their
     index in `results`; bad fields are added to `errors`."""
-    config = _raw_config(submission, errors, dialect.format_name)
-    # Without a usable config the rows are still checked, with placeholder divisors.
-    divisors = _GpuDivisors(1, 1, 1) if config is None else _GpuDivisors.of(config)
+    model_from_rows = "model" not in submission.values and "model" not in submission.invalid
+    configs = _RawConfigs(submission, errors, dialect.format_name, model_from_rows)
     parsed: list[tuple[int, ResultRow]] = []
+    rows_without_model: list[int] = []
     for index, raw in enumerate(results):
         loc: Loc = ("results", index)
         if not isinstance(raw, dict):
@@ -99,6 +106,10 @@ def parse_raw_rows(
             errors.append(FieldError(loc, message, "dict_type"))
             continue
         errors_before = len(errors)
+        model = _row_model(raw, dialect) if model_from_rows else None
+        if model_from_rows and model is None:
+            rows_without_model.append(index)
+        config, divisors = configs.for_model(model)
         conc = read_count(raw, "max_concurrency", loc, errors, meaning="the row's conc")
         canonical = _canonical_row(raw, loc, errors, dialect, divisors)
         if canonical is None or len(errors) > errors_before:
@@ -111,27 +122,93 @@ def parse_raw_rows(
             conc=conc,
             skip=frozenset(),
             default_components=submission.components,
+            notes=notes,
         )
         if result_row is not None:
             parsed.append((index, result_row))
+    _report_rows_without_model(rows_without_model, results, dialect, errors)
     return parsed
 
 
-def _raw_config(
-    submission: SubmissionConfig, errors: list[FieldError], format_name: str
-) -> Config | None:
+def _row_model(raw: Mapping[str, Any], dialect: RawDialect) -> str | None:
+    for path in dialect.model_paths:
+        value: Any = raw
+        for key in path:
+            value = value.get(key) if isinstance(value, Mapping) else None
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
+def _report_rows_without_model(
+    indexes: list[int], results: list[Any], dialect: RawDialect, errors: list[FieldError]
+) -> None:
+    where = " or ".join(".".join(path) for path in dialect.model_paths)
+    if indexes and len(indexes) == len(results):
+        message = f"model is required: the config does not give it and no row carries {where}"
+        errors.append(FieldError(("config", "model"), message, "missing"))
+        return
+    for index in indexes:
+        message = f"model is required: give model in the config, or {where} in the row"
+        errors.append(FieldError(("results", index, dialect.model_paths[0][0]), message, "missing"))
+
+
+# Without a usable config the rows are still checked, with placeholder divisors.
+_PLACEHOLDER_DIVISORS = _GpuDivisors(1, 1, 1)
+
+
+class _RawConfigs:
+    """The one config of a raw submission, or, when its config has no `model`, one per model
+    the rows name (normalised like a submitted model); each with its GPU divisors."""
+
+    def __init__(
+        self,
+        submission: SubmissionConfig,
+        errors: list[FieldError],
+        format_name: str,
+        model_from_rows: bool,
+    ) -> None:
+        self._values = _checked_raw_values(submission, errors, format_name, model_from_rows)
+        self._by_model: dict[str | None, tuple[Config | None, _GpuDivisors]] = {}
+
+    def for_model(self, model: str | None) -> tuple[Config | None, _GpuDivisors]:
+        """The config (None when unusable) and divisors of rows of `model` (None: the config's
+        own model)."""
+        known = self._by_model.get(model)
+        if known is not None:
+            return known
+        values = self._values
+        if values is not None and model is not None:
+            values = {**values, "model": normalise_text_field("model", model)}
+        if values is None or "model" not in values:
+            made: tuple[Config | None, _GpuDivisors] = (None, _PLACEHOLDER_DIVISORS)
+        else:
+            config = assemble_config(values)[0]
+            made = (config, _GpuDivisors.of(config))
+        self._by_model[model] = made
+        return made
+
+
+def _checked_raw_values(
+    submission: SubmissionConfig,
+    errors: list[FieldError],
+    format_name: str,
+    model_from_rows: bool,
+) -> dict[str, ConfigValue] | None:
+    """The submission's config values when they make a raw config (the model may come from
+    the rows); None, with the reasons in `errors`, when they do not."""
     if not submission.given:
         message = (
             f"config is required for format {format_name}: raw outputs carry no configuration "
-            "(give hardware, framework, model, precision, isl, osl, and tp or num_prefill_gpu "
-            "and num_decode_gpu)"
+            "(give hardware, framework, precision, isl, osl, and tp or num_prefill_gpu "
+            "and num_decode_gpu; model too unless the rows carry model_id)"
         )
         errors.append(FieldError(("config",), message, "missing"))
         return None
     values = submission.values
     errors_before = len(errors)
     for name in missing_fields(values):
-        if name not in submission.invalid:
+        if name not in submission.invalid and not (name == "model" and model_from_rows):
             errors.append(FieldError(("config", name), missing_field_message(name), "missing"))
     for anchor, group in (("tp", SINGLE_NODE_GROUP), ("prefill_tp", PREFILL_GROUP + DECODE_GROUP)):
         if anchor not in values and anchor not in submission.invalid:
@@ -144,8 +221,7 @@ def _raw_config(
         errors.append(FieldError(("config", "num_prefill_gpu"), message, "greater_than_equal"))
     if len(errors) > errors_before or submission.invalid:
         return None
-    config, _dropped = assemble_config(values)
-    return config
+    return dict(values)
 
 
 def _latency_names(raw_key: str) -> tuple[str, str | None] | None:

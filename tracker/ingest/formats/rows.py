@@ -18,6 +18,7 @@ from typing import Any
 from tracker.configs.identity import Config
 from tracker.errors import FieldError
 from tracker.ingest.formats.config_fields import COMPONENT_FIELDS, component_text
+from tracker.ingest.formats.notes import ParseNotes
 from tracker.ingest.formats.values import (
     Loc,
     all_non_negative_finite_or_null,
@@ -48,9 +49,16 @@ class ResultRow:
     median_tpot_s: float | None
     median_e2el_s: float | None
     components: dict[str, str]
-    """recipe_fingerprint, router, kv_p2p_transfer, image (those present); not in the key."""
+    """recipe_fingerprint, router, kv_p2p_transfer, image (those present and not empty), the
+    runner label and the benchmark client; not in the key."""
     extra: dict[str, Any]
     """Every other field of the canonical row (seconds, tok/s/user), unknown ones included."""
+    completed: int | None = None
+    """Requests that completed, when the row says (docs/formats.md#failed-requests)."""
+    requested: int | None = None
+    """Requests the run sent, when the row says."""
+    failed: int | None = None
+    """Requests that failed, when the row says."""
 
 
 STAT_PATTERN = r"(?:mean|median|std|min|max|p\d+(?:\.\d+)?)"
@@ -60,6 +68,28 @@ _METRIC_KEY = re.compile(rf"{STAT_PATTERN}_(?:ttft|tpot|itl|e2el|intvty)(?:_ms)?
 
 # std of 1 / tpot is not 1 / std of tpot: InferenceX writes it, but it means nothing.
 IGNORED_KEYS = frozenset({"std_intvty"})
+
+PER_REQUEST_KEYS = frozenset(
+    {
+        "input_lens",
+        "output_lens",
+        "ttfts",
+        "itls",
+        "latencies",
+        "start_times",
+        "queue_times",
+        "generated_texts",
+        "errors",
+    }
+)
+"""One value per request (`--output-details`, `--save-detailed`, and vLLM's `latencies` and
+`queue_times` always): dropped at ingest, a list of them counted; `errors` is read first."""
+
+_COMPLETED_KEY = "completed"
+_REQUESTED_KEY = "num_prompts"
+_FAILED_KEY = "failed"
+_ERRORS_KEY = "errors"
+_COUNT_KEYS = frozenset({_COMPLETED_KEY, _REQUESTED_KEY, _FAILED_KEY, _ERRORS_KEY})
 
 _REQUIRED_THROUGHPUT = "tput_per_gpu"
 _OPTIONAL_THROUGHPUTS = ("output_tput_per_gpu", "input_tput_per_gpu")
@@ -77,6 +107,7 @@ class _KeyKind(Enum):
     METRIC = "metric"  # a latency or interactivity statistic kept in extra, checked finite
     COMPONENT = "component"
     IGNORED = "ignored"
+    PER_REQUEST = "per_request"  # dropped, counted
     OTHER = "other"  # kept in extra as sent
 
 
@@ -85,6 +116,8 @@ def _key_kind(key: str) -> _KeyKind:
         return _KeyKind.HEADLINE
     if key in IGNORED_KEYS:
         return _KeyKind.IGNORED
+    if key in PER_REQUEST_KEYS:
+        return _KeyKind.PER_REQUEST
     if key in _COMPONENT_KEYS:
         return _KeyKind.COMPONENT
     if _METRIC_KEY.fullmatch(key):
@@ -116,6 +149,9 @@ class _RowLayout:
     metric_values: Callable[[Mapping[str, Any]], tuple[Any, ...]]
     others: tuple[str, ...]
     other_values: Callable[[Mapping[str, Any]], tuple[Any, ...]]
+    per_request: tuple[str, ...]
+    reads_counts: bool
+    """Whether the shape has a request count (`completed`, `num_prompts`, `failed`, `errors`)."""
 
 
 @lru_cache(maxsize=256)
@@ -139,6 +175,8 @@ def _row_layout(keys: tuple[str, ...], skip: frozenset[str]) -> _RowLayout:
         metric_values=values_getter(metrics),
         others=others,
         other_values=values_getter(others),
+        per_request=of_kind(_KeyKind.PER_REQUEST),
+        reads_counts=not _COUNT_KEYS.isdisjoint(keys),
     )
 
 
@@ -151,6 +189,7 @@ def read_result_row(
     conc: int | None,
     skip: frozenset[str],
     default_components: Mapping[str, str],
+    notes: ParseNotes,
 ) -> ResultRow | None:
     """Check the measurements of an InferenceX-shaped row (keys in `skip` are the caller's)
     and make its result row. Returns None, with the reasons in `errors`, when a field is bad,
@@ -158,6 +197,7 @@ def read_result_row(
     caller could not read them; the measurements are still checked).
 
     Interactivity is `median_intvty`, else 1 / `median_tpot` (s), else 1000 / `median_tpot_ms`.
+    Per-request lists are dropped and counted in `notes`.
     """
     errors_before = len(errors)
     layout = _row_layout(tuple(row), skip)
@@ -181,8 +221,15 @@ def read_result_row(
         headline = {key: _checked_headline(errors, loc, key, row[key]) for key in layout.headline}
     components = dict(default_components)
     for key in layout.components:
-        if row[key] is not None:
-            components[key] = component_text(key, row[key])
+        value = component_text(row[key])
+        if value is not None:
+            components[key] = value
+    for key in layout.per_request:
+        if isinstance(row[key], list):
+            notes.dropped[key] += 1
+        else:  # not the per-request list the name stands for: kept like any field
+            extra[key] = checked(errors, (*loc, key), json_safe, row[key])
+    counts = _request_counts(row) if layout.reads_counts else _NO_COUNTS
 
     tput_per_gpu = headline.get(_REQUIRED_THROUGHPUT)
     if _REQUIRED_THROUGHPUT not in row:
@@ -214,7 +261,35 @@ def read_result_row(
         median_e2el_s=headline.get("median_e2el"),
         components=components,
         extra=extra,
+        completed=counts[0],
+        requested=counts[1],
+        failed=counts[2],
     )
+
+
+_NO_COUNTS: tuple[None, None, None] = (None, None, None)
+
+
+def _count(value: Any) -> int | None:
+    return value if type(value) is int and value >= 0 else None
+
+
+def _request_counts(row: Mapping[str, Any]) -> tuple[int | None, int | None, int | None]:
+    """(completed, requested, failed) as the row states them: `completed`, `num_prompts`,
+    `failed`, or, for what those leave open, the per-request `errors` list (one entry per
+    request, empty for a success). A value that is not a count is left to `extra` alone."""
+    completed = _count(row.get(_COMPLETED_KEY))
+    requested = _count(row.get(_REQUESTED_KEY))
+    failed = _count(row.get(_FAILED_KEY))
+    request_errors = row.get(_ERRORS_KEY)
+    if isinstance(request_errors, list):
+        if requested is None:
+            requested = len(request_errors)
+        if failed is None:
+            failed = sum(1 for error in request_errors if error)
+        if completed is None:
+            completed = requested - failed
+    return completed, requested, failed
 
 
 def _checked_headline(errors: list[FieldError], loc: Loc, key: str, value: Any) -> float | None:
