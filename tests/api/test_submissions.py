@@ -198,6 +198,23 @@ MALFORMED: dict[str, tuple[Callable[[], dict[str, Any] | bytes], list[Any]]] = {
         ["body", "results", 0, "isl"],
     ),
     "not JSON at all": (lambda: b"{results: oops", ["body"]),
+    "a bisection's run that names no bisection": (
+        lambda: {**processed_body(), "purpose": "bisect"},
+        ["body"],
+    ),
+    "bisect_id on a history run": (lambda: {**processed_body(), "bisect_id": 1}, ["body"]),
+    "a bisection's run in a backfill": (
+        lambda: {**processed_body(), "purpose": "bisect", "bisect_id": 1, "backfill": True},
+        ["body"],
+    ),
+    "a bisection's run posted per job": (
+        lambda: {
+            **processed_body(sweep_key="github:vllm-project/vllm:1:1"),
+            "purpose": "bisect",
+            "bisect_id": 1,
+        },
+        ["body"],
+    ),
 }
 
 
