@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from alerts.messages.formatting import throughput
 from tests.api.dashboard.conftest import Dashboard, chart_option, screenshot, wait_for_chart
-from tests.api.dashboard.seeding import MODEL, seeded_configs
+from tests.api.dashboard.seeding import FAILED_CONC, MODEL, seeded_configs
 
 SLICE = f"model={MODEL}&precision=fp8&isl=1024&osl=1024"
 
@@ -110,6 +110,35 @@ def test_trend_page_draws_suspected_changes_dashed(page: Page, dashboard: Dashbo
     assert marker["lineStyle"]["type"] == "dashed"
     assert marker["label"]["formatter"].startswith("? −10")
     expect(page.locator("#suspected-list li")).to_have_count(1)
+
+
+def test_trend_page_shows_a_run_whose_value_failed_requests_withheld(
+    page: Page, dashboard: Dashboard
+) -> None:
+    failed = series_id(dashboard, framework="sglang", hardware="mi355x", precision="fp4")
+    trend = dashboard.api(f"/api/v1/series/{failed}/trend?interactivity=35").json()
+    (run,) = trend["withheld"]
+
+    page.goto(f"/series/{failed}?target=35")
+    wait_for_chart(page, "#trend-chart")
+    assert page.get_attribute("#trend-chart", "data-withheld") == "1"
+    (marker,) = chart_option(page, "#trend-chart")["series"][0]["markLine"]["data"]
+    assert marker["xAxis"] == iso_millis(run["timestamp"])
+    assert marker["lineStyle"]["type"] == "dotted"
+    (row,) = page.locator("#withheld-table tbody tr").all()
+    expect(row).to_contain_text(f"conc {FAILED_CONC}: 40 of 2560 requests failed")
+    expect(row.locator(f'a[href="/sweeps/{run["sweep_id"]}"]')).to_be_visible()
+    expect(page.locator("#change-table")).to_have_count(0)  # never read as a change
+
+    page.goto(f"/sweeps/{run['sweep_id']}")
+    wait_for_chart(page, "#sweep-chart")
+    expect(page.locator("#degraded-note")).to_contain_text(
+        f"conc {FAILED_CONC}: 40 of 2560 requests failed, a point of the front"
+    )
+    expect(page.locator("#degraded-note")).to_contain_text("tput_per_gpu at 35")
+    crosses = chart_option(page, "#sweep-chart")["series"][2]
+    assert crosses["name"].startswith("failed requests") and len(crosses["data"]) == 1
+    expect(page.locator("#point-table tbody tr", has_text="left out")).to_have_count(1)
 
 
 def test_sweep_page_overlays_the_front_before_the_change(page: Page, dashboard: Dashboard) -> None:

@@ -1,5 +1,6 @@
 """A series' trend at ``/series/{id}``: one metric at one target interactivity over time, with
-its change points, suspected changes and outlier nights."""
+its change points, suspected changes, outlier nights and runs whose value failed requests
+withheld."""
 
 from __future__ import annotations
 
@@ -65,6 +66,7 @@ def trend_page(
                 "outliers": sum(point.outlier for point in points),
                 "changes": len(series_trend.changes),
                 "suspected": len(series_trend.suspected),
+                "withheld": len(series_trend.withheld),
             },
             "data": {
                 "trend": schemas.as_json(schemas.Trend, series_trend),

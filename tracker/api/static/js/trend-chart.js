@@ -1,5 +1,6 @@
 // A track's trend chart: nightly values, outlier nights apart, the level before and after each
-// change point, suspected changes dashed. Used by the trend page and by the alert page.
+// change point, suspected changes dashed, runs whose value failed requests withheld dotted. Used
+// by the trend page and by the alert page.
 import { createChart, DIRECTION_COLOURS, OKABE_ITO, timeAxis, valueAxis } from "./charts.js";
 import { day, escapeHtml, shortCommit, signedPercent, throughput, usd } from "./format.js";
 
@@ -12,7 +13,10 @@ export function trendText({ trend, isCost }) {
     formatValue,
     point: (point) => `${escapeHtml(point.timestamp.replace("T", " ").slice(0, 16))} UTC<br>`
       + `<b>${formatValue(point.value)}</b>${point.outlier ? " (outlier night)" : ""}<br>`
-      + `commit ${escapeHtml(shortCommit(point.commit))} · ${escapeHtml(point.engine_version ?? "")}`,
+      + `commit ${escapeHtml(shortCommit(point.commit))} · ${escapeHtml(point.engine_version ?? "")}`
+      + (point.front_lost_points.length
+        ? `<br>failed requests took conc ${point.front_lost_points.join(", ")} off the front; this value does not depend on them`
+        : ""),
     change: (change) => `<b>${ARROWS[change.direction]} ${signedPercent(change.relative_change)} ${change.direction}</b>`
       + ` from ${day(change.run_timestamp)}<br>level ${formatValue(change.before)} → ${formatValue(change.after)}`
       + `<br>most likely from ${day(change.run_timestamp)}; the cause is in runs after ${day(change.commit_range.runs_after)}`
@@ -21,6 +25,8 @@ export function trendText({ trend, isCost }) {
       + (change.alert_id ? `<br>alert #${change.alert_id}` : ""),
     suspect: (suspect) => `<b>? ${signedPercent(suspect.relative_change)} ${suspect.direction}</b> suspected from `
       + `${day(suspect.timestamp)}, not yet confirmed by enough later runs`,
+    withheld: (run) => `<b>no value</b> on ${day(run.timestamp)}, commit ${escapeHtml(shortCommit(run.commit))}:`
+      + ` failed requests (${run.reasons.map(escapeHtml).join("; ")}) took points off the front that this value depends on`,
     trend,
   };
 }
@@ -38,9 +44,9 @@ function levelSteps(points, changes) {
 }
 
 // Draws `view` ({trend, metricLabel, isCost}) in `element`; `onSelect` gets
-// {point, index} | {change} | {suspect} when a night or a marker is clicked.
+// {point, index} | {change} | {suspect} | {withheld} when a night or a marker is clicked.
 export function drawTrend(element, view, onSelect, extra = {}) {
-  const { points, changes, suspected } = view.trend;
+  const { points, changes, suspected, withheld } = view.trend;
   const text = trendText(view);
   const regular = [];
   const outliers = [];
@@ -60,10 +66,18 @@ export function drawTrend(element, view, onSelect, extra = {}) {
       lineStyle: { color: OKABE_ITO.orange, type: "dashed", width: 2 },
       label: { formatter: `? ${signedPercent(suspect.relative_change)}` },
     })),
+    ...withheld.map((run, index) => ({
+      name: `withheld:${index}`,
+      xAxis: time(run.timestamp),
+      lineStyle: { color: OKABE_ITO.black, type: "dotted", width: 1.5, opacity: 0.6 },
+      label: { formatter: "✕ failed requests", position: "insideEndBottom" },
+    })),
   ];
   const markerOf = (name) => {
     const [kind, index] = name.split(":");
-    return kind === "change" ? { change: changes[Number(index)] } : { suspect: suspected[Number(index)] };
+    if (kind === "change") return { change: changes[Number(index)] };
+    if (kind === "withheld") return { withheld: withheld[Number(index)] };
+    return { suspect: suspected[Number(index)] };
   };
 
   const chart = createChart(element, {
@@ -74,7 +88,8 @@ export function drawTrend(element, view, onSelect, extra = {}) {
       formatter: (item) => {
         if (item.componentType === "markLine") {
           const marker = markerOf(item.name);
-          return marker.change ? text.change(marker.change) : text.suspect(marker.suspect);
+          if (marker.change) return text.change(marker.change);
+          return marker.withheld ? text.withheld(marker.withheld) : text.suspect(marker.suspect);
         }
         if (item.seriesName === "level") return `level ${text.formatValue(item.value[1])}`;
         return text.point(points[item.value[2]]);

@@ -31,6 +31,10 @@ function showChange(change) {
 drawTrend(document.getElementById("trend-chart"), data, (selected) => {
   if (selected.change) showChange(selected.change);
   else if (selected.suspect) panel.innerHTML = text.suspect(selected.suspect);
+  else if (selected.withheld) {
+    panel.innerHTML = text.withheld(selected.withheld)
+      + `<br><a href="/sweeps/${selected.withheld.sweep_id}">this night's Pareto front</a>`;
+  }
   else showPoint(selected.point, selected.index);
 });
 
