@@ -198,11 +198,11 @@ def test_compare_lists_configs_out_of_range_without_a_value(
     assert all(set(item["cost_per_mtok"].values()) == {None} for item in items)
 
 
-def test_compare_needs_the_comparison_axis(history: dict[str, Any], client: TestClient) -> None:
+def test_compare_needs_the_slice(history: dict[str, Any], client: TestClient) -> None:
     response = client.get("/api/v1/compare?model=x&interactivity=35")
     assert response.status_code == 422
     locs = [error["loc"] for error in response.json()["detail"]]
-    assert ["query", "precision"] in locs and ["query", "hardware"] in locs
+    assert ["query", "precision"] in locs and ["query", "isl"] in locs
 
 
 def test_submission_status_404(client: TestClient) -> None:
@@ -210,7 +210,12 @@ def test_submission_status_404(client: TestClient) -> None:
 
 
 def test_healthz_and_metrics(history: dict[str, Any], client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
+    assert client.get("/healthz").json() == {
+        "status": "ok",
+        "database": "ok",
+        "broker": None,
+        "down": [],
+    }
     text = client.get("/metrics").text
     assert 'tracker_submissions{status="processed"} 7.0' in text
     assert "tracker_series 3.0" in text

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
@@ -12,9 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from tracker.api import dashboard
 from tracker.api.errors import install_error_handlers
 from tracker.api.metrics import create_metrics, install_request_metrics
+from tracker.api.openapi import install_openapi
 from tracker.api.routes import alerts, changes, compare, health, series, submissions
+from tracker.api.storable_urls import StorableUrls
 from tracker.db.engine import create_db_engine, make_sessionmaker
-from tracker.ingest.body import SubmissionIn
 from tracker.pipeline.scheduler import CeleryScheduler, InProcessScheduler, celery_client
 from tracker.pipeline.stages import Scheduler
 from tracker.settings import Settings
@@ -63,28 +62,10 @@ def create_app(
     install_error_handlers(app)
     install_request_metrics(app, app.state.metrics)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
+    app.add_middleware(StorableUrls)
     for module in (submissions, series, compare, changes, alerts, health):
         app.include_router(module.router)
     app.include_router(dashboard.router)
     app.mount("/static", dashboard.static_files(), name="static")
-    _document_submission_body(app)
+    install_openapi(app, settings)
     return app
-
-
-def _document_submission_body(app: FastAPI) -> None:
-    """Put ``SubmissionIn`` in the OpenAPI components: the route reads its body raw (for the size
-    limit and the stored payload), so FastAPI cannot see the model by itself."""
-    build_openapi = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        document = build_openapi()
-        schema = SubmissionIn.model_json_schema(ref_template="#/components/schemas/{model}")
-        components = document.setdefault("components", {}).setdefault("schemas", {})
-        components.update(schema.pop("$defs", {}))
-        components["SubmissionIn"] = schema
-        app.openapi_schema = document
-        return document
-
-    app.openapi = openapi  # type: ignore[method-assign]

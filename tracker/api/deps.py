@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 from sqlalchemy.orm import Session
 
 from tracker.clock import as_utc
 from tracker.configs.fields import CONFIG_FIELD_TYPES
+from tracker.db.types import BIG_INTEGER_MAX, INTEGER_MAX
 from tracker.errors import FieldError, InvalidQuery, TrackerError
 from tracker.models import ApiToken
 from tracker.pipeline.stages import Scheduler
 from tracker.reads.filters import parse_filters
-from tracker.reads.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from tracker.reads.pagination import (
+    DEFAULT_LIMIT,
+    ID_CURSOR_PATTERN,
+    MAX_LIMIT,
+    MOMENT_CURSOR_PATTERN,
+)
 from tracker.settings import Settings
 from tracker.tokens import authenticate, scope_allows
 from tracker.vocabulary import TokenScope
@@ -148,17 +155,44 @@ def config_filters(*other_parameters: str) -> Callable[..., dict[str, Any]]:
     return dependency
 
 
+SeriesId = Annotated[int, Path(ge=1, le=INTEGER_MAX, description="A series id (its config's id).")]
+"""A series in a path, bounded to its column: a larger number is a 422, never a database error."""
+RowId = Annotated[int, Path(ge=1, le=BIG_INTEGER_MAX, description="The object's id.")]
+"""An alert, sweep or submission in a path, bounded to its 64-bit column."""
+
 Limit = Annotated[
     int, Query(ge=1, le=MAX_LIMIT, description=f"Page size (default {DEFAULT_LIMIT}).")
 ]
-Cursor = Annotated[str | None, Query(description="The `next` of the previous page.")]
+IdCursor = Annotated[
+    str | None,
+    Query(pattern=ID_CURSOR_PATTERN, description="The `next` of the previous page: an id."),
+]
+"""The cursor of a list in id order (tracker.reads.pagination)."""
+MomentCursor = Annotated[
+    str | None,
+    Query(
+        pattern=MOMENT_CURSOR_PATTERN,
+        description="The `next` of the previous page: `<microseconds since 1970 UTC>_<id>`.",
+    ),
+]
+"""The cursor of a list newest first (tracker.reads.pagination)."""
 
 
 def _moment_in_utc(moment: datetime | None) -> datetime | None:
     return None if moment is None else as_utc(moment)
 
 
-UtcMoment = Annotated[datetime | None, AfterValidator(_moment_in_utc)]
+ISO_DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_text(moment: object) -> object:
+    """Only ISO 8601 text: pydantic would also read a number as seconds since 1970."""
+    if isinstance(moment, str) and not ISO_DATE_START.match(moment):
+        raise ValueError("expected an ISO 8601 date or time (YYYY-MM-DD…)")
+    return moment
+
+
+UtcMoment = Annotated[datetime | None, BeforeValidator(_iso_text), AfterValidator(_moment_in_utc)]
 """A moment in a query: ISO 8601 date or time; one without a zone is taken as UTC."""
 Since = Annotated[
     UtcMoment,

@@ -9,9 +9,9 @@ the OpenAPI document its descriptions). The submission body is validated by inge
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, Field, create_model, field_validator
+from pydantic import AfterValidator, BaseModel, Field, create_model, field_validator
 
 from tracker.configs.fields import CONFIG_FIELD_TYPES
 from tracker.ingest.body import SourceIn, SubmissionIn
@@ -19,6 +19,7 @@ from tracker.reads.pagination import Page
 from tracker.reads.pricing import PriceSet
 from tracker.reads.series import ValuesByTarget
 from tracker.reads.trend import TrendMetric
+from tracker.storable import unstorable_reason
 from tracker.vocabulary import (
     TRIAGE_STATES,
     AlertState,
@@ -36,6 +37,17 @@ from tracker.vocabulary import (
 __all__ = ["SourceIn", "SubmissionIn"]  # validated by ingest, documented here
 
 Item = TypeVar("Item")
+
+
+def _storable(text: str) -> str:
+    reason = unstorable_reason(text)
+    if reason is not None:
+        raise ValueError(reason)
+    return text
+
+
+StorableText = Annotated[str, AfterValidator(_storable)]
+"""A string of a JSON body that is stored: refused (422) when the database cannot store it."""
 
 
 ConfigView: type[BaseModel] = create_model(  # type: ignore[call-overload]
@@ -377,12 +389,13 @@ class TriageState(BaseModel):
     """The body of ``PATCH /api/v1/alerts/{id}``."""
 
     state: AlertState = Field(
+        json_schema_extra={"enum": [state.value for state in TRIAGE_STATES]},
         description="untriaged, acknowledged, investigating, expected (the level after becomes "
         "the baseline), invalid (its changes are suppressed), fixed, improvement; `retracted` "
         "is the tracker's alone.",
         examples=["acknowledged"],
     )
-    note: str | None = Field(default=None, max_length=4000, examples=["bisecting"])
+    note: StorableText | None = Field(default=None, max_length=4000, examples=["bisecting"])
 
     @field_validator("state")
     @classmethod
@@ -423,3 +436,24 @@ Wire = TypeVar("Wire", bound=BaseModel)
 def as_json(schema: type[Wire], value: object) -> Any:
     """``value`` (a read's dataclass) as the API would answer it: JSON-ready, by alias."""
     return schema.model_validate(value, from_attributes=True).model_dump(mode="json", by_alias=True)
+
+
+class FieldErrorView(BaseModel):
+    loc: list[str | int] = Field(
+        description="Where: `body`, `query` or `path`, then the field's path.",
+        examples=[["query", "tp"]],
+    )
+    msg: str = Field(examples=["tp must be an integer, got 'eight'"])
+    type: str = Field(examples=["value_error"])
+
+
+class InvalidInput(BaseModel):
+    """422: every bad field of the request, each named."""
+
+    detail: list[FieldErrorView]
+
+
+class ErrorMessage(BaseModel):
+    """Any other error answer (401, 403, 404, 405, 409, 413, 503): what went wrong, in a line."""
+
+    detail: str

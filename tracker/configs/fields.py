@@ -44,6 +44,11 @@ _STORED_FIELD_TYPES: dict[str, type] = {
     "scenario": str,
 }
 
+CONFIG_INT_MIN = -(2**31)
+CONFIG_INT_MAX = 2**31 - 1
+"""Integer config fields are stored as 32-bit integers: submitted values and filters outside
+this range are refused."""
+
 DERIVED_FIELDS: tuple[str, ...] = ("gpus", "wide_ep")
 """Computed from the stored fields; filterable and shown in API responses, never in the key."""
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from tracker.configs.fields import CONFIG_FIELD_TYPES
+from tracker.configs.fields import CONFIG_FIELD_TYPES, CONFIG_INT_MAX, CONFIG_INT_MIN
 from tracker.configs.hardware import fold_runner_label
 
 _FRAMEWORK_ALIASES = {
@@ -106,9 +106,14 @@ def parse_config_filter(name: str, raw_value: str) -> str | int | bool:
             raise ValueError(f"{name} must be true or false, got {raw_value!r}") from None
     if field_type is int:
         try:
-            return int(raw_value.strip())
+            number = int(raw_value.strip())
         except ValueError:
             raise ValueError(f"{name} must be an integer, got {raw_value!r}") from None
+        if not CONFIG_INT_MIN <= number <= CONFIG_INT_MAX:
+            raise ValueError(
+                f"{name} must be between {CONFIG_INT_MIN} and {CONFIG_INT_MAX}, got {number}"
+            )
+        return number
     if not raw_value.strip():
         raise ValueError(f"{name} must not be empty")
     return normalise_text_field(name, raw_value)

@@ -10,9 +10,20 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker import jsonio
+
+DATABASE_OUTAGES: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    DisconnectionError,
+    PoolTimeoutError,
+)
+"""What an unreachable or restarting database raises through SQLAlchemy (a refused or dropped
+connection, a pool invalidated by pre-ping, no connection free in time): worth retrying."""
 
 
 def is_sqlite(url: str) -> bool:

@@ -8,6 +8,11 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+INTEGER_MAX = 2**31 - 1
+"""The largest value of an ``Integer`` column (Postgres ``integer``): configs' ids."""
+BIG_INTEGER_MAX = 2**63 - 1
+"""The largest value of a ``BigInteger`` column (``bigint``): the other tables' ids."""
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware timestamp, stored in UTC on every backend.

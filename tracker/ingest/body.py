@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from tracker.db.types import BIG_INTEGER_MAX
 from tracker.vocabulary import SubmissionPurpose
 
 
@@ -62,7 +63,12 @@ class SubmissionIn(BaseModel):
     config: dict[str, Any] | None = Field(
         default=None, description="Fields the rows lack (required for raw formats)."
     )
-    results: list[Any] = Field(min_length=1, description="Result rows in the given format.")
+    results: list[Any] = Field(
+        min_length=1,
+        description="Result rows in the given format: JSON objects whose fields the format "
+        "defines (docs/formats.md).",
+        json_schema_extra={"items": {"type": "object"}},
+    )
     backfill: bool = Field(
         default=False,
         description="Part of a history posted at once: detection waits for one retrospective "
@@ -78,7 +84,10 @@ class SubmissionIn(BaseModel):
         "for at one commit (`bisect_id`), which never enters tracks, change points or alerts.",
     )
     bisect_id: int | None = Field(
-        default=None, ge=1, description="The bisection that asked for this run (purpose bisect)."
+        default=None,
+        ge=1,
+        le=BIG_INTEGER_MAX,
+        description="The bisection that asked for this run (purpose bisect).",
     )
 
     @model_validator(mode="after")

@@ -14,6 +14,8 @@ from tracker.configs.normalise import framework_runs_engine, normalise_framework
 from tracker.errors import FieldError, InvalidSubmission
 from tracker.ingest.body import SourceIn, SubmissionIn
 from tracker.ingest.formats import ParseNotes, ResultRow, parse_results
+from tracker.storable import TYPE as UNSTORABLE_TYPE
+from tracker.storable import unstorable_texts
 from tracker.vocabulary import SubmissionPurpose
 
 
@@ -62,6 +64,12 @@ def parse_submission(body: bytes) -> ParsedSubmission:
         raise InvalidSubmission(
             [FieldError(loc=(), msg=f"body is not valid JSON: {error}", type="json_invalid")]
         ) from error
+    unstorable = [
+        FieldError(loc=loc, msg=reason, type=UNSTORABLE_TYPE)
+        for loc, reason in unstorable_texts(document)
+    ]
+    if unstorable:
+        raise InvalidSubmission(unstorable)
     try:
         envelope = SubmissionIn.model_validate(document)
     except ValidationError as error:

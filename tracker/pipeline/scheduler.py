@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
 from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,6 +52,18 @@ def celery_client(broker_url: str) -> Celery:
     client.conf.broker_connection_timeout = 2
     client.conf.broker_transport_options = {"socket_connect_timeout": 2, "socket_timeout": 5}
     return client
+
+
+def broker_problem(broker_url: str) -> str | None:
+    """Why the broker cannot be reached (a Redis ``PING`` within a second), or None."""
+    client = redis.Redis.from_url(broker_url, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        return str(error)[:200] or type(error).__name__
+    finally:
+        client.close()
+    return None
 
 
 @dataclass(order=True)

@@ -40,14 +40,6 @@ def _check_filters(filters: dict[str, Any]) -> None:
         for name in REQUIRED_FIELDS
         if name not in filters
     ]
-    if "hardware" not in filters and "framework" not in filters:
-        errors.append(
-            FieldError(
-                loc=("query", "hardware"),
-                msg="give hardware (engines side by side) or framework (GPUs side by side)",
-                type="missing",
-            )
-        )
     if errors:
         raise InvalidQuery(errors)
 

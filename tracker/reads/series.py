@@ -17,7 +17,7 @@ from tracker.errors import NotFound
 from tracker.processing.frontier import target_label
 from tracker.reads.changes import Change, latest_changes
 from tracker.reads.filters import config_conditions
-from tracker.reads.pagination import Page, decode_cursor, paginate
+from tracker.reads.pagination import Page, decode_id_cursor, encode_id_cursor, paginate
 from tracker.vocabulary import Metric, NoValuesReason
 
 ValuesByTarget = dict[str, float]
@@ -94,10 +94,9 @@ def page_configs(
     """Configs matching the filters, in id order (each knows its latest sweep)."""
     query = select(models.Config).where(*config_conditions(filters))
     if cursor is not None:
-        (after_id,) = decode_cursor(cursor)
-        query = query.where(models.Config.id > after_id)
+        query = query.where(models.Config.id > decode_id_cursor(cursor))
     configs = session.execute(query.order_by(models.Config.id).limit(limit + 1)).scalars().all()
-    return paginate(list(configs), limit, lambda config: [config.id])
+    return paginate(list(configs), limit, lambda config: encode_id_cursor(config.id))
 
 
 def sweep_sources(

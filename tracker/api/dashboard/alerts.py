@@ -14,7 +14,7 @@ from tracker.api import schemas
 from tracker.api.dashboard.access import page_router
 from tracker.api.dashboard.query import choice_from
 from tracker.api.dashboard.rendering import render
-from tracker.api.deps import SessionDep, SettingsDep
+from tracker.api.deps import RowId, SessionDep, SettingsDep
 from tracker.reads.changes import Change
 from tracker.reads.pricing import PriceSet
 from tracker.reads.trend import TrendMetric, trend
@@ -70,7 +70,7 @@ def charted_changes(changes: list[Change]) -> list[Change]:
 
 @router.get("/alerts/{alert_id}", name="alert")
 def alert_page(
-    alert_id: int, request: Request, session: SessionDep, settings: SettingsDep
+    alert_id: RowId, request: Request, session: SessionDep, settings: SettingsDep
 ) -> HTMLResponse:
     alert = get_alert(session=session, alert_id=alert_id)
     charted = charted_changes(alert.changes)[:MAX_TREND_CHARTS]

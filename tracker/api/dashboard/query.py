@@ -6,6 +6,7 @@ the API, a blank value means "any" (an empty select in a filter form submits ``m
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,11 +30,14 @@ def number_from(name: str, raw: str | None) -> float | None:
     if raw is None or not raw.strip():
         return None
     try:
-        return float(raw)
+        number = float(raw)
     except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
         raise InvalidQuery(
-            [FieldError(loc=("query", name), msg=f"{name} must be a number, got {raw!r}")]
-        ) from None
+            [FieldError(loc=("query", name), msg=f"{name} must be a finite number, got {raw!r}")]
+        )
+    return number
 
 
 def target_from(raw: str | None, targets: Sequence[float]) -> float:

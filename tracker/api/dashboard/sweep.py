@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from tracker.api import schemas
 from tracker.api.dashboard.access import page_router
 from tracker.api.dashboard.rendering import render
-from tracker.api.deps import SessionDep
+from tracker.api.deps import RowId, SessionDep
 from tracker.clock import as_utc
+from tracker.db.types import BIG_INTEGER_MAX
 from tracker.errors import FieldError, InvalidQuery
 from tracker.reads.changes import latest_changes
 from tracker.reads.series import require_series
@@ -60,7 +61,7 @@ def overlay_sweep(
             raise _bad_overlay(f"before: needs an ISO time, got {overlay!r}") from None
         earlier = newest_sweep_before(session, sweep.series_id, as_utc(moment))
         return earlier, "the run before the change"
-    if overlay.isdigit():
+    if overlay.isdigit() and int(overlay) <= BIG_INTEGER_MAX:
         return get_sweep(session=session, sweep_id=int(overlay)), "chosen run"
     if overlay:
         raise _bad_overlay("overlay is last-change, before:<ISO time> or a sweep id")
@@ -78,7 +79,7 @@ def front_changes(
 
 
 @router.get("/sweeps/{sweep_id}", name="sweep")
-def sweep_page(sweep_id: int, request: Request, session: SessionDep) -> HTMLResponse:
+def sweep_page(sweep_id: RowId, request: Request, session: SessionDep) -> HTMLResponse:
     params = request.query_params
     sweep = get_sweep(session=session, sweep_id=sweep_id)
     config = require_series(session, sweep.series_id).as_dict()

@@ -11,7 +11,7 @@ from tracker.api import schemas
 from tracker.api.dashboard.access import page_router
 from tracker.api.dashboard.query import choice_from, target_from
 from tracker.api.dashboard.rendering import render
-from tracker.api.deps import SessionDep, SettingsDep
+from tracker.api.deps import SeriesId, SessionDep, SettingsDep
 from tracker.reads.pricing import PriceSet, price_per_gpu_hour
 from tracker.reads.series import require_series
 from tracker.reads.trend import TrendMetric, trend
@@ -27,7 +27,7 @@ METRIC_LABELS = {
 
 @router.get("/series/{series_id}", name="series_trend")
 def trend_page(
-    series_id: int, request: Request, session: SessionDep, settings: SettingsDep
+    series_id: SeriesId, request: Request, session: SessionDep, settings: SettingsDep
 ) -> HTMLResponse:
     params = request.query_params
     config = require_series(session, series_id)

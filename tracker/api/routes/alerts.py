@@ -19,10 +19,11 @@ from alerts.reads import (
 )
 from alerts.triage import triage_alert
 from tracker import models
-from tracker.api import schemas
+from tracker.api import answers, schemas
 from tracker.api.deps import (
-    Cursor,
     Limit,
+    MomentCursor,
+    RowId,
     SchedulerDep,
     SessionDep,
     SettingsDep,
@@ -42,6 +43,7 @@ router = APIRouter(prefix="/api/v1", tags=["alerts"])
     "/alerts",
     response_model=schemas.ItemsPage[schemas.AlertView],
     summary="Alerts, newest first (all states unless `state` is given)",
+    responses=answers.READ,
     dependencies=[Depends(read_access)],
 )
 def list_alerts_route(
@@ -49,7 +51,7 @@ def list_alerts_route(
     state: AlertState | None = None,
     engine: str | None = None,
     limit: Limit = 100,
-    cursor: Cursor = None,
+    cursor: MomentCursor = None,
 ) -> dict[str, Any]:
     return items_page(
         list_alerts(session=session, state=state, engine=engine, limit=limit, cursor=cursor)
@@ -60,9 +62,10 @@ def list_alerts_route(
     "/alerts/{alert_id}",
     response_model=schemas.AlertDetailView,
     summary="An alert with its change points and state history",
+    responses=answers.READ_ONE,
     dependencies=[Depends(read_access)],
 )
-def get_alert_route(alert_id: int, session: SessionDep) -> AlertDetail:
+def get_alert_route(alert_id: RowId, session: SessionDep) -> AlertDetail:
     return get_alert(session=session, alert_id=alert_id)
 
 
@@ -70,10 +73,10 @@ def get_alert_route(alert_id: int, session: SessionDep) -> AlertDetail:
     "/alerts/{alert_id}",
     response_model=schemas.AlertDetailView,
     summary="Triage an alert (needs the triage scope; the token's name is recorded as who)",
-    responses={401: {"description": "No or unknown token."}, 403: {"description": "No scope."}},
+    responses=answers.WRITE_ONE,
 )
 def triage_alert_route(
-    alert_id: int,
+    alert_id: RowId,
     body: schemas.TriageState,
     session: SessionDep,
     token: Annotated[models.ApiToken, Depends(require_scope(TokenScope.TRIAGE))],
@@ -101,14 +104,10 @@ def triage_alert_route(
         "until one commit remains or `TRACKER_BISECT_MAX_RUNS` runs are spent. 409 when "
         "bisection is not configured, one is running, or the range has no commits."
     ),
-    responses={
-        401: {"description": "No or unknown token."},
-        403: {"description": "No scope."},
-        409: {"description": "Not configured, running already, or nothing to bisect."},
-    },
+    responses=answers.answers(401, 403, 404, 409, 422, 503),
 )
 def start_bisection_route(
-    alert_id: int,
+    alert_id: RowId,
     session: SessionDep,
     settings: SettingsDep,
     scheduler: SchedulerDep,
@@ -132,10 +131,10 @@ def start_bisection_route(
     "/alerts/{alert_id}/bisect",
     response_model=schemas.BisectionView,
     summary="Stop an alert's running bisection (triage scope)",
-    responses={404: {"description": "No running bisection."}},
+    responses=answers.WRITE_ONE,
 )
 def stop_bisection_route(
-    alert_id: int,
+    alert_id: RowId,
     session: SessionDep,
     token: Annotated[models.ApiToken, Depends(require_scope(TokenScope.TRIAGE))],
 ) -> BisectionRead:
@@ -150,6 +149,7 @@ def stop_bisection_route(
     "/digest",
     response_model=schemas.DigestView,
     summary="Per engine × GPU × config family: throughput now against `days` ago, and steps",
+    responses=answers.READ,
     dependencies=[Depends(read_access)],
 )
 def get_digest(

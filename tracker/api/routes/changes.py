@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from tracker.api import schemas
+from tracker.api import answers, schemas
 from tracker.api.deps import (
-    Cursor,
     Limit,
+    MomentCursor,
     SessionDep,
     SettingsDep,
     Since,
@@ -44,6 +44,7 @@ CHANGE_PARAMETERS = (
         "Confirmed change points unless `state=retracted` (retracted ones are listed only then). "
         "`since`/`until` bound the first changed run's timestamp; any config field filters."
     ),
+    responses=answers.READ,
 )
 def list_changes(
     session: SessionDep,
@@ -58,7 +59,7 @@ def list_changes(
     ] = None,
     state: ChangeState = ChangeState.CONFIRMED,
     limit: Limit = 100,
-    cursor: Cursor = None,
+    cursor: MomentCursor = None,
 ) -> dict[str, Any]:
     if interactivity is not None:
         require_target(interactivity, settings.interactivity_targets)

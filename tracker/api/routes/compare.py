@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from tracker.api import schemas
-from tracker.api.deps import Cursor, Limit, SessionDep, config_filters, read_access
+from tracker.api import answers, schemas
+from tracker.api.deps import IdCursor, Limit, SessionDep, config_filters, read_access
 from tracker.api.schemas import items_page
 from tracker.reads import compare
 
@@ -22,13 +22,14 @@ router = APIRouter(prefix="/api/v1", tags=["compare"], dependencies=[Depends(rea
         "Needs model, precision, isl and osl, plus hardware (engines side by side) or "
         "framework (GPUs side by side); any other config field narrows further."
     ),
+    responses=answers.READ,
 )
 def get_compare(
     session: SessionDep,
     filters: Annotated[dict[str, Any], Depends(config_filters("interactivity", "limit", "cursor"))],
     interactivity: Annotated[float, Query(gt=0, description="tok/s/user; any value.")],
     limit: Limit = 100,
-    cursor: Cursor = None,
+    cursor: IdCursor = None,
 ) -> dict[str, Any]:
     return items_page(
         compare.compare(

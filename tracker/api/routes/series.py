@@ -6,10 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from tracker.api import schemas
+from tracker.api import answers, schemas
 from tracker.api.deps import (
-    Cursor,
+    IdCursor,
     Limit,
+    MomentCursor,
+    RowId,
+    SeriesId,
     SessionDep,
     SettingsDep,
     Since,
@@ -28,12 +31,13 @@ router = APIRouter(prefix="/api/v1", tags=["series"], dependencies=[Depends(read
     "/series",
     response_model=schemas.ItemsPage[schemas.SeriesItem],
     summary="Series matching any config fields, with their latest frontier values",
+    responses=answers.READ,
 )
 def list_series(
     session: SessionDep,
     filters: Annotated[dict[str, Any], Depends(config_filters("limit", "cursor"))],
     limit: Limit = 100,
-    cursor: Cursor = None,
+    cursor: IdCursor = None,
 ) -> dict[str, Any]:
     return items_page(
         series.list_series(session=session, filters=filters, limit=limit, cursor=cursor)
@@ -44,9 +48,10 @@ def list_series(
     "/series/{series_id}/trend",
     response_model=schemas.Trend,
     summary="A track over time: one metric at one target interactivity",
+    responses=answers.READ_ONE,
 )
 def get_trend(
-    series_id: int,
+    series_id: SeriesId,
     session: SessionDep,
     settings: SettingsDep,
     interactivity: Annotated[
@@ -75,14 +80,15 @@ def get_trend(
     "/series/{series_id}/sweeps",
     response_model=schemas.ItemsPage[schemas.SweepView],
     summary="A series' sweeps, newest first",
+    responses=answers.READ_ONE,
 )
 def list_sweeps(
-    series_id: int,
+    series_id: SeriesId,
     session: SessionDep,
     since: Since = None,
     until: Until = None,
     limit: Limit = 100,
-    cursor: Cursor = None,
+    cursor: MomentCursor = None,
 ) -> dict[str, Any]:
     return items_page(
         sweeps.list_sweeps(
@@ -96,6 +102,11 @@ def list_sweeps(
     )
 
 
-@router.get("/sweeps/{sweep_id}", response_model=schemas.SweepView, summary="One sweep")
-def get_sweep(sweep_id: int, session: SessionDep) -> sweeps.SweepDetail:
+@router.get(
+    "/sweeps/{sweep_id}",
+    response_model=schemas.SweepView,
+    summary="One sweep",
+    responses=answers.READ_ONE,
+)
+def get_sweep(sweep_id: RowId, session: SessionDep) -> sweeps.SweepDetail:
     return sweeps.get_sweep(session=session, sweep_id=sweep_id)

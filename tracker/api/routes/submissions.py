@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from tracker import models
-from tracker.api import schemas
+from tracker.api import answers, schemas
 from tracker.api.deps import (
+    RowId,
     SchedulerDep,
     SessionDep,
     read_access,
@@ -38,11 +39,7 @@ SUBMISSION_BODY_SCHEMA = {"$ref": "#/components/schemas/SubmissionIn"}
     ),
     responses={
         200: {"model": schemas.SubmissionAccepted, "description": "Repeat of a stored submission."},
-        401: {"description": "No token, or an unknown one."},
-        403: {"description": "The token lacks the submit scope."},
-        409: {"description": "The run_key was used for a different body."},
-        413: {"description": "Body over TRACKER_MAX_SUBMISSION_BYTES."},
-        422: {"description": "Invalid submission; every bad field is named."},
+        **answers.answers(401, 403, 409, 413, 422, 503),
     },
     openapi_extra={
         "requestBody": {
@@ -67,7 +64,8 @@ def create_submission(
     "/submissions/{submission_id}",
     response_model=schemas.SubmissionStatusView,
     summary="A submission's processing status",
+    responses=answers.READ_ONE,
     dependencies=[Depends(read_access)],
 )
-def get_submission(submission_id: int, session: SessionDep) -> SubmissionView:
+def get_submission(submission_id: RowId, session: SessionDep) -> SubmissionView:
     return submission_view(session=session, submission_id=submission_id)

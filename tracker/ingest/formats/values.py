@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from tracker.configs.fields import CONFIG_INT_MAX
 from tracker.configs.normalise import parse_bool
 from tracker.errors import FieldError
 
@@ -20,7 +21,7 @@ Loc = tuple[str | int, ...]
 T = TypeVar("T")
 
 _SHOWN_CHARS = 60
-MAX_INTEGER = 2**31 - 1
+MAX_INTEGER = CONFIG_INT_MAX
 """The largest integer a config field or conc may hold (a 32-bit database column)."""
 _FLOAT_MAX = sys.float_info.max
 
