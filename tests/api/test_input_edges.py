@@ -35,6 +35,8 @@ def locs(response: Any) -> list[list[Any]]:
         ("/api/v1/changes?isl=-2147483649", ["query", "isl"]),
         ("/api/v1/series?cursor=abc", ["query", "cursor"]),
         ("/api/v1/changes?until=0.5", ["query", "until"]),
+        ("/api/v1/series?disagg=", ["query", "disagg"]),
+        ("/api/v1/series?tp=8&tp=4", ["query", "tp"]),
     ],
 )
 def test_numbers_past_their_columns_are_refused_by_name(

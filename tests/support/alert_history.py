@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi.testclient import TestClient
+import httpx
 
 from tests.support.builders import nightly_levels, synthetic_body
 
@@ -22,7 +22,7 @@ MI355X_FP8 = [
 
 
 def post_history(
-    client: TestClient,
+    client: httpx.Client,
     auth: dict[str, str],
     *,
     engine: str,

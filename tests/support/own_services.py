@@ -17,7 +17,11 @@ import psycopg
 import pytest
 import redis
 
-POSTGRES_VERSION = "15"
+
+def _postgres_version() -> str:
+    """The major version of the installed Postgres clusters (Debian's `pg_lsclusters`)."""
+    listing = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True, check=True)
+    return listing.stdout.split()[0]
 
 
 def _wait_until(condition: object, timeout_s: float, what: str) -> None:
@@ -35,6 +39,7 @@ class OwnPostgres:
     def __init__(self, port: int) -> None:
         self.port = port
         self.name = f"tracker_test_{port}_{uuid.uuid4().hex[:6]}"
+        self.version = _postgres_version()
 
     @property
     def admin_url(self) -> str:
@@ -46,7 +51,7 @@ class OwnPostgres:
     def create_cluster(self) -> None:
         subprocess.run(
             [
-                *("pg_createcluster", POSTGRES_VERSION, self.name, "-p", str(self.port)),
+                *("pg_createcluster", self.version, self.name, "-p", str(self.port)),
                 *("--start", "--", "--auth=trust"),
             ],
             check=True,
@@ -68,7 +73,10 @@ class OwnPostgres:
 
     def _control(self, action: str, *options: str) -> None:
         subprocess.run(
-            ["pg_ctlcluster", *options, POSTGRES_VERSION, self.name, action],
+            [
+                *("pg_ctlcluster", "--skip-systemctl-redirect", *options),
+                *(self.version, self.name, action),
+            ],
             check=True,
             capture_output=True,
         )
@@ -86,7 +94,7 @@ class OwnPostgres:
 
     def drop(self) -> None:
         subprocess.run(
-            ["pg_dropcluster", POSTGRES_VERSION, self.name, "--stop"],
+            ["pg_dropcluster", self.version, self.name, "--stop"],
             check=False,
             capture_output=True,
         )

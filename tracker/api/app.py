@@ -12,7 +12,7 @@ from tracker.api.errors import install_error_handlers
 from tracker.api.metrics import create_metrics, install_request_metrics
 from tracker.api.openapi import install_openapi
 from tracker.api.routes import alerts, changes, compare, health, series, submissions
-from tracker.api.storable_urls import StorableUrls
+from tracker.api.url_checks import UrlChecks
 from tracker.db.engine import create_db_engine, make_sessionmaker
 from tracker.pipeline.scheduler import CeleryScheduler, InProcessScheduler, celery_client
 from tracker.pipeline.stages import Scheduler
@@ -62,7 +62,7 @@ def create_app(
     install_error_handlers(app)
     install_request_metrics(app, app.state.metrics)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
-    app.add_middleware(StorableUrls)
+    app.add_middleware(UrlChecks)
     for module in (submissions, series, compare, changes, alerts, health):
         app.include_router(module.router)
     app.include_router(dashboard.router)

@@ -134,6 +134,16 @@ def config_filters(*other_parameters: str) -> Callable[..., dict[str, Any]]:
             for name in request.query_params
             if name not in allowed
         ]
+        errors.extend(
+            FieldError(
+                loc=("query", name),
+                msg=f"{name} must be {'true or false' if field_type is bool else 'an integer'}, "
+                "got a blank value",
+            )
+            for name, field_type in CONFIG_FIELD_TYPES.items()
+            if field_type is not str and (raw := raw_filters.get(name)) is not None
+            if not raw.strip()
+        )
         filters, filter_errors = parse_filters(raw_filters)
         errors.extend(filter_errors)
         if errors:
