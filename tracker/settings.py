@@ -169,6 +169,13 @@ class Settings(BaseSettings):
         description="Submissions still accepted after this long are processed again (beat, or the "
         "embedded default's periodic thread).",
     )
+    payload_retention_days: float | None = Field(
+        default=90.0,
+        ge=0,
+        description="Raw payloads (submission bodies as received) are deleted this many days after "
+        "they arrived, once processed, by a periodic stage; the rows, sweeps and values stay. "
+        "0 or null keeps them forever.",
+    )
 
     @field_validator("slack_routes", "bisect_workflows", mode="before")
     @classmethod

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.db.engine import create_db_engine, make_sessionmaker
+from tracker.db.engine import DATABASE_OUTAGES, create_db_engine, make_sessionmaker
 from tracker.pipeline.scheduler import CeleryScheduler
 from tracker.pipeline.stages import Stage, StageArgument, run_stage
 from tracker.settings import get_settings
 from workers.celery_app import app
 
 RETRIED_ON_OUTAGE = {
-    "autoretry_for": (OperationalError,),
+    "autoretry_for": DATABASE_OUTAGES,
     "retry_backoff": True,
     "retry_backoff_max": 60,
     "max_retries": 10,
@@ -81,3 +80,8 @@ def post_digests() -> None:
 @app.task(name=Stage.REQUEUE_STALE_SUBMISSIONS.value)  # type: ignore[untyped-decorator]
 def requeue_stale_submissions() -> None:
     _run(Stage.REQUEUE_STALE_SUBMISSIONS)
+
+
+@app.task(name=Stage.DELETE_OLD_PAYLOADS.value)  # type: ignore[untyped-decorator]
+def delete_old_payloads() -> None:
+    _run(Stage.DELETE_OLD_PAYLOADS)

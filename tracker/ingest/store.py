@@ -67,10 +67,13 @@ def _same_document(*, session: Session, source_run_id: int, document: Any) -> bo
     """Whether the stored body is the same JSON as ``document`` once keys are sorted.
 
     Only reached when the bytes differ, so the canonical forms are computed on this rare path.
+    A body whose payload retention deleted can only be recognised by its bytes.
     """
     stored_text = session.execute(
         select(models.SourceRun.payload).where(models.SourceRun.id == source_run_id)
     ).scalar_one()
+    if stored_text is None:
+        return False
     stored_document = jsonio.loads(stored_text)
     return jsonio.canonical_bytes(stored_document) == jsonio.canonical_bytes(document)
 

@@ -34,6 +34,15 @@ class SourceRun(Base):
     """Where a batch of rows came from (docs/README.md), with the request body kept as received."""
 
     __tablename__ = "source_runs"
+    # The runs whose raw payload is still kept: what payload retention looks through.
+    __table_args__ = (
+        Index(
+            "ix_source_runs_payload_kept",
+            "id",
+            postgresql_where=text("payload IS NOT NULL"),
+            sqlite_where=text("payload IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     run_key: Mapped[str] = mapped_column(String(500), unique=True)
@@ -49,7 +58,8 @@ class SourceRun(Base):
     timestamp: Mapped[datetime]
     components: Mapped[dict[str, Any]]
     format: Mapped[str] = mapped_column(String(32))
-    payload: Mapped[str] = mapped_column(Text)
+    # The body as received; NULL once TRACKER_PAYLOAD_RETENTION_DAYS have passed.
+    payload: Mapped[str | None] = mapped_column(Text)
     purpose: Mapped[SubmissionPurpose] = mapped_column(
         str_enum(SubmissionPurpose, "submission_purpose"), server_default="history"
     )

@@ -15,6 +15,7 @@ from tracker import models
 from tracker.clock import utc_now
 from tracker.db.engine import transaction
 from tracker.errors import NotFound
+from tracker.ingest import retention
 from tracker.processing import assemblies, backfill_pass, submissions
 from tracker.processing.change_points import detect_on_tracks
 from tracker.processing.sweeps import ProcessingOptions
@@ -157,6 +158,35 @@ def run_requeue_stale_submissions(
     if stale:
         log.info("re-enqueued %d stale submissions", len(stale))
     return stale
+
+
+PAYLOAD_BATCH_SIZE = 500
+"""Payloads deleted per transaction: short ones, so ingest never waits long behind retention."""
+
+
+def run_payload_retention(
+    *,
+    session_factory: sessionmaker[Session],
+    retention_days: float | None,
+    batch_size: int = PAYLOAD_BATCH_SIZE,
+) -> int:
+    """Delete, batch by batch, the payloads older than ``retention_days`` (none when 0 or None);
+    how many were deleted."""
+    if not retention_days:
+        return 0
+    cutoff = utc_now() - timedelta(days=retention_days)
+    deleted = 0
+    while True:
+        with transaction(session_factory) as session:
+            batch = retention.delete_old_payloads(
+                session=session, received_before=cutoff, limit=batch_size
+            )
+        deleted += batch
+        if batch < batch_size:
+            break
+    if deleted:
+        log.info("deleted %d raw payloads older than %g days", deleted, retention_days)
+    return deleted
 
 
 @dataclass(frozen=True)

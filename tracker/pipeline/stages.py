@@ -31,6 +31,7 @@ class Stage(enum.StrEnum):
     POST_DIGESTS = "tracker.post_digests"
     ADVANCE_BISECTIONS = "tracker.advance_bisections"
     REQUEUE_STALE_SUBMISSIONS = "tracker.requeue_stale_submissions"
+    DELETE_OLD_PAYLOADS = "tracker.delete_old_payloads"
 
 
 StageArgument = int | list[int]
@@ -52,12 +53,18 @@ GROUP_ALERTS_INTERVAL_S = 60.0
 DELIVER_ALERTS_INTERVAL_S = 30.0
 POST_DIGESTS_INTERVAL_S = 900.0
 ADVANCE_BISECTIONS_INTERVAL_S = 30.0
+DELETE_OLD_PAYLOADS_INTERVAL_S = 3600.0
 
 
 def periodic_stages(settings: Settings) -> dict[Stage, float]:
     """The stages run on a clock (beat in production, a thread in the embedded default), with
     their intervals in seconds: fallbacks for triggers lost with a worker or a broker, retries of
-    the outbox, and the digest schedule."""
+    the outbox, the digest schedule, and payload retention (when it is on)."""
+    retention = (
+        {Stage.DELETE_OLD_PAYLOADS: DELETE_OLD_PAYLOADS_INTERVAL_S}
+        if settings.payload_retention_days
+        else {}
+    )
     return {
         Stage.REQUEUE_STALE_SUBMISSIONS: max(settings.stale_submission_seconds / 2, 1.0),
         Stage.ASSEMBLE_SWEEPS: ASSEMBLE_SWEEPS_INTERVAL_S,
@@ -66,6 +73,7 @@ def periodic_stages(settings: Settings) -> dict[Stage, float]:
         Stage.DELIVER_ALERTS: DELIVER_ALERTS_INTERVAL_S,
         Stage.POST_DIGESTS: POST_DIGESTS_INTERVAL_S,
         Stage.ADVANCE_BISECTIONS: ADVANCE_BISECTIONS_INTERVAL_S,
+        **retention,
     }
 
 
@@ -134,6 +142,10 @@ def run_stage(
             enqueue=lambda submission_id: scheduler.schedule(
                 Stage.PROCESS_SUBMISSION, submission_id
             ),
+        )
+    elif stage is Stage.DELETE_OLD_PAYLOADS:
+        jobs.run_payload_retention(
+            session_factory=session_factory, retention_days=settings.payload_retention_days
         )
 
 
