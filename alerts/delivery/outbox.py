@@ -9,6 +9,7 @@ up by its metadata in the channel's history and reused, never posted twice.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +23,7 @@ from alerts.messages.rollup import headline
 from alerts.summaries import alert_chart, alert_summary
 from tracker import models
 from tracker.clock import backoff_s
-from tracker.db.engine import transaction
+from tracker.db.engine import DATABASE_OUTAGES, transaction
 from tracker.settings import Settings
 from tracker.vocabulary import AlertState, DeliveryStatus
 
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 120.0
 """An attempt in flight holds its row this long; a worker that died gives it back after."""
 FIRST_RETRY_SECONDS = 10.0
+RELEASE_WAIT_SECONDS = 30.0
+"""How long an attempt cut by a database outage waits for the database to give its lease back
+(beyond that, the lease runs out by itself)."""
 
 
 def build_notifier(settings: Settings) -> Notifier:
@@ -167,41 +171,77 @@ def run_deliveries(
         if claim is None:
             return result
         try:
-            with session_factory() as session:
-                parent_ts, told, late_count, stated = _deliver(claim, session, notifier, public_url)
-        except DeliveryError as error:
-            _record_failure(session_factory, claim, error, now())
-            if isinstance(error, TransientDeliveryError):
-                result.retrying += 1
-            else:
-                result.failed += 1
-            continue
-        with transaction(session_factory) as session:
-            session.execute(
-                update(models.AlertDelivery)
-                .where(models.AlertDelivery.id == claim.delivery_id)
-                .values(
-                    status=DeliveryStatus.SENT,
-                    parent_ts=parent_ts,
-                    sent_at=now() if claim.first_send else models.AlertDelivery.sent_at,
-                    delivered_change_ids=told,
-                    late_change_count=late_count,
-                    needs_refresh=False,
-                    last_error=None,
-                    next_attempt_at=now(),
-                )
-            )
-            if stated is not None:  # the alert's summary reads as its parent does (one source)
-                session.execute(
-                    update(models.Alert)
-                    .where(models.Alert.id == claim.alert_id)
-                    .values(summary=stated)
-                )
-        if claim.first_send:
+            ended_with = _attempt(claim, session_factory, notifier, public_url, now)
+        except DATABASE_OUTAGES:
+            _release_after_outage(session_factory, claim, now)
+            raise
+        if ended_with is None and claim.first_send:
             result.sent += 1
-        else:
+        elif ended_with is None:
             result.updated += 1
+        elif isinstance(ended_with, TransientDeliveryError):
+            result.retrying += 1
+        else:
+            result.failed += 1
     return result
+
+
+def _attempt(
+    claim: _Claim,
+    session_factory: sessionmaker[Session],
+    notifier: Notifier,
+    public_url: str | None,
+    now: Callable[[], datetime],
+) -> DeliveryError | None:
+    """Deliver a claimed row and mark it; the delivery error it ended with, if any."""
+    try:
+        with session_factory() as session:
+            parent_ts, told, late_count, stated = _deliver(claim, session, notifier, public_url)
+    except DeliveryError as error:
+        _record_failure(session_factory, claim, error, now())
+        return error
+    with transaction(session_factory) as session:
+        session.execute(
+            update(models.AlertDelivery)
+            .where(models.AlertDelivery.id == claim.delivery_id)
+            .values(
+                status=DeliveryStatus.SENT,
+                parent_ts=parent_ts,
+                sent_at=now() if claim.first_send else models.AlertDelivery.sent_at,
+                delivered_change_ids=told,
+                late_change_count=late_count,
+                needs_refresh=False,
+                last_error=None,
+                next_attempt_at=now(),
+            )
+        )
+        if stated is not None:  # the alert's summary reads as its parent does (one source)
+            session.execute(
+                update(models.Alert).where(models.Alert.id == claim.alert_id).values(summary=stated)
+            )
+    return None
+
+
+def _release_after_outage(
+    session_factory: sessionmaker[Session], claim: _Claim, now: Callable[[], datetime]
+) -> None:
+    """An attempt cut by a database outage (before or after Slack heard it) gives its row back
+    as soon as the database answers again, so that the task's retry resumes it at once — found
+    in the channel's history, not posted twice — instead of after the lease."""
+    deadline = time.monotonic() + RELEASE_WAIT_SECONDS
+    while True:
+        try:
+            with transaction(session_factory) as session:
+                session.execute(
+                    update(models.AlertDelivery)
+                    .where(models.AlertDelivery.id == claim.delivery_id)
+                    .values(next_attempt_at=now())
+                )
+            return
+        except DATABASE_OUTAGES:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(1.0)
 
 
 def _record_failure(

@@ -21,9 +21,7 @@ MI355X_FP8 = [
 ]
 
 
-def post_history(
-    client: httpx.Client,
-    auth: dict[str, str],
+def history_bodies(
     *,
     engine: str,
     configs: list[dict[str, Any]],
@@ -32,12 +30,13 @@ def post_history(
     first_night: int = 0,
     seed: int = 3,
     noise: float = 0.01,
-) -> None:
-    """Every config of ``configs`` night by night (one submission per engine and night), each
-    with its own seeded noise and the same steps — as one engine commit moves them all."""
+) -> list[dict[str, Any]]:
+    """One submission per night, holding every config of ``configs``, each with its own seeded
+    noise and the same steps — as one engine commit moves them all."""
     levels = [
         nightly_levels(nights, steps=steps, noise=noise, seed=seed + i) for i in range(len(configs))
     ]
+    bodies = []
     for night in range(first_night, nights):
         body: dict[str, Any] | None = None
         for config, config_levels in zip(configs, levels, strict=True):
@@ -53,5 +52,13 @@ def post_history(
                 body["source"]["run_key"] = f"{engine}:{night}:{seed}:{first_night}"
             else:
                 body["results"].extend(night_body["results"])
+        assert body is not None
+        bodies.append(body)
+    return bodies
+
+
+def post_history(client: httpx.Client, auth: dict[str, str], **history: Any) -> None:
+    """`history_bodies(**history)` posted night by night."""
+    for body in history_bodies(**history):
         response = client.post("/api/v1/submissions", json=body, headers=auth)
         assert response.status_code == 202, response.text

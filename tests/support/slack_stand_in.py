@@ -10,9 +10,10 @@ Methods: auth.test, chat.postMessage, chat.update, conversations.history,
 conversations.replies, files.getUploadURLExternal, the upload URL it hands out, and
 files.completeUploadExternal (the flow of `files_upload_v2`). Bodies may be JSON or form
 data (slack-sdk sends both; `blocks`, `metadata` and `files` then arrive as JSON strings).
-Faults are planned per method: an HTTP status with headers (429 with Retry-After, 500),
+Faults are planned per method — an HTTP status with headers (429 with Retry-After, 500),
 a Slack error code, or dropping the connection after recording the call (a crash between
-send and mark). Standard library only; binds 127.0.0.1 on an ephemeral port.
+send and mark) — or for every n-th call of any method (`fault_every`). Standard library
+only; binds 127.0.0.1 on an ephemeral port.
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ class SlackStandIn(LocalServer):
         self._uploads: dict[str, bytes] = {}
         self._pending_files: dict[str, dict[str, Any]] = {}
         self._sequence = itertools.count(1)
+        self._periodic_faults: list[tuple[int, int, dict[str, str]]] = []
 
     @property
     def base_url(self) -> str:
@@ -135,6 +137,22 @@ class SlackStandIn(LocalServer):
                     delay_after_recording_s,
                 )
             )
+
+    def fault_every(
+        self, every: int, *, status: int, headers: dict[str, str] | None = None
+    ) -> None:
+        """Answer every ``every``-th call (of any method, counted from the first) with ``status``
+        and ``headers``, unhandled; the first fault planned this way wins where two fall due."""
+        with self._lock:
+            self._periodic_faults.append((every, status, dict(headers or {})))
+
+    def _periodic_fault(self) -> tuple[int, dict[str, str]] | None:
+        with self._lock:
+            number = len(self._calls)
+            for every, status, headers in self._periodic_faults:
+                if number % every == 0:
+                    return status, headers
+        return None
 
     def messages(self, channel: str | None = None) -> list[RecordedMessage]:
         """Every recorded message (thread replies included), oldest first."""
@@ -343,6 +361,11 @@ class _Handler(BaseHTTPRequestHandler):
         params.update(self._body_params(body))
         stand_in = self._stand_in
         stand_in._record_call(method, params)
+        periodic = stand_in._periodic_fault()
+        if periodic is not None:
+            status, headers = periodic
+            self._answer(status, {"ok": False, "error": "planned_fault"}, headers)
+            return
         plan = stand_in._next_plan(method)
         if plan is not None and plan.status != 200:
             self._answer(plan.status, {"ok": False, "error": "planned_fault"}, plan.headers)
