@@ -14,7 +14,13 @@ from tracker.models.alerts import (
 from tracker.models.base import Base
 from tracker.models.bisection import Bisection, BisectionStep
 from tracker.models.detection import ChangePoint, Track
-from tracker.models.series import Config, FrontierValue, ResultRow, Sweep
+from tracker.models.series import (
+    CandidateFrontierValue,
+    Config,
+    FrontierValue,
+    ResultRow,
+    Sweep,
+)
 from tracker.models.submissions import ApiToken, SourceRun, Submission, SweepAssembly
 
 __all__ = [
@@ -26,6 +32,7 @@ __all__ = [
     "Base",
     "Bisection",
     "BisectionStep",
+    "CandidateFrontierValue",
     "ChangePoint",
     "Config",
     "DigestPost",

@@ -34,6 +34,8 @@ class SourceRun(Base):
     """Where a batch of rows came from (docs/README.md), with the request body kept as received."""
 
     __tablename__ = "source_runs"
+    # A candidate's repeats: one engine's runs of one pull request (or branch) and commit.
+    __table_args__ = (Index(None, "engine", "pull_request", "commit"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     run_key: Mapped[str] = mapped_column(String(500), unique=True)
@@ -58,6 +60,9 @@ class SourceRun(Base):
         ForeignKey("bisections.id", ondelete="SET NULL")
     )
     sweep_key: Mapped[str | None] = mapped_column(String(500))
+    # A candidate's pull request and its base on the tracked branch (docs/api.md#verdicts).
+    pull_request: Mapped[int | None]
+    base_commit: Mapped[str | None] = mapped_column(String(100))
 
 
 class SweepAssembly(Base):

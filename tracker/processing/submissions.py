@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from tracker import models
 from tracker.errors import NotFound
 from tracker.processing.change_points import DetectionOutcome
+from tracker.processing.frontier_values import write_frontier_values
 from tracker.processing.sweeps import ProcessingOptions, process_sweeps
 from tracker.vocabulary import SubmissionPurpose, SubmissionStatus
 
@@ -20,6 +21,7 @@ class ProcessedSubmission:
     submission: models.Submission
     detection: DetectionOutcome | None  # None: no detection ran (yet) for this submission
     bisection_id: int | None = None  # a bisection's run: that bisection judges it next
+    candidate: bool = False  # a candidate's run: its verdict can be read
 
 
 def process_submission(
@@ -35,8 +37,9 @@ def process_submission(
     locked for the duration, so two deliveries of the same task do not interleave, and finished
     work is not redone (frontier values commit with ``frontier_written_at``, so no attempt finds
     another's values). A run a bisection asked for is only marked processed: it never
-    enters tracks, frontier values or latest values; the bisection reads its sweeps. Never
-    commits.
+    enters tracks, frontier values or latest values; the bisection reads its sweeps. A candidate
+    gets its frontier values apart (`candidate_frontier_values`), and nothing else: no track,
+    detection or latest value. Never commits.
     """
     submission = session.execute(
         select(models.Submission).where(models.Submission.id == submission_id).with_for_update()
@@ -54,15 +57,28 @@ def process_submission(
             models.SourceRun.id == submission.source_run_id
         )
     ).one()
-    if purpose is not SubmissionPurpose.HISTORY:
-        submission.frontier_written_at = submission.processed_at = now
-        submission.status = SubmissionStatus.PROCESSED
-        return ProcessedSubmission(submission, None, bisection_id=bisection_id)
     sweeps = session.execute(
         select(models.Sweep.id, models.Sweep.config_id, models.Sweep.timestamp).where(
             models.Sweep.source_run_id == submission.source_run_id
         )
     ).all()
+    if purpose is SubmissionPurpose.CANDIDATE:
+        write_frontier_values(
+            session=session,
+            sweeps=sweeps,
+            targets=options.targets,
+            max_failed_fraction=options.max_failed_fraction,
+            candidate=True,
+        )
+    if purpose is not SubmissionPurpose.HISTORY:
+        submission.frontier_written_at = submission.processed_at = now
+        submission.status = SubmissionStatus.PROCESSED
+        return ProcessedSubmission(
+            submission,
+            None,
+            bisection_id=bisection_id,
+            candidate=purpose is SubmissionPurpose.CANDIDATE,
+        )
     detection = process_sweeps(
         session=session,
         sweeps=sweeps,
