@@ -188,12 +188,17 @@ def test_a_candidate_never_enters_the_history_reads(tracked: Tracked) -> None:
     before = {path: client.get(path).json() for path in reads}
     assert before["/api/v1/changes"]["items"]  # the history's gain on night 15
 
-    answer = _post_candidate(
-        tracked, scaled(tracked.last_rows, 0.7), pull_request=7, commit="badbad0001"
-    )
+    # 30 % slower, and a config the history lacks (with a sweep too short for any value).
+    new_config = [dict(row, hw="mi300x") for row in tracked.last_rows if row["hw"] == "b200"]
+    no_values = [dict(row, hw="mi325x") for row in tracked.last_rows if row["hw"] == "b200"][:1]
+    rows = scaled(tracked.last_rows, 0.7) + new_config + no_values
+    answer = _post_candidate(tracked, rows, pull_request=7, commit="badbad0001")
 
     assert answer["status"] == "processed"
     assert {path: client.get(path).json() for path in reads} == before
+    explorer = client.get("/")
+    assert explorer.status_code == 200
+    assert "mi300x" not in explorer.text and "mi325x" not in explorer.text
     # Stored with its sweeps and values: readable by id, and judged.
     with tracked.factory() as session:
         sweep_ids = (
@@ -205,7 +210,7 @@ def test_a_candidate_never_enters_the_history_reads(tracked: Tracked) -> None:
             .scalars()
             .all()
         )
-    assert len(sweep_ids) == len(FLEET)
+    assert len(sweep_ids) == len(FLEET) + 3  # b200 runs two models
     sweep = client.get(f"/api/v1/sweeps/{sweep_ids[0]}").json()
     assert sweep["source"]["commit"] == "badbad0001"
     assert _verdict(tracked, answer["id"])["verdict"] == "regression"

@@ -16,9 +16,9 @@ from tracker.configs.fields import CONFIG_FIELD_TYPES, ConfigValue
 from tracker.errors import NotFound
 from tracker.processing.frontier import target_label
 from tracker.reads.changes import Change, latest_changes
-from tracker.reads.filters import config_conditions
+from tracker.reads.filters import config_conditions, in_history
 from tracker.reads.pagination import Page, decode_cursor, paginate
-from tracker.vocabulary import Metric, NoValuesReason
+from tracker.vocabulary import Metric, NoValuesReason, SubmissionPurpose
 
 ValuesByTarget = dict[str, float]
 """Throughput (or cost) keyed by target interactivity label: ``{"35": 1843.2}``."""
@@ -92,7 +92,7 @@ def page_configs(
     *, session: Session, filters: dict[str, Any], limit: int, cursor: str | None
 ) -> Page[models.Config]:
     """Configs matching the filters, in id order (each knows its latest sweep)."""
-    query = select(models.Config).where(*config_conditions(filters))
+    query = select(models.Config).where(*config_conditions(filters), in_history())
     if cursor is not None:
         (after_id,) = decode_cursor(cursor)
         query = query.where(models.Config.id > after_id)
@@ -143,7 +143,7 @@ def latest_values(
             & (models.FrontierValue.metric == metric)
             & (models.FrontierValue.interactivity == interactivity),
         )
-        .where(*config_conditions(filters))
+        .where(*config_conditions(filters), in_history())
         .order_by(models.Config.id)
     ).all()
     names = tuple(CONFIG_FIELD_TYPES)
@@ -190,6 +190,7 @@ def newer_sweeps_without_values(
         .where(
             models.Sweep.config_id.in_(config_ids),
             models.Sweep.no_values_reason.is_not(None),
+            models.SourceRun.purpose == SubmissionPurpose.HISTORY,
             newer,
         )
         .subquery()
