@@ -427,6 +427,7 @@ class VerdictItemView(BaseModel):
     """One (series, metric, target interactivity) the candidate has a value for."""
 
     series_id: int
+    config: ConfigView
     metric: Metric
     interactivity: str = Field(examples=["35"])
     baseline: VerdictBaseline

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import models
+from tracker.configs.fields import ConfigValue
 from tracker.configs.repositories import same_commit
 from tracker.detection.comparison import (
     LevelComparison,
@@ -76,6 +77,7 @@ class BaselineLevel:
 @dataclass(frozen=True)
 class VerdictItem:
     series_id: int
+    config: dict[str, ConfigValue]
     metric: Metric
     interactivity: str
     baseline: BaselineLevel
@@ -274,14 +276,29 @@ def _items(
     tracks = _tracks(session, keys)
     all_sweeps = [sweep for track in tracks.values() for sweep in track.history.sweep_ids]
     commits = _commits(session, all_sweeps)
+    configs = {
+        config.id: config.as_dict()
+        for config in session.execute(
+            select(models.Config).where(models.Config.id.in_({key[0] for key in keys}))
+        ).scalars()
+    }
     return [
-        _item(key, candidate_values[key], tracks.get(key), commits, base_commit, options)
+        _item(
+            key,
+            configs[key[0]],
+            candidate_values[key],
+            tracks.get(key),
+            commits,
+            base_commit,
+            options,
+        )
         for key in keys
     ]
 
 
 def _item(
     key: TrackKey,
+    config: dict[str, ConfigValue],
     values: list[float],
     track: _TrackRecord | None,
     commits: dict[int, str | None],
@@ -295,6 +312,7 @@ def _item(
     if track is None or len(kept) < MIN_BASELINE_RUNS:
         return VerdictItem(
             series_id=config_id,
+            config=config,
             metric=metric,
             interactivity=target_label(interactivity),
             baseline=BaselineLevel(None, len(kept), None, None),
@@ -325,6 +343,7 @@ def _item(
     newest = level[-1]
     return VerdictItem(
         series_id=config_id,
+        config=config,
         metric=metric,
         interactivity=target_label(interactivity),
         baseline=BaselineLevel(
