@@ -34,7 +34,7 @@ from tracker.vocabulary import TokenScope
 
 pytestmark = pytest.mark.slow
 
-BROKER_URL = f"{REDIS_URL}/12"
+BROKER_URL = f"{REDIS_URL}/10"
 NIGHTS = 30
 
 

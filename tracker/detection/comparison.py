@@ -13,12 +13,18 @@ of freedom of the noise estimate, and the interval turned into relative changes
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
 from scipy.special import stdtrit
 
+from tracker.detection.arrays import FloatArray
 from tracker.detection.location import long_run_variance
+from tracker.detection.noise import ar1_coefficient, noise_sigma
+from tracker.detection.sums import SegmentSums
+from tracker.detection.window import SERIAL_CORRELATION_Z
 
 MAX_REPEATS = 30
 """More candidate repeats than this are not worth suggesting: the answer says none settles it."""
@@ -53,6 +59,21 @@ class NoiseModel:
     def quantile(self, confidence: float) -> float:
         """Two-sided Student's t quantile at `confidence`, with the noise estimate's freedom."""
         return float(stdtrit(max(self.runs - 2, 1), 0.5 + confidence / 2.0))
+
+
+def noise_model(levels: FloatArray, segment_starts: Sequence[int]) -> NoiseModel:
+    """A track's noise as detection models it (`window.analyse_window`): the first-difference
+    scale of its log values (outliers left out), and an AR(1) coefficient only when the residuals
+    from its segments' means are serially correlated beyond 2 / sqrt(n)."""
+    sigma = noise_sigma(levels)
+    boundaries = np.array([*segment_starts, levels.size], dtype=np.intp)
+    correlation = SegmentSums.of(levels, levels).residual_autocorrelation(boundaries)
+    correlated = correlation * math.sqrt(levels.size) > SERIAL_CORRELATION_Z
+    return NoiseModel(
+        difference_sigma=sigma,
+        ar1=ar1_coefficient(levels) if correlated else 0.0,
+        runs=int(levels.size),
+    )
 
 
 @dataclass(frozen=True)

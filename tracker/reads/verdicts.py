@@ -10,6 +10,7 @@ request (or branch) and commit are combined: their mean on the log scale, with t
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,12 +25,11 @@ from tracker.configs.fields import ConfigValue
 from tracker.configs.repositories import same_commit
 from tracker.detection.comparison import (
     LevelComparison,
-    NoiseModel,
     Side,
     compare_levels,
+    noise_model,
     repeats_to_settle,
 )
-from tracker.detection.noise import ar1_coefficient, noise_sigma
 from tracker.errors import Conflict, NotFound
 from tracker.processing.frontier import target_label
 from tracker.processing.tracks import TrackHistory, TrackKey, load_histories
@@ -326,10 +326,11 @@ def _item(
     history = track.history
     level = _level_indices(track, kept, commits, base_commit)
     logs = np.log(np.asarray(history.values, dtype=float))
-    kept_logs = logs[kept]
-    noise = NoiseModel(
-        difference_sigma=noise_sigma(kept_logs), ar1=ar1_coefficient(kept_logs), runs=len(kept)
+    # Each segment starts, among the kept runs, at the first kept run from its start on.
+    kept_starts = sorted(
+        {bisect_left(kept, start) for start in _segment_starts(track)} - {len(kept)}
     )
+    noise = noise_model(logs[kept], kept_starts)
     baseline_log = float(logs[level].mean())
     shift = float(candidate_logs.mean()) - baseline_log
     comparison: LevelComparison = compare_levels(
@@ -372,6 +373,12 @@ def _item(
     )
 
 
+def _segment_starts(track: _TrackRecord) -> set[int]:
+    """Indices of the first run of each segment (0, then each change point or suspected one)."""
+    sweeps = track.history.sweep_ids
+    return {0} | {i for i, sweep in enumerate(sweeps) if sweep in track.boundaries}
+
+
 def _kept_indices(track: _TrackRecord) -> list[int]:
     """The track's runs, outliers set aside."""
     return [i for i, sweep in enumerate(track.history.sweep_ids) if sweep not in track.outliers]
@@ -386,7 +393,7 @@ def _level_indices(
     """The kept runs of the segment the baseline is read from: the one holding the newest run
     of `base_commit`, else the last."""
     sweeps = track.history.sweep_ids
-    starts = [0, *(i for i, sweep in enumerate(sweeps) if sweep in track.boundaries and i > 0)]
+    starts = sorted(_segment_starts(track))
     anchor = len(sweeps) - 1
     if base_commit is not None:
         at_base = [i for i in kept if same_commit(commits.get(sweeps[i]), base_commit)]
