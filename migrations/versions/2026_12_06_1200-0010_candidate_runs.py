@@ -1,7 +1,8 @@
 """Candidate runs: a pull request's (or another branch's) runs, judged against the tracked branch.
 
 Source runs say their pull request and base commit; a candidate's frontier values are kept in
-their own table, apart from the tracks' history.
+their own table, apart from the tracks' history; each pull request's report on GitHub (one
+comment, the commit status) goes through an outbox row.
 
 Revision ID: 0010
 Revises: 0008
@@ -60,9 +61,48 @@ def upgrade() -> None:
             "sweep_id", "metric", "interactivity", name=op.f("pk_candidate_frontier_values")
         ),
     )
+    op.create_table(
+        "pull_request_reports",
+        sa.Column("id", BIG_ID, nullable=False),
+        sa.Column("repository", sa.String(length=300), nullable=False),
+        sa.Column("pull_request", sa.Integer(), nullable=False),
+        sa.Column("wanted_submission_id", BIG_ID, nullable=False),
+        sa.Column("reported_submission_id", BIG_ID, nullable=True),
+        sa.Column(
+            "status",
+            _enum("delivery_status", "pending", "sending", "sent", "failed"),
+            nullable=False,
+        ),
+        sa.Column("comment_id", sa.BigInteger(), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["wanted_submission_id"],
+            ["submissions.id"],
+            name=op.f("fk_pull_request_reports_wanted_submission_id_submissions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pull_request_reports")),
+        sa.UniqueConstraint(
+            "repository",
+            "pull_request",
+            name=op.f("uq_pull_request_reports_repository_pull_request"),
+        ),
+    )
+    op.create_index(
+        op.f("ix_pull_request_reports_status_next_attempt_at"),
+        "pull_request_reports",
+        ["status", "next_attempt_at"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(
+        op.f("ix_pull_request_reports_status_next_attempt_at"), table_name="pull_request_reports"
+    )
+    op.drop_table("pull_request_reports")
     op.drop_table("candidate_frontier_values")
     op.execute("DELETE FROM source_runs WHERE purpose = 'candidate'")
     with op.batch_alter_table("source_runs") as batch:

@@ -21,7 +21,13 @@ from tracker.models.series import (
     ResultRow,
     Sweep,
 )
-from tracker.models.submissions import ApiToken, SourceRun, Submission, SweepAssembly
+from tracker.models.submissions import (
+    ApiToken,
+    PullRequestReport,
+    SourceRun,
+    Submission,
+    SweepAssembly,
+)
 
 __all__ = [
     "Alert",
@@ -37,6 +43,7 @@ __all__ = [
     "Config",
     "DigestPost",
     "FrontierValue",
+    "PullRequestReport",
     "ResultRow",
     "SourceRun",
     "Submission",

@@ -6,18 +6,20 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
     String,
     Text,
+    UniqueConstraint,
     false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.models.base import Base, BigId, str_enum
-from tracker.vocabulary import SubmissionPurpose, SubmissionStatus, TokenScope
+from tracker.vocabulary import DeliveryStatus, SubmissionPurpose, SubmissionStatus, TokenScope
 
 
 class ApiToken(Base):
@@ -117,3 +119,29 @@ class Submission(Base):
     dropped: Mapped[dict[str, Any] | None]
     warnings: Mapped[list[Any] | None]
     repeated: Mapped[int] = mapped_column(server_default=text("0"))
+
+
+class PullRequestReport(Base):
+    """The outbox of one pull request's report on GitHub: one comment, kept up to date, and the
+    commit status of its latest candidate (docs/api.md#reports-on-github)."""
+
+    __tablename__ = "pull_request_reports"
+    __table_args__ = (
+        UniqueConstraint("repository", "pull_request"),
+        Index(None, "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    repository: Mapped[str] = mapped_column(String(300))  # owner/name
+    pull_request: Mapped[int]
+    # The candidate to report (the newest processed), and the one the comment shows now.
+    wanted_submission_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("submissions.id", ondelete="CASCADE")
+    )
+    reported_submission_id: Mapped[int | None] = mapped_column(BigId)
+    status: Mapped[DeliveryStatus] = mapped_column(str_enum(DeliveryStatus, "delivery_status"))
+    comment_id: Mapped[int | None] = mapped_column(BigInteger)
+    attempts: Mapped[int]
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]

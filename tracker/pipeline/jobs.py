@@ -29,6 +29,7 @@ class ProcessingOutcome:
     awaits_backfill_pass: bool  # a backfill: the retrospective pass comes later
     changes_found: bool  # detection found or retracted change points: group alerts
     bisection_result: bool = False  # a run a bisection asked for: advance bisections
+    report_due: bool = False  # a pull request's candidate: report it on GitHub
     assembly_due_in_s: float | None = None
     """A post under a sweep key: when its assembly may be complete (0: it said final)."""
 
@@ -41,6 +42,7 @@ def processing_options(settings: Settings) -> ProcessingOptions:
         targets=settings.interactivity_targets,
         detection=settings.detection_options,
         max_failed_fraction=settings.max_failed_request_fraction,
+        report_pull_requests=settings.github_token is not None,
     )
 
 
@@ -68,6 +70,7 @@ def run_process_submission(
                 ),
                 changes_found=processed.detection is not None and processed.detection.changed,
                 bisection_result=processed.bisection_id is not None,
+                report_due=processed.report_queued,
                 assembly_due_in_s=_assembly_due_in_s(session, submission, settings),
             )
     except NotFound:

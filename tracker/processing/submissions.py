@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from tracker import models
 from tracker.errors import NotFound
+from tracker.processing.candidates import process_candidate
 from tracker.processing.change_points import DetectionOutcome
-from tracker.processing.frontier_values import write_frontier_values
 from tracker.processing.sweeps import ProcessingOptions, process_sweeps
 from tracker.vocabulary import SubmissionPurpose, SubmissionStatus
 
@@ -21,7 +21,7 @@ class ProcessedSubmission:
     submission: models.Submission
     detection: DetectionOutcome | None  # None: no detection ran (yet) for this submission
     bisection_id: int | None = None  # a bisection's run: that bisection judges it next
-    candidate: bool = False  # a candidate's run: its verdict can be read
+    report_queued: bool = False  # a candidate's pull request report is due on GitHub
 
 
 def process_submission(
@@ -52,32 +52,25 @@ def process_submission(
         or submission.assembly_id is not None
     ):
         return ProcessedSubmission(submission, None)  # done, failed, or awaiting its pass
-    purpose, bisection_id = session.execute(
-        select(models.SourceRun.purpose, models.SourceRun.bisection_id).where(
-            models.SourceRun.id == submission.source_run_id
-        )
-    ).one()
+    source = session.get_one(models.SourceRun, submission.source_run_id)
     sweeps = session.execute(
         select(models.Sweep.id, models.Sweep.config_id, models.Sweep.timestamp).where(
             models.Sweep.source_run_id == submission.source_run_id
         )
     ).all()
-    if purpose is SubmissionPurpose.CANDIDATE:
-        write_frontier_values(
-            session=session,
-            sweeps=sweeps,
-            targets=options.targets,
-            max_failed_fraction=options.max_failed_fraction,
-            candidate=True,
-        )
-    if purpose is not SubmissionPurpose.HISTORY:
+    report_queued = source.purpose is SubmissionPurpose.CANDIDATE and process_candidate(
+        session=session,
+        submission_id=submission.id,
+        source=source,
+        sweeps=sweeps,
+        options=options,
+        now=now,
+    )
+    if source.purpose is not SubmissionPurpose.HISTORY:
         submission.frontier_written_at = submission.processed_at = now
         submission.status = SubmissionStatus.PROCESSED
         return ProcessedSubmission(
-            submission,
-            None,
-            bisection_id=bisection_id,
-            candidate=purpose is SubmissionPurpose.CANDIDATE,
+            submission, None, bisection_id=source.bisection_id, report_queued=report_queued
         )
     detection = process_sweeps(
         session=session,

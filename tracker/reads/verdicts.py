@@ -33,7 +33,7 @@ from tracker.detection.comparison import (
 from tracker.errors import Conflict, NotFound
 from tracker.processing.frontier import target_label
 from tracker.processing.tracks import TrackHistory, TrackKey, load_histories
-from tracker.settings import tracked_branch
+from tracker.settings import Settings, tracked_branch
 from tracker.vocabulary import (
     CANDIDATE_VERDICT_ORDER,
     CandidateVerdict,
@@ -61,6 +61,14 @@ class VerdictOptions:
     tracked_branches: Mapping[str, str]
     min_relative_change: float
     confidence: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> VerdictOptions:
+        return cls(
+            tracked_branches=settings.tracked_branches,
+            min_relative_change=settings.min_relative_change,
+            confidence=settings.verdict_confidence,
+        )
 
 
 @dataclass(frozen=True)

@@ -388,8 +388,7 @@ def _verdict(submission_id: int) -> dict[str, Any]:
 def _print_verdict(verdict: dict[str, Any]) -> None:
     from rich.table import Table
 
-    from alerts.messages.verdict import COLUMNS, verdict_rows
-    from tracker.runtime.client import verdict_heading
+    from alerts.messages.verdict import COLUMNS, verdict_heading, verdict_rows
 
     table = Table(*COLUMNS, title=verdict_heading(verdict), title_justify="left")
     for row in verdict_rows(verdict["items"]):

@@ -271,23 +271,6 @@ def gate_exit_code(verdict: dict[str, Any], fail_on: Sequence[str]) -> int:
     return ExitCode.UNAVAILABLE if failing[0] == "inconclusive" else ExitCode.REFUSED
 
 
-def verdict_heading(verdict: dict[str, Any]) -> str:
-    """The line above the table: the overall verdict, what it was compared with, and what to do
-    when undecided."""
-    baseline = verdict["baseline"]
-    commit = f" @ {baseline['commit'][:10]}" if baseline.get("commit") else ""
-    counts = ", ".join(f"{count} {word}" for word, count in verdict["counts"].items() if count)
-    repeats = verdict.get("repeats") or [verdict["submission_id"]]
-    combined = f", {len(repeats)} runs combined" if len(repeats) > 1 else ""
-    line = (
-        f"verdict: {verdict['verdict']} against {baseline['branch']}{commit} "
-        f"({counts or 'no item'}{combined})"
-    )
-    if verdict["verdict"] == "inconclusive" and verdict.get("repeats_needed"):
-        line += f"; {verdict['repeats_needed']} more runs of this commit would settle it"
-    return line
-
-
 def _answer_detail(response: httpx.Response) -> Any:
     try:
         answer: Any = response.json()

@@ -102,9 +102,5 @@ def get_verdict(
     return submission_verdict(
         session=session,
         submission_id=submission_id,
-        options=VerdictOptions(
-            tracked_branches=settings.tracked_branches,
-            min_relative_change=settings.min_relative_change,
-            confidence=settings.verdict_confidence,
-        ),
+        options=VerdictOptions.from_settings(settings),
     )
