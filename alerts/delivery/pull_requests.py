@@ -93,11 +93,7 @@ def _report(
     verdict = asdict(
         submission_verdict(session=session, submission_id=submission_id, options=options)
     )
-    link = (
-        f"{public_url.rstrip('/')}/api/v1/submissions/{submission_id}/verdict"
-        if public_url
-        else None
-    )
+    link = f"{public_url.rstrip('/')}/submissions/{submission_id}" if public_url else None
     state, description = commit_status(verdict)
     return _Report(
         body=comment_markdown(verdict, commit=verdict["commit"], link=link),

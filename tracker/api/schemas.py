@@ -421,6 +421,7 @@ class VerdictBaseline(BaseModel):
     runs: int = Field(description="Runs in the level (all kept runs when fewer than 3).")
     timestamp: datetime | None = Field(description="The level's newest run.")
     commit: str | None = Field(description="That run's commit.")
+    sweep_id: int | None = Field(description="That run's sweep.")
 
 
 class VerdictItemView(BaseModel):

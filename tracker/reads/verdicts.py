@@ -80,6 +80,8 @@ class BaselineLevel:
     """The newest run of the level."""
     commit: str | None
     """That run's commit."""
+    sweep_id: int | None
+    """That run's sweep."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,18 @@ def submission_verdict(
         items=items,
         repeats_needed=_repeats_needed(items),
     )
+
+
+def candidate_sweeps(*, session: Session, submission_id: int) -> dict[int, int]:
+    """The submission's own sweep of each series it ran: series id → sweep id."""
+    sweeps: dict[int, int] = {}
+    for config_id, sweep_id in session.execute(
+        select(models.Sweep.config_id, models.Sweep.id)
+        .join(models.Submission, models.Submission.source_run_id == models.Sweep.source_run_id)
+        .where(models.Submission.id == submission_id)
+    ):
+        sweeps[config_id] = sweep_id
+    return sweeps
 
 
 def _item_order(item: VerdictItem) -> tuple[int, float, int, str, float]:
@@ -323,7 +337,7 @@ def _item(
             config=config,
             metric=metric,
             interactivity=target_label(interactivity),
-            baseline=BaselineLevel(None, len(kept), None, None),
+            baseline=BaselineLevel(None, len(kept), None, None, None),
             candidate=candidate,
             candidate_runs=len(values),
             relative_change=None,
@@ -360,6 +374,7 @@ def _item(
             runs=len(level),
             timestamp=history.timestamp(newest),
             commit=commits.get(history.sweep_ids[newest]),
+            sweep_id=history.sweep_ids[newest],
         ),
         candidate=candidate,
         candidate_runs=len(values),

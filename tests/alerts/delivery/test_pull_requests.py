@@ -141,7 +141,7 @@ def test_one_comment_per_pull_request_is_posted_then_edited_with_statuses(
     (_, report) = github.comments(REPOSITORY, 77)
     assert report.body.startswith(COMMENT_MARKER)
     assert "▼ regression" in report.body and "`aaaa111111`" in report.body
-    assert "https://tracker.example/api/v1/submissions/" in report.body
+    assert "https://tracker.example/submissions/" in report.body
     (status,) = github.statuses(REPOSITORY, "aaaa111111")
     assert (status.state, status.context) == ("failure", "frontier-tracker")
     assert status.description.startswith("regression")
