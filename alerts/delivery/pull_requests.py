@@ -25,6 +25,7 @@ from alerts.messages.verdict import (
     STATUS_CONTEXT,
     comment_markdown,
     commit_status,
+    failure_markdown,
 )
 from tracker import models
 from tracker.clock import backoff_s
@@ -32,7 +33,7 @@ from tracker.db.engine import transaction
 from tracker.errors import Conflict, NotFound
 from tracker.github.client import GitHubClient, GitHubError, PermanentGitHubError
 from tracker.reads.verdicts import VerdictOptions, submission_verdict
-from tracker.vocabulary import DeliveryStatus
+from tracker.vocabulary import DeliveryStatus, SubmissionStatus
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +91,27 @@ def _claim(session: Session, now: datetime) -> _Claim | None:
 def _report(
     session: Session, submission_id: int, options: VerdictOptions, public_url: str | None
 ) -> _Report:
+    link = f"{public_url.rstrip('/')}/submissions/{submission_id}" if public_url else None
+    failed = session.execute(
+        select(models.SourceRun.commit, models.Submission.error)
+        .join(models.Submission, models.Submission.source_run_id == models.SourceRun.id)
+        .where(
+            models.Submission.id == submission_id,
+            models.Submission.status == SubmissionStatus.FAILED,
+        )
+    ).first()
+    if failed is not None:
+        commit, error = failed
+        return _Report(
+            body=failure_markdown(error, commit=commit, link=link),
+            commit=commit,
+            state="error",
+            description="processing failed: no verdict",
+            link=link,
+        )
     verdict = asdict(
         submission_verdict(session=session, submission_id=submission_id, options=options)
     )
-    link = f"{public_url.rstrip('/')}/submissions/{submission_id}" if public_url else None
     state, description = commit_status(verdict)
     return _Report(
         body=comment_markdown(verdict, commit=verdict["commit"], link=link),

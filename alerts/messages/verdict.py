@@ -117,6 +117,20 @@ def comment_markdown(verdict: Mapping[str, Any], *, commit: str | None, link: st
     return "\n".join(lines) + "\n"
 
 
+def failure_markdown(error: str | None, *, commit: str | None, link: str | None) -> str:
+    """The pull request's comment when its candidate could not be processed."""
+    tested = f"`{commit[:10]}`" if commit else "This run"
+    lines = [
+        COMMENT_MARKER,
+        "### Frontier Tracker: processing failed",
+        "",
+        f"{tested} could not be judged: {_escape(error or 'processing failed')}",
+    ]
+    if link:
+        lines += ["", f"[The submission]({link})"]
+    return "\n".join(lines) + "\n"
+
+
 def commit_status(verdict: Mapping[str, Any]) -> tuple[str, str]:
     """(state, description) of the commit status: failure on a regression or an inconclusive
     verdict (as `tracker submit --gate` fails by default), success otherwise."""

@@ -213,6 +213,7 @@ def test_a_candidate_never_enters_the_history_reads(tracked: Tracked) -> None:
     assert len(sweep_ids) == len(FLEET) + 3  # b200 runs two models
     sweep = client.get(f"/api/v1/sweeps/{sweep_ids[0]}").json()
     assert sweep["source"]["commit"] == "badbad0001"
+    assert sweep["frontier"]["tput_per_gpu"]  # its values, read from the candidates' table
     assert _verdict(tracked, answer["id"])["verdict"] == "regression"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy.exc import OperationalError
@@ -16,6 +16,7 @@ from tracker.clock import utc_now
 from tracker.db.engine import transaction
 from tracker.errors import NotFound
 from tracker.processing import assemblies, backfill_pass, submissions
+from tracker.processing.candidates import queue_failed_candidate_report
 from tracker.processing.change_points import detect_on_tracks
 from tracker.processing.sweeps import ProcessingOptions
 from tracker.settings import Settings
@@ -86,7 +87,10 @@ def run_process_submission(
                 submission_id=submission_id,
                 error=f"{type(error).__name__}: {error}",
             )
-        return NOTHING_TO_FOLLOW
+            report_due = settings.github_token is not None and queue_failed_candidate_report(
+                session=session, submission_id=submission_id, now=utc_now()
+            )
+        return replace(NOTHING_TO_FOLLOW, report_due=report_due)
 
 
 def _assembly_due_in_s(

@@ -15,7 +15,7 @@ from tracker.db.dialect import insert_ignoring_conflicts
 from tracker.github.client import repository_path
 from tracker.processing.frontier_values import SweepRow, write_frontier_values
 from tracker.processing.sweeps import ProcessingOptions
-from tracker.vocabulary import DeliveryStatus
+from tracker.vocabulary import DeliveryStatus, SubmissionPurpose
 
 
 def process_candidate(
@@ -37,8 +37,30 @@ def process_candidate(
         max_failed_fraction=options.max_failed_fraction,
         candidate=True,
     )
+    return options.report_pull_requests and queue_report(
+        session=session, source=source, submission_id=submission_id, now=now
+    )
+
+
+def queue_failed_candidate_report(*, session: Session, submission_id: int, now: datetime) -> bool:
+    """A candidate of a pull request on GitHub whose processing failed is reported too (its
+    commit status says error); whether a report was queued. Never commits."""
+    source = session.execute(
+        select(models.SourceRun)
+        .join(models.Submission, models.Submission.source_run_id == models.SourceRun.id)
+        .where(models.Submission.id == submission_id)
+    ).scalar_one_or_none()
+    if source is None or source.purpose is not SubmissionPurpose.CANDIDATE:
+        return False
+    return queue_report(session=session, source=source, submission_id=submission_id, now=now)
+
+
+def queue_report(
+    *, session: Session, source: models.SourceRun, submission_id: int, now: datetime
+) -> bool:
+    """Queue the report of a candidate of a pull request on GitHub; False for any other."""
     repository = github_repository(source)
-    if not options.report_pull_requests or source.pull_request is None or repository is None:
+    if source.pull_request is None or repository is None:
         return False
     queue_pull_request_report(
         session=session,

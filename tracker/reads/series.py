@@ -71,20 +71,17 @@ METRIC_NAMES = tuple(metric.value for metric in Metric)
 def frontier_values_by_sweep(
     session: Session, sweep_ids: Sequence[int]
 ) -> dict[int, dict[str, dict[str, float]]]:
-    """Stored frontier values: sweep id → metric → target label → value."""
+    """Stored frontier values: sweep id → metric → target label → value (a candidate's sweep
+    has its values in their own table)."""
     values: dict[int, dict[str, dict[str, float]]] = defaultdict(_empty_values)
-    rows = session.execute(
-        select(
-            models.FrontierValue.sweep_id,
-            models.FrontierValue.metric,
-            models.FrontierValue.interactivity,
-            models.FrontierValue.value,
+    for table in (models.FrontierValue, models.CandidateFrontierValue):
+        rows = session.execute(
+            select(table.sweep_id, table.metric, table.interactivity, table.value)
+            .where(table.sweep_id.in_(sweep_ids))
+            .order_by(table.sweep_id, table.interactivity)
         )
-        .where(models.FrontierValue.sweep_id.in_(sweep_ids))
-        .order_by(models.FrontierValue.sweep_id, models.FrontierValue.interactivity)
-    )
-    for sweep_id, metric, interactivity, value in rows:
-        values[sweep_id][metric.value][target_label(interactivity)] = value
+        for sweep_id, metric, interactivity, value in rows:
+            values[sweep_id][metric.value][target_label(interactivity)] = value
     return values
 
 

@@ -24,13 +24,16 @@ from tests.conftest import REDIS_URL, ScratchDatabases
 from tests.support.builders import nightly_levels, source, synthetic_rows
 from tests.support.github_stand_in import GitHubStandIn
 from tests.support.services import tracker_process
-from tests.support.stored import scratch_tracker
+from tests.support.stored import scratch_tracker, store_bodies
 from tracker import jsonio, models
 from tracker.clock import utc_now
+from tracker.db.engine import transaction
 from tracker.github.client import GitHubClient
 from tracker.pipeline.accept import accept_submission
 from tracker.pipeline.scheduler import CeleryScheduler, InProcessScheduler, celery_client
 from tracker.pipeline.stages import Scheduler
+from tracker.processing.candidates import queue_failed_candidate_report
+from tracker.processing.submissions import mark_failed
 from tracker.reads.verdicts import VerdictOptions
 from tracker.settings import Settings
 from tracker.vocabulary import DeliveryStatus
@@ -221,3 +224,17 @@ def test_a_worker_killed_between_the_comment_and_the_mark_leaves_one_comment(
     assert [s.state for s in github.statuses(REPOSITORY, "ffff666666")] == ["failure"]
     row = tracker.report_row()
     assert row.status is DeliveryStatus.SENT and row.comment_id is not None
+
+
+def test_a_candidate_that_failed_is_reported_as_an_error(tracker: Tracker) -> None:
+    (submission_id,) = store_bodies(tracker.factory, [candidate(93, "abab777777", 1.0)])
+    with transaction(tracker.factory) as session:  # as the processing job does on a failure
+        mark_failed(session=session, submission_id=submission_id, error="ValueError: bad rows")
+        assert queue_failed_candidate_report(
+            session=session, submission_id=submission_id, now=utc_now()
+        )
+    assert tracker.report().sent == 1
+    (comment,) = tracker.github.comments(REPOSITORY, 93)
+    assert "processing failed" in comment.body and "ValueError: bad rows" in comment.body
+    (status,) = tracker.github.statuses(REPOSITORY, "abab777777")
+    assert status.state == "error"
