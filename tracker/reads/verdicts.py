@@ -13,11 +13,11 @@ import math
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker import models
@@ -288,6 +288,20 @@ def _commits(session: Session, sweep_ids: Sequence[int]) -> dict[int, str | None
     )
 
 
+def _sweeps_at_commit(session: Session, config_ids: set[int], commit: str) -> set[int]:
+    """The configs' tracked sweeps of `commit` (a prefix of 7+ characters names it)."""
+    rows = session.execute(
+        select(models.Sweep.id, models.SourceRun.commit)
+        .join(models.SourceRun, models.SourceRun.id == models.Sweep.source_run_id)
+        .where(
+            models.Sweep.config_id.in_(config_ids),
+            models.SourceRun.purpose == SubmissionPurpose.HISTORY,
+            func.lower(models.SourceRun.commit).startswith(commit[:7].lower()),
+        )
+    )
+    return {sweep_id for sweep_id, stored in rows if same_commit(stored, commit)}
+
+
 def _items(
     session: Session,
     candidate_values: dict[TrackKey, list[float]],
@@ -295,26 +309,26 @@ def _items(
     options: VerdictOptions,
 ) -> list[VerdictItem]:
     keys = sorted(candidate_values, key=lambda key: (key[0], key[1].value, key[2]))
+    config_ids = {key[0] for key in keys}
     tracks = _tracks(session, keys)
-    all_sweeps = [sweep for track in tracks.values() for sweep in track.history.sweep_ids]
-    commits = _commits(session, all_sweeps)
+    at_base = set() if base_commit is None else _sweeps_at_commit(session, config_ids, base_commit)
     configs = {
         config.id: config.as_dict()
         for config in session.execute(
-            select(models.Config).where(models.Config.id.in_({key[0] for key in keys}))
+            select(models.Config).where(models.Config.id.in_(config_ids))
         ).scalars()
     }
-    return [
-        _item(
-            key,
-            configs[key[0]],
-            candidate_values[key],
-            tracks.get(key),
-            commits,
-            base_commit,
-            options,
-        )
+    items = [
+        _item(key, configs[key[0]], candidate_values[key], tracks.get(key), at_base, options)
         for key in keys
+    ]
+    # The commit of each baseline's newest run, read for those runs only.
+    commits = _commits(session, [i.baseline.sweep_id for i in items if i.baseline.sweep_id])
+    return [
+        replace(item, baseline=replace(item.baseline, commit=commits.get(item.baseline.sweep_id)))
+        if item.baseline.sweep_id is not None
+        else item
+        for item in items
     ]
 
 
@@ -323,8 +337,7 @@ def _item(
     config: dict[str, ConfigValue],
     values: list[float],
     track: _TrackRecord | None,
-    commits: dict[int, str | None],
-    base_commit: str | None,
+    at_base: set[int],
     options: VerdictOptions,
 ) -> VerdictItem:
     config_id, metric, interactivity = key
@@ -346,7 +359,7 @@ def _item(
             repeats_needed=None,
         )
     history = track.history
-    level = _level_indices(track, kept, commits, base_commit)
+    level = _level_indices(track, kept, at_base)
     logs = np.log(np.asarray(history.values, dtype=float))
     # Each segment starts, among the kept runs, at the first kept run from its start on.
     kept_starts = sorted(
@@ -373,7 +386,7 @@ def _item(
             value=math.exp(baseline_log),
             runs=len(level),
             timestamp=history.timestamp(newest),
-            commit=commits.get(history.sweep_ids[newest]),
+            commit=None,  # read with the other items' (`_items`)
             sweep_id=history.sweep_ids[newest],
         ),
         candidate=candidate,
@@ -407,21 +420,15 @@ def _kept_indices(track: _TrackRecord) -> list[int]:
     return [i for i, sweep in enumerate(track.history.sweep_ids) if sweep not in track.outliers]
 
 
-def _level_indices(
-    track: _TrackRecord,
-    kept: list[int],
-    commits: dict[int, str | None],
-    base_commit: str | None,
-) -> list[int]:
+def _level_indices(track: _TrackRecord, kept: list[int], at_base: set[int]) -> list[int]:
     """The kept runs of the segment the baseline is read from: the one holding the newest run
-    of `base_commit`, else the last."""
+    of the base commit (`at_base`: its sweeps), else the last."""
     sweeps = track.history.sweep_ids
     starts = sorted(_segment_starts(track))
     anchor = len(sweeps) - 1
-    if base_commit is not None:
-        at_base = [i for i in kept if same_commit(commits.get(sweeps[i]), base_commit)]
-        if at_base:
-            anchor = at_base[-1]
+    runs_at_base = [i for i in kept if sweeps[i] in at_base]
+    if runs_at_base:
+        anchor = runs_at_base[-1]
     start = max(s for s in starts if s <= anchor)
     end = min((s for s in starts if s > anchor), default=len(sweeps))
     level = [i for i in kept if start <= i < end]
