@@ -130,3 +130,19 @@ def test_bad_gate_options_are_refused_before_posting(tracked: dict[str, Any]) ->
     assert_explained(bad_fail_on, USAGE, "--fail-on 'regresion'", "inconclusive")
     tracked_branch = _gate(tracked, rows, "bad-3", "--branch", "main", "--gate")
     assert_explained(tracked_branch, REGRESSION, "has no verdict", "not a candidate")
+
+
+def test_the_base_commit_is_sent_and_judged_against(tracked: dict[str, Any]) -> None:
+    rows = scaled(tracked["last"], 0.88, where={"hw": "b200"})
+    base = nightly_body([], 10)["source"]["commit"]
+    result = _gate(
+        tracked, rows, "based", "--pull-request", "326", "--base-commit", base, "--gate", "--json"
+    )
+
+    assert result.returncode == REGRESSION, result.stderr
+    verdict = json.loads(result.stdout)
+    assert verdict["baseline"]["commit"] == base
+    bad = _gate(
+        tracked, rows, "bad-base", "--pull-request", "327", "--base-commit", "zzz", "--gate"
+    )
+    assert_explained(bad, REGRESSION, "rejected (422)", "source.base_commit")
