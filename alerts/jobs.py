@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,7 @@ from alerts.bisection.start import BisectConfiguration, start_bisection
 from alerts.delivery.notifier import DeliveryError, Notifier
 from alerts.delivery.outbox import DeliveryPass, build_notifier, run_deliveries
 from alerts.delivery.post import deliver_digest
+from alerts.delivery.pull_requests import ReportPass, run_pull_request_reports
 from alerts.digests import build_digest
 from alerts.grouping import GroupingOutcome, group_pending_changes
 from alerts.lifecycle import sync_alert_states
@@ -26,6 +28,7 @@ from tracker.configs.normalise import normalise_framework
 from tracker.db.engine import transaction
 from tracker.errors import Conflict
 from tracker.github.client import GitHubClient
+from tracker.reads.verdicts import VerdictOptions
 from tracker.settings import Settings
 from tracker.vocabulary import AlertState, DeliveryStatus
 
@@ -100,6 +103,37 @@ def run_alert_deliveries(
         public_url=settings.public_url,
         now=utc_now,
     )
+
+
+@contextmanager
+def github_client(settings: Settings) -> Iterator[GitHubClient | None]:
+    """A GitHub client with the configured token, closed after; None without a token."""
+    if settings.github_token is None:
+        yield None
+        return
+    client = GitHubClient(
+        token=settings.github_token.get_secret_value(), base_url=settings.github_api_url
+    )
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def run_pull_request_report_pass(
+    *, session_factory: sessionmaker[Session], settings: Settings
+) -> ReportPass:
+    """Report due pull requests on GitHub (nothing without a GitHub token)."""
+    with github_client(settings) as client:
+        if client is None:
+            return ReportPass()
+        return run_pull_request_reports(
+            session_factory=session_factory,
+            client=client,
+            options=VerdictOptions.from_settings(settings),
+            public_url=settings.public_url,
+            now=utc_now,
+        )
 
 
 @dataclass(frozen=True)
@@ -221,17 +255,12 @@ def run_bisection_advance(
 ) -> AdvancePass:
     """Move every running bisection forward (nothing without a GitHub token)."""
     if host is None:
-        if settings.github_token is None:
-            return AdvancePass()
-        client = GitHubClient(
-            token=settings.github_token.get_secret_value(), base_url=settings.github_api_url
-        )
-        try:
+        with github_client(settings) as client:
+            if client is None:
+                return AdvancePass()
             return run_bisection_advance(
                 session_factory=session_factory, settings=settings, host=client
             )
-        finally:
-            client.close()
     return advance_bisections(
         session_factory=session_factory,
         host=host,

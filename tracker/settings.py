@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -62,6 +63,15 @@ class BisectWorkflow(BaseModel):
         description="owner/name on GitHub; default: the engine's known repository.",
         examples=["sgl-project/sglang"],
     )
+
+
+DEFAULT_TRACKED_BRANCH = "main"
+
+
+def tracked_branch(tracked_branches: Mapping[str, str] | None, engine: str) -> str:
+    """The branch whose runs are `engine`'s history (TRACKER_TRACKED_BRANCHES; main for an
+    engine not named)."""
+    return (tracked_branches or {}).get(engine, DEFAULT_TRACKED_BRANCH)
 
 
 class Settings(BaseSettings):
@@ -163,6 +173,18 @@ class Settings(BaseSettings):
         description="A point whose failed requests are more than this fraction of those it sent "
         "is degraded: kept, but left out of the front (0: any failed request).",
     )
+    tracked_branches: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description='JSON: {"sglang": "main"}, the branch whose runs are an engine\'s history '
+        "(main for an engine not named); a run of another branch, or of a pull request, is a "
+        "candidate.",
+    )
+    verdict_confidence: float = Field(
+        default=0.95,
+        gt=0,
+        lt=1,
+        description="Confidence of the interval a candidate's change is judged by.",
+    )
     stale_submission_seconds: float = Field(
         default=60.0,
         gt=0,
@@ -177,7 +199,7 @@ class Settings(BaseSettings):
         "0 or null keeps them forever.",
     )
 
-    @field_validator("slack_routes", "bisect_workflows", mode="before")
+    @field_validator("slack_routes", "bisect_workflows", "tracked_branches", mode="before")
     @classmethod
     def _parse_json(cls, raw: object) -> object:
         return json.loads(raw) if isinstance(raw, str) else raw

@@ -79,11 +79,13 @@ class DeliveryStatus(enum.StrEnum):
 
 
 class SubmissionPurpose(enum.StrEnum):
-    """Why a run was posted: the tracked history, or a bisection's run at one commit (which
-    never enters tracks, change points or alerts)."""
+    """Why a run was posted: the tracked history, a bisection's run at one commit, or a
+    candidate (a pull request's run, or one of a branch the engine does not track); the last
+    two never enter tracks, change points or alerts."""
 
     HISTORY = "history"
     BISECT = "bisect"
+    CANDIDATE = "candidate"
 
 
 class BisectionState(enum.StrEnum):
@@ -108,3 +110,18 @@ class Verdict(enum.StrEnum):
     BEFORE = "before"
     AFTER = "after"
     INCONCLUSIVE = "inconclusive"
+
+
+class CandidateVerdict(enum.StrEnum):
+    """How a candidate run reads against the tracked branch on one track, or overall (the
+    worst item, in the order below)."""
+
+    REGRESSION = "regression"
+    INCONCLUSIVE = "inconclusive"
+    NO_BASELINE = "no_baseline"
+    UNCHANGED = "unchanged"
+    IMPROVEMENT = "improvement"
+
+
+CANDIDATE_VERDICT_ORDER = tuple(CandidateVerdict)
+"""Worst first: the overall verdict is the first of these any item has."""

@@ -72,6 +72,11 @@ def advance_bisections() -> None:
     _run(Stage.ADVANCE_BISECTIONS)
 
 
+@app.task(name=Stage.REPORT_PULL_REQUESTS.value, **RETRIED_ON_OUTAGE)  # type: ignore[untyped-decorator]
+def report_pull_requests() -> None:
+    _run(Stage.REPORT_PULL_REQUESTS)
+
+
 @app.task(name=Stage.POST_DIGESTS.value)  # type: ignore[untyped-decorator]
 def post_digests() -> None:
     _run(Stage.POST_DIGESTS)

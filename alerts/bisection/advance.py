@@ -26,6 +26,7 @@ from alerts.bisection.search import SearchRange, decide
 from alerts.records import mark_for_refresh
 from tracker import models
 from tracker.clock import backoff_s
+from tracker.configs.repositories import same_commit
 from tracker.db.engine import transaction
 from tracker.github.client import (
     Commit,
@@ -252,7 +253,7 @@ def _judge_results(
         ]
         judged = 0
         for step in waiting:
-            submission_id = next((sid for sid, sha in results if _same_commit(sha, step.sha)), None)
+            submission_id = next((sid for sid, sha in results if same_commit(sha, step.sha)), None)
             if submission_id is None:
                 continue
             results = [(sid, sha) for sid, sha in results if sid != submission_id]
@@ -306,14 +307,6 @@ def _decide(
 def read_combined(first: models.BisectionStep, second: models.BisectionStep) -> Verdict:
     """Two runs at one commit, their evidence summed."""
     return verdict_of((first.evidence or 0.0) + (second.evidence or 0.0))
-
-
-def _same_commit(posted: str | None, asked: str) -> bool:
-    """A posted commit names the asked one (full sha, or an abbreviation of 7+ characters)."""
-    if not posted or len(posted) < 7:
-        return False
-    posted, asked = posted.lower(), asked.lower()
-    return asked.startswith(posted) or posted.startswith(asked)
 
 
 def _results(

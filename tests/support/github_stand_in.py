@@ -3,8 +3,13 @@
 `GET /repos/{owner}/{repo}/compare/{base}...{head}` answers the commits after `base` up to `head`
 from the repository's history (paginated with `per_page` and `page`, with `total_commits`), and
 `POST /repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches` records the dispatch
-(204) and hands it to `on_dispatch`, as the engine's CI would start a run. Faults are planned
-per call (`plan`). Requests without the bearer token are refused (401).
+(204) and hands it to `on_dispatch`, as the engine's CI would start a run. A pull request's
+comments are listed (`GET /repos/{owner}/{repo}/issues/{number}/comments`, paginated), created
+(`POST` there) and edited (`PATCH /repos/{owner}/{repo}/issues/comments/{id}`); commit statuses
+are recorded (`POST /repos/{owner}/{repo}/statuses/{sha}`). Faults are planned per call
+(`plan`: "compare", "dispatch", "comments", "create_comment", "edit_comment", "status"); a
+created comment can be stored and its answer held (`hold_created_comment`), as when a worker
+dies between the call and its mark. Requests without the bearer token are refused (401).
 """
 
 from __future__ import annotations
@@ -23,6 +28,28 @@ from tests.support.local_server import LocalServer
 
 _COMPARE = re.compile(r"^/repos/([^/]+/[^/]+)/compare/([^/.]+)\.\.\.([^/.]+)$")
 _DISPATCH = re.compile(r"^/repos/([^/]+/[^/]+)/actions/workflows/([^/]+)/dispatches$")
+_COMMENTS = re.compile(r"^/repos/([^/]+/[^/]+)/issues/(\d+)/comments$")
+_COMMENT = re.compile(r"^/repos/([^/]+/[^/]+)/issues/comments/(\d+)$")
+_STATUS = re.compile(r"^/repos/([^/]+/[^/]+)/statuses/([0-9a-fA-F]+)$")
+
+
+@dataclass
+class Comment:
+    id: int
+    repository: str
+    number: int
+    body: str
+    edits: int = 0
+
+
+@dataclass(frozen=True)
+class Status:
+    repository: str
+    sha: str
+    state: str
+    context: str
+    description: str
+    target_url: str | None
 
 
 @dataclass(frozen=True)
@@ -45,6 +72,11 @@ class GitHubStandIn(LocalServer):
         self._dispatches: list[Dispatch] = []
         self._refused: list[Dispatch] = []
         self._faults: dict[str, deque[int]] = defaultdict(deque)
+        self._comments: list[Comment] = []
+        self._statuses: list[Status] = []
+        self.comment_calls: list[str] = []  # "create", "edit" in order
+        self.comment_held = threading.Event()  # set when a created comment's answer is held
+        self._hold_created: threading.Event | None = None
 
     @property
     def base_url(self) -> str:
@@ -64,6 +96,66 @@ class GitHubStandIn(LocalServer):
         """Dispatches answered with a planned fault."""
         with self._lock:
             return list(self._refused)
+
+    def comments(self, repository: str, number: int) -> list[Comment]:
+        with self._lock:
+            return [c for c in self._comments if (c.repository, c.number) == (repository, number)]
+
+    def statuses(self, repository: str, sha: str | None = None) -> list[Status]:
+        with self._lock:
+            return [
+                s
+                for s in self._statuses
+                if s.repository == repository and (sha is None or s.sha == sha)
+            ]
+
+    def hold_created_comment(self) -> threading.Event:
+        """The next created comment is stored, but its answer waits until the returned event is
+        set (or the connection is dropped by a killed client)."""
+        release = threading.Event()
+        with self._lock:
+            self._hold_created = release
+        return release
+
+    def _list_comments(self, repository: str, number: int, query: dict[str, Any]) -> Any:
+        per_page = int(query.get("per_page", ["30"])[0])
+        page = int(query.get("page", ["1"])[0])
+        chunk = self.comments(repository, number)[(page - 1) * per_page : page * per_page]
+        return 200, [{"id": c.id, "body": c.body} for c in chunk]
+
+    def _create_comment(self, repository: str, number: int, body: dict[str, Any]) -> Any:
+        with self._lock:
+            comment = Comment(len(self._comments) + 1, repository, number, str(body["body"]))
+            self._comments.append(comment)
+            self.comment_calls.append("create")
+            hold, self._hold_created = self._hold_created, None
+        if hold is not None:
+            self.comment_held.set()
+            hold.wait(60)
+        return 201, {"id": comment.id, "body": comment.body}
+
+    def _edit_comment(self, repository: str, comment_id: int, body: dict[str, Any]) -> Any:
+        with self._lock:
+            found = [c for c in self._comments if (c.repository, c.id) == (repository, comment_id)]
+            if not found:
+                return 404, {"message": "Not Found"}
+            found[0].body = str(body["body"])
+            found[0].edits += 1
+            self.comment_calls.append("edit")
+            return 200, {"id": comment_id, "body": found[0].body}
+
+    def _status(self, repository: str, sha: str, body: dict[str, Any]) -> Any:
+        status = Status(
+            repository,
+            sha,
+            str(body["state"]),
+            str(body.get("context", "default")),
+            str(body.get("description", "")),
+            body.get("target_url"),
+        )
+        with self._lock:
+            self._statuses.append(status)
+        return 201, {"state": status.state, "context": status.context}
 
     def _fault(self, call: str) -> int | None:
         with self._lock:
@@ -131,6 +223,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         stand_in: GitHubStandIn = self.server.stand_in
         url = urlsplit(self.path)
+        comments = _COMMENTS.match(url.path)
+        if comments is not None:
+            if (fault := stand_in._fault("comments")) is not None:
+                self._answer(fault, {"message": f"planned fault {fault}"})
+                return
+            repository, number = comments.groups()
+            self._answer(*stand_in._list_comments(repository, int(number), parse_qs(url.query)))
+            return
         match = _COMPARE.match(url.path)
         if match is None:
             self._answer(404, {"message": "Not Found"})
@@ -146,11 +246,42 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._authorised():
             return
         stand_in: GitHubStandIn = self.server.stand_in
-        match = _DISPATCH.match(urlsplit(self.path).path)
+        path = urlsplit(self.path).path
+        match = _DISPATCH.match(path)
         length = int(self.headers.get("Content-Length", "0"))
         body = json.loads(self.rfile.read(length) or b"{}")
+        comments, status = _COMMENTS.match(path), _STATUS.match(path)
+        if comments is not None or status is not None:
+            call = "create_comment" if comments is not None else "status"
+            if (fault := stand_in._fault(call)) is not None:
+                self._answer(fault, {"message": f"planned fault {fault}"})
+                return
+            if comments is not None:
+                repository, number = comments.groups()
+                self._answer(*stand_in._create_comment(repository, int(number), body))
+            else:
+                assert status is not None
+                repository, sha = status.groups()
+                self._answer(*stand_in._status(repository, sha, body))
+            return
         if match is None:
             self._answer(404, {"message": "Not Found"})
             return
         repository, workflow = match.groups()
         self._answer(*stand_in._dispatch(repository, workflow, body))
+
+    def do_PATCH(self) -> None:
+        if not self._authorised():
+            return
+        stand_in: GitHubStandIn = self.server.stand_in
+        match = _COMMENT.match(urlsplit(self.path).path)
+        length = int(self.headers.get("Content-Length", "0"))
+        body = json.loads(self.rfile.read(length) or b"{}")
+        if match is None:
+            self._answer(404, {"message": "Not Found"})
+            return
+        if (fault := stand_in._fault("edit_comment")) is not None:
+            self._answer(fault, {"message": f"planned fault {fault}"})
+            return
+        repository, comment_id = match.groups()
+        self._answer(*stand_in._edit_comment(repository, int(comment_id), body))

@@ -25,6 +25,7 @@ from tracker.vocabulary import (
     AlertState,
     BisectionState,
     BisectionStepState,
+    CandidateVerdict,
     ChangeDirection,
     ChangeState,
     DeliveryStatus,
@@ -423,6 +424,73 @@ class DigestView(BaseModel):
     since: datetime
     generated_at: datetime
     lines: list[DigestLineView]
+
+
+class VerdictBaseline(BaseModel):
+    """The tracked branch's level on the track: its last segment (outliers set aside), or the
+    segment of `source.base_commit`."""
+
+    value: float | None = Field(description="The level (geometric mean of its runs); null: none.")
+    runs: int = Field(description="Runs in the level (all kept runs when fewer than 3).")
+    timestamp: datetime | None = Field(description="The level's newest run.")
+    commit: str | None = Field(description="That run's commit.")
+    sweep_id: int | None = Field(description="That run's sweep.")
+
+
+class VerdictItemView(BaseModel):
+    """One (series, metric, target interactivity) the candidate has a value for."""
+
+    series_id: int
+    config: ConfigView
+    metric: Metric
+    interactivity: str = Field(examples=["35"])
+    baseline: VerdictBaseline
+    candidate: float = Field(description="The candidate's value (geometric mean of its repeats).")
+    candidate_runs: int = Field(description="Repeats combined (same pull request and commit).")
+    relative_change: float | None = Field(
+        description="candidate / baseline - 1; null without a baseline.", examples=[-0.12]
+    )
+    interval: tuple[float, float] | None = Field(
+        description="Confidence interval of the relative change (TRACKER_VERDICT_CONFIDENCE), "
+        "from the track's noise and the runs in each level.",
+        examples=[[-0.14, -0.1]],
+    )
+    verdict: CandidateVerdict = Field(
+        description="`regression`/`improvement`: the interval lies wholly beyond "
+        "TRACKER_MIN_RELATIVE_CHANGE on that side; `unchanged`: wholly inside it; "
+        "`inconclusive`: otherwise; `no_baseline`: the track has fewer than 3 runs."
+    )
+    repeats_needed: int | None = Field(
+        description="Inconclusive: further candidate repeats that would settle it, were the "
+        "change to stay where it is; null when none would (or it is settled)."
+    )
+
+
+class VerdictBaselineRef(BaseModel):
+    branch: str = Field(description="The engine's tracked branch.", examples=["main"])
+    commit: str | None = Field(
+        description="`source.base_commit`, else the commit of the newest baseline run."
+    )
+
+
+class SubmissionVerdictView(BaseModel):
+    """A candidate's verdict against the tracked branch (docs/api.md#verdicts)."""
+
+    submission_id: int
+    verdict: CandidateVerdict = Field(
+        description="The worst item: regression, inconclusive, no_baseline, unchanged, "
+        "improvement (no item: no_baseline)."
+    )
+    baseline: VerdictBaselineRef
+    pull_request: int | None
+    commit: str | None
+    repeats: list[int] = Field(description="The candidate submissions combined, this one included.")
+    counts: dict[CandidateVerdict, int]
+    items: list[VerdictItemView] = Field(description="Regressions first.")
+    repeats_needed: int | None = Field(
+        description="The most further repeats an inconclusive item needs; null when none is "
+        "inconclusive, or one cannot be settled by repeats."
+    )
 
 
 def items_page(page: Page[Any]) -> dict[str, Any]:

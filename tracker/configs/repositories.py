@@ -27,3 +27,11 @@ def compare_url(repo: str, from_commit: str, to_commit: str) -> str:
     """GitHub-style compare link `{repo}/compare/{from}...{to}`."""
     base = repo.strip().rstrip("/").removesuffix(".git")
     return f"{base}/compare/{from_commit}...{to_commit}"
+
+
+def same_commit(posted: str | None, asked: str) -> bool:
+    """A posted commit names the asked one (full sha, or an abbreviation of 7+ characters)."""
+    if not posted or len(posted) < 7:
+        return False
+    posted, asked = posted.lower(), asked.lower()
+    return asked.startswith(posted) or posted.startswith(asked)

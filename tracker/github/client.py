@@ -1,5 +1,6 @@
-"""A small GitHub REST client over httpx: the commits between two commits, and dispatching a
-workflow. Tests point `base_url` at a local stand-in that speaks the same API.
+"""A small GitHub REST client over httpx: the commits between two commits, dispatching a
+workflow, a pull request's comments (listed, created, edited) and commit statuses. Tests point
+`base_url` at a local stand-in that speaks the same API.
 
 Errors say whether trying again can help: `TransientGitHubError` for answers GitHub may give
 differently later (5xx, 429, and 422, which a workflow dispatch answers while a ref or a workflow
@@ -21,6 +22,7 @@ import httpx
 API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 COMMITS_PER_PAGE = 100
+COMMENTS_PER_PAGE = 100
 _PULL_REQUEST = re.compile(r"\(#(\d+)\)\s*$")
 _TRANSIENT_STATUSES = frozenset({422, 429, 500, 502, 503, 504})
 
@@ -109,6 +111,53 @@ class GitHubClient:
             f"/repos/{repository}/actions/workflows/{workflow}/dispatches",
             json={"ref": ref, "inputs": dict(inputs)},
         )
+
+    def issue_comments(self, repository: str, number: int) -> list[tuple[int, str]]:
+        """(id, body) of every comment on issue or pull request ``number``, oldest first."""
+        comments: list[tuple[int, str]] = []
+        page = 1
+        while True:
+            entries = self._request(
+                "GET",
+                f"/repos/{repository}/issues/{number}/comments",
+                params={"per_page": COMMENTS_PER_PAGE, "page": page},
+            ).json()
+            comments.extend((int(entry["id"]), str(entry.get("body") or "")) for entry in entries)
+            if len(entries) < COMMENTS_PER_PAGE:
+                return comments
+            page += 1
+
+    def create_issue_comment(self, repository: str, number: int, body: str) -> int:
+        """Comment on issue or pull request ``number``; the comment's id."""
+        answer = self._request(
+            "POST", f"/repos/{repository}/issues/{number}/comments", json={"body": body}
+        ).json()
+        return int(answer["id"])
+
+    def update_issue_comment(self, repository: str, comment_id: int, body: str) -> None:
+        self._request(
+            "PATCH", f"/repos/{repository}/issues/comments/{comment_id}", json={"body": body}
+        )
+
+    def set_commit_status(
+        self,
+        repository: str,
+        sha: str,
+        *,
+        state: str,
+        context: str,
+        description: str,
+        target_url: str | None,
+    ) -> None:
+        """The commit's status in ``context`` (the latest one set is shown)."""
+        status: dict[str, str] = {
+            "state": state,
+            "context": context,
+            "description": description[:140],
+        }
+        if target_url:
+            status["target_url"] = target_url
+        self._request("POST", f"/repos/{repository}/statuses/{sha}", json=status)
 
     def _request(self, method: str, path: str, **arguments: Any) -> httpx.Response:
         try:

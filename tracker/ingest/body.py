@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from tracker.db.types import BIG_INTEGER_MAX
 from tracker.vocabulary import SubmissionPurpose
@@ -24,7 +24,27 @@ class SourceIn(BaseModel):
     image: str | None = Field(default=None, examples=["lmsysorg/sglang:v0.5.4"])
     commit: str | None = Field(default=None, examples=["4f2c1e9b7d"])
     repo: str | None = Field(default=None, examples=["https://github.com/sgl-project/sglang"])
-    branch: str | None = Field(default=None, examples=["main"])
+    branch: str | None = Field(
+        default=None,
+        description="The branch the run built; absent: the engine's tracked branch "
+        "(TRACKER_TRACKED_BRANCHES). Another branch makes the run a candidate.",
+        examples=["main"],
+    )
+    pull_request: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        description="The pull request the run tested: the run is a candidate, judged against "
+        "the tracked branch (`GET /api/v1/submissions/{id}/verdict`), never part of the history.",
+        examples=[12345],
+    )
+    base_commit: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-fA-F]{7,40}$",
+        description="A candidate's base on the tracked branch (a hexadecimal SHA, 7 to 40 "
+        "digits): its verdict compares with the tracked level as of that commit; absent: the "
+        "current level.",
+        examples=["9e1d2c3b4a"],
+    )
     run_key: str | None = Field(
         default=None,
         max_length=500,
@@ -81,7 +101,9 @@ class SubmissionIn(BaseModel):
     purpose: SubmissionPurpose = Field(
         default=SubmissionPurpose.HISTORY,
         description="`history`: a run of the tracked history; `bisect`: a run a bisection asked "
-        "for at one commit (`bisect_id`), which never enters tracks, change points or alerts.",
+        "for at one commit (`bisect_id`), which never enters tracks, change points or alerts. "
+        "`candidate` is not posted: a run is one when `source.pull_request` is set or "
+        "`source.branch` is not the engine's tracked branch.",
     )
     bisect_id: int | None = Field(
         default=None,
@@ -101,6 +123,13 @@ class SubmissionIn(BaseModel):
                 raise ValueError("a run with purpose 'bisect' is not part of a backfill")
             if self.source.sweep_key is not None:
                 raise ValueError("a run with purpose 'bisect' is posted whole, without sweep_key")
+            if self.source.pull_request is not None:
+                raise ValueError("a run with purpose 'bisect' is not a pull request's run")
         elif self.bisect_id is not None:
             raise ValueError("bisect_id is only for runs with purpose 'bisect'")
+        if self.purpose is SubmissionPurpose.CANDIDATE:
+            raise ValueError(
+                "purpose 'candidate' is not posted: a run is a candidate when source.pull_request "
+                "is set, or source.branch is not the engine's tracked branch"
+            )
         return self

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,7 @@ from tracker.configs.normalise import framework_runs_engine, normalise_framework
 from tracker.errors import FieldError, InvalidSubmission
 from tracker.ingest.body import SourceIn, SubmissionIn
 from tracker.ingest.formats import ParseNotes, ResultRow, parse_results
+from tracker.settings import tracked_branch
 from tracker.storable import TYPE as UNSTORABLE_TYPE
 from tracker.storable import unstorable_texts
 from tracker.vocabulary import SubmissionPurpose
@@ -51,8 +53,13 @@ def _pydantic_errors(error: ValidationError) -> list[FieldError]:
     ]
 
 
-def parse_submission(body: bytes) -> ParsedSubmission:
-    """Validate a body completely; raise one `InvalidSubmission` naming every bad field."""
+def parse_submission(
+    body: bytes, tracked_branches: Mapping[str, str] | None = None
+) -> ParsedSubmission:
+    """Validate a body completely; raise one `InvalidSubmission` naming every bad field.
+
+    A run of a pull request, or of a branch other than its engine's tracked branch
+    (`tracked_branches`, by engine; `main` for an engine not named), is a candidate."""
     try:
         body_text = body.decode("utf-8")
         document = jsonio.loads(body)
@@ -85,6 +92,17 @@ def parse_submission(body: bytes) -> ParsedSubmission:
         raise InvalidSubmission(envelope_errors + error.errors) from error
     engine = normalise_framework(envelope.source.engine)
     envelope_errors.extend(_engine_errors(engine, parsed.rows))
+    purpose = envelope.purpose
+    tracked = tracked_branch(tracked_branches, engine)
+    if purpose is SubmissionPurpose.HISTORY and is_candidate(envelope.source, tracked):
+        purpose = SubmissionPurpose.CANDIDATE
+        envelope_errors.extend(_candidate_errors(envelope, tracked))
+    elif envelope.source.base_commit is not None:
+        message = (
+            f"base_commit is for a candidate: a run of a pull request (source.pull_request) or "
+            f"of a branch other than {tracked!r}, the tracked branch of {engine!r}"
+        )
+        envelope_errors.append(FieldError(("source", "base_commit"), message, "not_candidate"))
     if envelope_errors:
         raise InvalidSubmission(envelope_errors)
     return ParsedSubmission(
@@ -97,7 +115,7 @@ def parse_submission(body: bytes) -> ParsedSubmission:
         body_text=body_text,
         document=document,
         backfill=envelope.backfill,
-        purpose=envelope.purpose,
+        purpose=purpose,
         bisect_id=envelope.bisect_id,
         final=envelope.final,
         notes=parsed.notes,
@@ -118,6 +136,40 @@ def _assembly_option_errors(envelope: SubmissionIn) -> list[FieldError]:
             "post, without sweep_key"
         )
         errors.append(FieldError(("source", "sweep_key"), message))
+    return errors
+
+
+def is_candidate(source: SourceIn, tracked_branch: str) -> bool:
+    """A pull request's run, or one of another branch than the tracked one (a run without a
+    branch is on the tracked branch)."""
+    return source.pull_request is not None or (
+        source.branch is not None and source.branch != tracked_branch
+    )
+
+
+def _candidate_errors(envelope: SubmissionIn, tracked_branch: str) -> list[FieldError]:
+    why = (
+        "source.pull_request is set"
+        if envelope.source.pull_request is not None
+        else f"source.branch {envelope.source.branch!r} is not the tracked branch "
+        f"{tracked_branch!r}"
+    )
+    errors = []
+    if envelope.backfill:
+        message = f"a candidate run ({why}) is judged alone, never part of a backfill"
+        errors.append(FieldError(("backfill",), message, "candidate"))
+    if envelope.source.sweep_key is not None:
+        message = (
+            f"a candidate run ({why}) is posted whole, in one post without sweep_key "
+            "(tracker submit takes every file of the run at once)"
+        )
+        errors.append(FieldError(("source", "sweep_key"), message, "candidate"))
+    if not envelope.source.commit:
+        message = (
+            f"a candidate run ({why}) gives its commit: its repeats are combined by pull "
+            "request and commit"
+        )
+        errors.append(FieldError(("source", "commit"), message, "missing"))
     return errors
 
 

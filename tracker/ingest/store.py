@@ -111,6 +111,8 @@ def record_submission(
         commit=source.commit,
         repo=source.repo,
         branch=source.branch,
+        pull_request=source.pull_request,
+        base_commit=source.base_commit,
         run_url=source.run_url,
         timestamp=source.timestamp,
         components=source.components,

@@ -14,8 +14,20 @@ from tracker.models.alerts import (
 from tracker.models.base import Base
 from tracker.models.bisection import Bisection, BisectionStep
 from tracker.models.detection import ChangePoint, Track
-from tracker.models.series import Config, FrontierValue, ResultRow, Sweep
-from tracker.models.submissions import ApiToken, SourceRun, Submission, SweepAssembly
+from tracker.models.series import (
+    CandidateFrontierValue,
+    Config,
+    FrontierValue,
+    ResultRow,
+    Sweep,
+)
+from tracker.models.submissions import (
+    ApiToken,
+    PullRequestReport,
+    SourceRun,
+    Submission,
+    SweepAssembly,
+)
 
 __all__ = [
     "Alert",
@@ -26,10 +38,12 @@ __all__ = [
     "Base",
     "Bisection",
     "BisectionStep",
+    "CandidateFrontierValue",
     "ChangePoint",
     "Config",
     "DigestPost",
     "FrontierValue",
+    "PullRequestReport",
     "ResultRow",
     "SourceRun",
     "Submission",

@@ -160,3 +160,18 @@ class FrontierValue(Base):
     config_id: Mapped[int]
     timestamp: Mapped[datetime]
     value: Mapped[float] = mapped_column(Float)
+
+
+class CandidateFrontierValue(Base):
+    """A candidate's frontier value (docs/api.md#verdicts): read off its sweep's front like a
+    `FrontierValue`, kept apart so that no track, trend or latest value ever reads it."""
+
+    __tablename__ = "candidate_frontier_values"
+
+    sweep_id: Mapped[int] = mapped_column(
+        ForeignKey("sweeps.id", ondelete="CASCADE"), primary_key=True
+    )
+    metric: Mapped[Metric] = mapped_column(str_enum(Metric, "metric"), primary_key=True)
+    interactivity: Mapped[float] = mapped_column(Float, primary_key=True)
+    config_id: Mapped[int]
+    value: Mapped[float] = mapped_column(Float)

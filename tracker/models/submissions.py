@@ -6,18 +6,20 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
     String,
     Text,
+    UniqueConstraint,
     false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.models.base import Base, BigId, str_enum
-from tracker.vocabulary import SubmissionPurpose, SubmissionStatus, TokenScope
+from tracker.vocabulary import DeliveryStatus, SubmissionPurpose, SubmissionStatus, TokenScope
 
 
 class ApiToken(Base):
@@ -34,14 +36,16 @@ class SourceRun(Base):
     """Where a batch of rows came from (docs/README.md), with the request body kept as received."""
 
     __tablename__ = "source_runs"
-    # The runs whose raw payload is still kept: what payload retention looks through.
     __table_args__ = (
+        # The runs whose raw payload is still kept: what payload retention looks through.
         Index(
             "ix_source_runs_payload_kept",
             "id",
             postgresql_where=text("payload IS NOT NULL"),
             sqlite_where=text("payload IS NOT NULL"),
         ),
+        # A candidate's repeats: one engine's runs of one pull request (or branch) and commit.
+        Index(None, "engine", "pull_request", "commit"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -68,6 +72,9 @@ class SourceRun(Base):
         ForeignKey("bisections.id", ondelete="SET NULL")
     )
     sweep_key: Mapped[str | None] = mapped_column(String(500))
+    # A candidate's pull request and its base on the tracked branch (docs/api.md#verdicts).
+    pull_request: Mapped[int | None]
+    base_commit: Mapped[str | None] = mapped_column(String(100))
 
 
 class SweepAssembly(Base):
@@ -122,3 +129,29 @@ class Submission(Base):
     dropped: Mapped[dict[str, Any] | None]
     warnings: Mapped[list[Any] | None]
     repeated: Mapped[int] = mapped_column(server_default=text("0"))
+
+
+class PullRequestReport(Base):
+    """The outbox of one pull request's report on GitHub: one comment, kept up to date, and the
+    commit status of its latest candidate (docs/api.md#reports-on-github)."""
+
+    __tablename__ = "pull_request_reports"
+    __table_args__ = (
+        UniqueConstraint("repository", "pull_request"),
+        Index(None, "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    repository: Mapped[str] = mapped_column(String(300))  # owner/name
+    pull_request: Mapped[int]
+    # The candidate to report (the newest processed), and the one the comment shows now.
+    wanted_submission_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("submissions.id", ondelete="CASCADE")
+    )
+    reported_submission_id: Mapped[int | None] = mapped_column(BigId)
+    status: Mapped[DeliveryStatus] = mapped_column(str_enum(DeliveryStatus, "delivery_status"))
+    comment_id: Mapped[int | None] = mapped_column(BigInteger)
+    attempts: Mapped[int]
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy.exc import OperationalError
@@ -17,6 +17,7 @@ from tracker.db.engine import transaction
 from tracker.errors import NotFound
 from tracker.ingest import retention
 from tracker.processing import assemblies, backfill_pass, submissions
+from tracker.processing.candidates import queue_failed_candidate_report
 from tracker.processing.change_points import detect_on_tracks
 from tracker.processing.sweeps import ProcessingOptions
 from tracker.settings import Settings
@@ -30,6 +31,7 @@ class ProcessingOutcome:
     awaits_backfill_pass: bool  # a backfill: the retrospective pass comes later
     changes_found: bool  # detection found or retracted change points: group alerts
     bisection_result: bool = False  # a run a bisection asked for: advance bisections
+    report_due: bool = False  # a pull request's candidate: report it on GitHub
     assembly_due_in_s: float | None = None
     """A post under a sweep key: when its assembly may be complete (0: it said final)."""
 
@@ -42,6 +44,7 @@ def processing_options(settings: Settings) -> ProcessingOptions:
         targets=settings.interactivity_targets,
         detection=settings.detection_options,
         max_failed_fraction=settings.max_failed_request_fraction,
+        report_pull_requests=settings.github_token is not None,
     )
 
 
@@ -69,6 +72,7 @@ def run_process_submission(
                 ),
                 changes_found=processed.detection is not None and processed.detection.changed,
                 bisection_result=processed.bisection_id is not None,
+                report_due=processed.report_queued,
                 assembly_due_in_s=_assembly_due_in_s(session, submission, settings),
             )
     except NotFound:
@@ -84,7 +88,10 @@ def run_process_submission(
                 submission_id=submission_id,
                 error=f"{type(error).__name__}: {error}",
             )
-        return NOTHING_TO_FOLLOW
+            report_due = settings.github_token is not None and queue_failed_candidate_report(
+                session=session, submission_id=submission_id, now=utc_now()
+            )
+        return replace(NOTHING_TO_FOLLOW, report_due=report_due)
 
 
 def _assembly_due_in_s(

@@ -30,6 +30,7 @@ class Stage(enum.StrEnum):
     DELIVER_ALERTS = "tracker.deliver_alerts"
     POST_DIGESTS = "tracker.post_digests"
     ADVANCE_BISECTIONS = "tracker.advance_bisections"
+    REPORT_PULL_REQUESTS = "tracker.report_pull_requests"
     REQUEUE_STALE_SUBMISSIONS = "tracker.requeue_stale_submissions"
     DELETE_OLD_PAYLOADS = "tracker.delete_old_payloads"
 
@@ -54,6 +55,9 @@ DELIVER_ALERTS_INTERVAL_S = 30.0
 POST_DIGESTS_INTERVAL_S = 900.0
 ADVANCE_BISECTIONS_INTERVAL_S = 30.0
 DELETE_OLD_PAYLOADS_INTERVAL_S = 3600.0
+REPORT_PULL_REQUESTS_INTERVAL_S = 30.0
+REPORT_RETRY_CHECK_S = 10.0
+"""A report GitHub refused for now is looked at again this soon (its row says when it is due)."""
 
 
 def periodic_stages(settings: Settings) -> dict[Stage, float]:
@@ -73,6 +77,7 @@ def periodic_stages(settings: Settings) -> dict[Stage, float]:
         Stage.DELIVER_ALERTS: DELIVER_ALERTS_INTERVAL_S,
         Stage.POST_DIGESTS: POST_DIGESTS_INTERVAL_S,
         Stage.ADVANCE_BISECTIONS: ADVANCE_BISECTIONS_INTERVAL_S,
+        Stage.REPORT_PULL_REQUESTS: REPORT_PULL_REQUESTS_INTERVAL_S,
         **retention,
     }
 
@@ -100,6 +105,8 @@ def run_stage(
             scheduler.schedule(Stage.ADVANCE_BISECTIONS)
         if processed.assembly_due_in_s is not None:
             scheduler.schedule(Stage.ASSEMBLE_SWEEPS, delay_s=processed.assembly_due_in_s)
+        if processed.report_due:
+            scheduler.schedule(Stage.REPORT_PULL_REQUESTS)
     elif stage is Stage.ASSEMBLE_SWEEPS:
         assembled = jobs.run_sweep_assembly(session_factory=session_factory, settings=settings)
         if assembled.changes_found:
@@ -133,6 +140,8 @@ def run_stage(
             scheduler.schedule(Stage.DELIVER_ALERTS)  # the parents show the bisection
         if advanced.next_check_in_s is not None:
             scheduler.schedule(Stage.ADVANCE_BISECTIONS, delay_s=advanced.next_check_in_s)
+    elif stage is Stage.REPORT_PULL_REQUESTS:
+        _report_pull_requests(session_factory, settings, scheduler)
     elif stage is Stage.POST_DIGESTS:
         alert_jobs.post_due_digests(session_factory=session_factory, settings=settings)
     elif stage is Stage.REQUEUE_STALE_SUBMISSIONS:
@@ -147,6 +156,16 @@ def run_stage(
         jobs.run_payload_retention(
             session_factory=session_factory, retention_days=settings.payload_retention_days
         )
+
+
+def _report_pull_requests(
+    session_factory: sessionmaker[Session], settings: Settings, scheduler: Scheduler
+) -> None:
+    reported = alert_jobs.run_pull_request_report_pass(
+        session_factory=session_factory, settings=settings
+    )
+    if reported.retrying:
+        scheduler.schedule(Stage.REPORT_PULL_REQUESTS, delay_s=REPORT_RETRY_CHECK_S)
 
 
 def _plan_backfill_pass(

@@ -20,6 +20,7 @@ from tracker.processing.tracks import TrackKey
 from tracker.vocabulary import Metric, NoValuesReason
 
 FRONTIER_VALUE_COLUMNS = ("sweep_id", "metric", "interactivity", "config_id", "timestamp", "value")
+CANDIDATE_VALUE_COLUMNS = ("sweep_id", "metric", "interactivity", "config_id", "value")
 
 
 SweepRow = Row[int, int, datetime]  # id, config_id, timestamp
@@ -51,9 +52,11 @@ def write_frontier_values(
     sweeps: Sequence[SweepRow],
     targets: Sequence[float],
     max_failed_fraction: float,
+    candidate: bool = False,
 ) -> WrittenFrontier:
     """Each sweep's values at the targets, written in bulk; a sweep with degraded points or
-    without values records it (`sweeps.degraded`, `sweeps.no_values_reason`)."""
+    without values records it (`sweeps.degraded`, `sweeps.no_values_reason`). A candidate's
+    values go to `candidate_frontier_values`, where no track reads them (no track keys)."""
     points = sweep_points(session=session, sweep_ids=[sweep.id for sweep in sweeps])
     rows: list[tuple[int, str, float, int, datetime, float]] = []
     track_keys: set[TrackKey] = set()
@@ -74,12 +77,24 @@ def write_frontier_values(
                     "no_values_reason": front.no_values_reason,
                 }
             )
-    bulk_insert(
-        session,
-        models.FrontierValue.__table__,  # type: ignore[arg-type]
-        FRONTIER_VALUE_COLUMNS,
-        rows,
-    )
+    if candidate:
+        bulk_insert(
+            session,
+            models.CandidateFrontierValue.__table__,  # type: ignore[arg-type]
+            CANDIDATE_VALUE_COLUMNS,
+            [
+                (sweep_id, metric, x, config_id, value)
+                for sweep_id, metric, x, config_id, _, value in rows
+            ],
+        )
+        track_keys = set()
+    else:
+        bulk_insert(
+            session,
+            models.FrontierValue.__table__,  # type: ignore[arg-type]
+            FRONTIER_VALUE_COLUMNS,
+            rows,
+        )
     if notes:
         session.execute(update(models.Sweep), notes)  # executemany by primary key
     return WrittenFrontier(track_keys, with_values)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from tracker import models
 from tracker.errors import NotFound
+from tracker.processing.candidates import process_candidate
 from tracker.processing.change_points import DetectionOutcome
 from tracker.processing.sweeps import ProcessingOptions, process_sweeps
 from tracker.vocabulary import SubmissionPurpose, SubmissionStatus
@@ -20,6 +21,7 @@ class ProcessedSubmission:
     submission: models.Submission
     detection: DetectionOutcome | None  # None: no detection ran (yet) for this submission
     bisection_id: int | None = None  # a bisection's run: that bisection judges it next
+    report_queued: bool = False  # a candidate's pull request report is due on GitHub
 
 
 def process_submission(
@@ -35,8 +37,9 @@ def process_submission(
     locked for the duration, so two deliveries of the same task do not interleave, and finished
     work is not redone (frontier values commit with ``frontier_written_at``, so no attempt finds
     another's values). A run a bisection asked for is only marked processed: it never
-    enters tracks, frontier values or latest values; the bisection reads its sweeps. Never
-    commits.
+    enters tracks, frontier values or latest values; the bisection reads its sweeps. A candidate
+    gets its frontier values apart (`candidate_frontier_values`), and nothing else: no track,
+    detection or latest value. Never commits.
     """
     submission = session.execute(
         select(models.Submission).where(models.Submission.id == submission_id).with_for_update()
@@ -49,20 +52,26 @@ def process_submission(
         or submission.assembly_id is not None
     ):
         return ProcessedSubmission(submission, None)  # done, failed, or awaiting its pass
-    purpose, bisection_id = session.execute(
-        select(models.SourceRun.purpose, models.SourceRun.bisection_id).where(
-            models.SourceRun.id == submission.source_run_id
-        )
-    ).one()
-    if purpose is not SubmissionPurpose.HISTORY:
-        submission.frontier_written_at = submission.processed_at = now
-        submission.status = SubmissionStatus.PROCESSED
-        return ProcessedSubmission(submission, None, bisection_id=bisection_id)
+    source = session.get_one(models.SourceRun, submission.source_run_id)
     sweeps = session.execute(
         select(models.Sweep.id, models.Sweep.config_id, models.Sweep.timestamp).where(
             models.Sweep.source_run_id == submission.source_run_id
         )
     ).all()
+    report_queued = source.purpose is SubmissionPurpose.CANDIDATE and process_candidate(
+        session=session,
+        submission_id=submission.id,
+        source=source,
+        sweeps=sweeps,
+        options=options,
+        now=now,
+    )
+    if source.purpose is not SubmissionPurpose.HISTORY:
+        submission.frontier_written_at = submission.processed_at = now
+        submission.status = SubmissionStatus.PROCESSED
+        return ProcessedSubmission(
+            submission, None, bisection_id=source.bisection_id, report_queued=report_queued
+        )
     detection = process_sweeps(
         session=session,
         sweeps=sweeps,

@@ -23,6 +23,8 @@ class ProcessingOptions:
     targets: Sequence[float]
     detection: DetectionOptions
     max_failed_fraction: float
+    report_pull_requests: bool = False
+    """Candidates of a pull request on GitHub queue its report (a GitHub token is set)."""
 
 
 def process_sweeps(

@@ -6,16 +6,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, exists
 
 from tracker import models
 from tracker.configs.normalise import parse_config_filter
 from tracker.errors import FieldError
+from tracker.vocabulary import SubmissionPurpose
 
 
 def config_conditions(filters: dict[str, Any]) -> list[ColumnElement[bool]]:
     """WHERE clauses for equality filters on config fields (already parsed to their types)."""
     return [getattr(models.Config, name) == value for name, value in filters.items()]
+
+
+def in_history() -> ColumnElement[bool]:
+    """A config with a sweep of the tracked history: one seen only in candidate (or bisection)
+    runs is no series of the explorer's."""
+    return exists().where(
+        models.Sweep.config_id == models.Config.id,
+        models.SourceRun.id == models.Sweep.source_run_id,
+        models.SourceRun.purpose == SubmissionPurpose.HISTORY,
+    )
 
 
 def parse_filters(raw_values: Mapping[str, str | None]) -> tuple[dict[str, Any], list[FieldError]]:

@@ -16,9 +16,9 @@ from tracker.configs.fields import CONFIG_FIELD_TYPES, ConfigValue
 from tracker.errors import NotFound
 from tracker.processing.frontier import target_label
 from tracker.reads.changes import Change, latest_changes
-from tracker.reads.filters import config_conditions
+from tracker.reads.filters import config_conditions, in_history
 from tracker.reads.pagination import Page, decode_id_cursor, encode_id_cursor, paginate
-from tracker.vocabulary import Metric, NoValuesReason
+from tracker.vocabulary import Metric, NoValuesReason, SubmissionPurpose
 
 ValuesByTarget = dict[str, float]
 """Throughput (or cost) keyed by target interactivity label: ``{"35": 1843.2}``."""
@@ -71,20 +71,17 @@ METRIC_NAMES = tuple(metric.value for metric in Metric)
 def frontier_values_by_sweep(
     session: Session, sweep_ids: Sequence[int]
 ) -> dict[int, dict[str, dict[str, float]]]:
-    """Stored frontier values: sweep id → metric → target label → value."""
+    """Stored frontier values: sweep id → metric → target label → value (a candidate's sweep
+    has its values in their own table)."""
     values: dict[int, dict[str, dict[str, float]]] = defaultdict(_empty_values)
-    rows = session.execute(
-        select(
-            models.FrontierValue.sweep_id,
-            models.FrontierValue.metric,
-            models.FrontierValue.interactivity,
-            models.FrontierValue.value,
+    for table in (models.FrontierValue, models.CandidateFrontierValue):
+        rows = session.execute(
+            select(table.sweep_id, table.metric, table.interactivity, table.value)
+            .where(table.sweep_id.in_(sweep_ids))
+            .order_by(table.sweep_id, table.interactivity)
         )
-        .where(models.FrontierValue.sweep_id.in_(sweep_ids))
-        .order_by(models.FrontierValue.sweep_id, models.FrontierValue.interactivity)
-    )
-    for sweep_id, metric, interactivity, value in rows:
-        values[sweep_id][metric.value][target_label(interactivity)] = value
+        for sweep_id, metric, interactivity, value in rows:
+            values[sweep_id][metric.value][target_label(interactivity)] = value
     return values
 
 
@@ -92,7 +89,7 @@ def page_configs(
     *, session: Session, filters: dict[str, Any], limit: int, cursor: str | None
 ) -> Page[models.Config]:
     """Configs matching the filters, in id order (each knows its latest sweep)."""
-    query = select(models.Config).where(*config_conditions(filters))
+    query = select(models.Config).where(*config_conditions(filters), in_history())
     if cursor is not None:
         query = query.where(models.Config.id > decode_id_cursor(cursor))
     configs = session.execute(query.order_by(models.Config.id).limit(limit + 1)).scalars().all()
@@ -142,7 +139,7 @@ def latest_values(
             & (models.FrontierValue.metric == metric)
             & (models.FrontierValue.interactivity == interactivity),
         )
-        .where(*config_conditions(filters))
+        .where(*config_conditions(filters), in_history())
         .order_by(models.Config.id)
     ).all()
     names = tuple(CONFIG_FIELD_TYPES)
@@ -189,6 +186,7 @@ def newer_sweeps_without_values(
         .where(
             models.Sweep.config_id.in_(config_ids),
             models.Sweep.no_values_reason.is_not(None),
+            models.SourceRun.purpose == SubmissionPurpose.HISTORY,
             newer,
         )
         .subquery()

@@ -43,6 +43,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 DEFAULT_BEAT_SCHEDULE = Path(tempfile.gettempdir()) / "tracker-celerybeat-schedule"
 WAIT_TIMEOUT_S = 600.0
 SOURCE_PANEL = "Required: --engine, --timestamp, and --commit or --image (or both)"
+GATE_PANEL = "Pull requests: a candidate run and its verdict"
 FORMATS_DOCUMENT = "docs/formats.md"
 """The submission body, the row formats and every config field, in the source repository."""
 
@@ -261,6 +262,38 @@ def submit(
             "against the alert's change and never enters the history."
         ),
     ] = None,
+    pull_request: Annotated[
+        int | None,
+        typer.Option(
+            help="The pull request the run tested: a candidate, judged against the tracked "
+            "branch and never part of the history.",
+            rich_help_panel=GATE_PANEL,
+        ),
+    ] = None,
+    base_commit: Annotated[
+        str | None,
+        typer.Option(
+            help="The candidate's base commit on the tracked branch: judged against the level "
+            "as of that commit (default: the current level).",
+            rich_help_panel=GATE_PANEL,
+        ),
+    ] = None,
+    gate: Annotated[
+        bool,
+        typer.Option(
+            help="Wait for the candidate's verdict, print it as a table (regressions first) and "
+            "exit 1 on a regression, 3 when inconclusive (run again), else 0.",
+            rich_help_panel=GATE_PANEL,
+        ),
+    ] = False,
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            help="With --gate: the verdicts that fail it, comma-separated (regression, "
+            "inconclusive, no_baseline, unchanged, improvement).",
+            rich_help_panel=GATE_PANEL,
+        ),
+    ] = "regression,inconclusive",
     wait: Annotated[
         bool, typer.Option(help="Wait until the submission is processed (at most 10 minutes).")
     ] = False,
@@ -275,9 +308,11 @@ def submit(
 
     Exit status: 0 stored (and, with --wait, processed); 1 refused by the tracker, or processing
     failed; 2 bad options or files, nothing sent; 3 the tracker could not be reached or was
-    unavailable.
+    unavailable. With --gate: 0 unchanged, improvement or no baseline; 1 a regression; 3
+    inconclusive (--fail-on chooses which verdicts fail).
     """
     with _explained_failures():
+        fail_on_verdicts = _gate_options(gate, fail_on, pull_request, branch)
         body = _submission_body(
             files=files,
             engine=engine,
@@ -296,8 +331,11 @@ def submit(
             components=component or [],
             backfill=backfill,
             bisect_id=bisect_id,
+            pull_request=pull_request,
+            base_commit=base_commit,
         )
-        answer = _post(body.body, wait=wait)
+        answer = _post(body.body, wait=wait or gate)
+        verdict = _verdict(answer["id"]) if gate else None
     from collections import Counter
 
     from tracker.runtime.client import answer_lines
@@ -306,10 +344,56 @@ def submit(
     if as_json:
         import json
 
-        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.write(json.dumps(answer if verdict is None else verdict) + "\n")
     else:
         for line in answer_lines(answer):
             err_console.print(line, markup=False, soft_wrap=True)
+    if verdict is not None:
+        from tracker.runtime.client import gate_exit_code
+
+        if not as_json:
+            _print_verdict(verdict)
+        raise typer.Exit(gate_exit_code(verdict, fail_on_verdicts))
+
+
+def _gate_options(
+    gate: bool, fail_on: str, pull_request: int | None, branch: str | None
+) -> tuple[str, ...]:
+    """The verdicts that fail `--gate`, or every problem with the gate's options."""
+    from tracker.runtime.client import parse_fail_on
+
+    problems = []
+    if gate and pull_request is None and branch is None:
+        problems.append(
+            "--gate judges a candidate: give --pull-request (or the --branch the run built, "
+            "when it is not the engine's tracked branch)"
+        )
+    try:
+        verdicts = parse_fail_on(fail_on)
+    except ValueError as error:
+        problems.append(str(error))
+        verdicts = ()
+    if problems:
+        raise _usage(problems)
+    return verdicts
+
+
+def _verdict(submission_id: int) -> dict[str, Any]:
+    from tracker.runtime.client import ClientSettings, get_verdict, tracker_client
+
+    with tracker_client(ClientSettings()) as client:
+        return get_verdict(client=client, submission_id=submission_id)
+
+
+def _print_verdict(verdict: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from alerts.messages.verdict import COLUMNS, verdict_heading, verdict_rows
+
+    table = Table(*COLUMNS, title=verdict_heading(verdict), title_justify="left")
+    for row in verdict_rows(verdict["items"]):
+        table.add_row(*(escape(cell) for cell in row.cells()))
+    Console(highlight=False, width=200).print(table)
 
 
 def _submission_body(
@@ -331,6 +415,8 @@ def _submission_body(
     components: list[str],
     backfill: bool,
     bisect_id: int | None,
+    pull_request: int | None = None,
+    base_commit: str | None = None,
 ) -> BuiltSubmission:
     """The body, or every problem with the options at once (nothing is sent)."""
     import json
@@ -386,6 +472,8 @@ def _submission_body(
                 run_url=run_url,
                 components=parsed_components,
                 sweep_key=sweep_key,
+                pull_request=pull_request,
+                base_commit=base_commit,
             ),
             result_format=result_format,
             config=config_fields,

@@ -116,6 +116,8 @@ class SourceOptions:
     run_url: str | None = None
     components: dict[str, str] | None = None
     sweep_key: str | None = None
+    pull_request: int | None = None
+    base_commit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,8 @@ def build_submission(
         "run_key": source.run_key,
         "run_url": source.run_url,
         "sweep_key": source.sweep_key,
+        "pull_request": source.pull_request,
+        "base_commit": source.base_commit,
         "components": source.components or {},
     }
     body: dict[str, Any] = {
@@ -227,6 +231,54 @@ def get_status(*, client: httpx.Client, status_url: str) -> dict[str, Any]:
     return _answer(_send(client, "GET", status_url))
 
 
+def get_verdict(*, client: httpx.Client, submission_id: int) -> dict[str, Any]:
+    """A processed candidate's verdict; `CommandFailure` when it has none."""
+    response = _send(client, "GET", f"/api/v1/submissions/{submission_id}/verdict")
+    if response.status_code == 404:
+        raise CommandFailure(
+            f"submission {submission_id} has no verdict: {_answer_detail(response)}",
+            hint="a run is judged when it is a candidate: give --pull-request, or a --branch "
+            "other than the engine's tracked branch (TRACKER_TRACKED_BRANCHES on the tracker)",
+            code=ExitCode.REFUSED,
+        )
+    return _answer(response)
+
+
+GATE_VERDICTS = ("regression", "inconclusive", "no_baseline", "unchanged", "improvement")
+"""The verdicts `--fail-on` may name, worst first (the verdict's order)."""
+DEFAULT_FAIL_ON = ("regression", "inconclusive")
+
+
+def parse_fail_on(text: str) -> tuple[str, ...]:
+    """``"regression,inconclusive"`` → the verdicts that fail the gate; ValueError names any
+    other word."""
+    words = tuple(word.strip() for word in text.split(",") if word.strip())
+    unknown = [word for word in words if word not in GATE_VERDICTS]
+    if unknown or not words:
+        raise ValueError(
+            f"--fail-on {text!r}: give verdicts among {', '.join(GATE_VERDICTS)}, comma-separated"
+        )
+    return words
+
+
+def gate_exit_code(verdict: dict[str, Any], fail_on: Sequence[str]) -> int:
+    """How `tracker submit --gate` ends: the worst item verdict named in `fail_on` decides —
+    3 for inconclusive (run again), 1 for any other (regression); 0 when no item fails."""
+    present = {item["verdict"] for item in verdict["items"]} or {verdict["verdict"]}
+    failing = [word for word in GATE_VERDICTS if word in fail_on and word in present]
+    if not failing:
+        return ExitCode.OK
+    return ExitCode.UNAVAILABLE if failing[0] == "inconclusive" else ExitCode.REFUSED
+
+
+def _answer_detail(response: httpx.Response) -> Any:
+    try:
+        answer: Any = response.json()
+    except ValueError:
+        return response.text.strip()[:200] or response.reason_phrase
+    return answer.get("detail") if isinstance(answer, dict) else answer
+
+
 def _send(client: httpx.Client, method: str, path: str, **options: Any) -> httpx.Response:
     try:
         return client.request(method, path, **options)
@@ -245,14 +297,14 @@ def _reason(error: Exception) -> str:
 
 
 def _answer(response: httpx.Response) -> dict[str, Any]:
-    try:
-        answer: Any = response.json()
-    except ValueError:
-        answer = {"detail": response.text.strip()[:200] or response.reason_phrase}
-    if response.is_success and isinstance(answer, dict):
-        return answer
-    detail = answer.get("detail") if isinstance(answer, dict) else answer
-    raise _refusal(response, detail)
+    if response.is_success:
+        try:
+            answer: Any = response.json()
+        except ValueError:
+            answer = None
+        if isinstance(answer, dict):
+            return answer
+    raise _refusal(response, _answer_detail(response))
 
 
 def _refusal(response: httpx.Response, detail: Any) -> CommandFailure:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import httpx
 from playwright.sync_api import Page, expect
 
 from alerts.messages.formatting import throughput
 from tests.api.dashboard.conftest import Dashboard, chart_option, screenshot, wait_for_chart
-from tests.api.dashboard.seeding import FAILED_CONC, MODEL, seeded_configs
+from tests.api.dashboard.seeding import FAILED_CONC, MODEL, NIGHTS, night_body, seeded_configs
 
 SLICE = f"model={MODEL}&precision=fp8&isl=1024&osl=1024"
 
@@ -229,3 +230,47 @@ def test_compare_slider_reads_values_again(page: Page, dashboard: Dashboard) -> 
     wait_for_chart(page, "#compare-chart")
     gpus = page.locator("#compare-table tbody td:first-child").all_inner_texts()
     assert sorted(gpus) == ["H200", "MI355X"]
+
+
+def test_a_candidate_page_shows_its_verdict_and_each_front_over_the_baseline(
+    page: Page, dashboard: Dashboard
+) -> None:
+    """A pull request's run of the last sglang night, 10 % slower on MI355X FP4 (a quiet series
+    with no change), is judged; its page lists regressions first and draws each series' front
+    over the baseline run's."""
+    configs = [c for c in seeded_configs() if c.engine == "sglang"]
+    body = night_body("sglang", NIGHTS - 1, configs)
+    for row in body["results"]:
+        if row["hw"] == "mi355x" and row["precision"] == "fp4":
+            for metric in ("tput_per_gpu", "output_tput_per_gpu", "input_tput_per_gpu"):
+                row[metric] *= 0.9
+    body["source"].update(
+        run_key="dashboard-candidate", commit="cafe000001", pull_request=4242, branch="pr-4242"
+    )
+    posted = httpx.post(
+        f"{dashboard.base_url}/api/v1/submissions",
+        json=body,
+        headers={"Authorization": f"Bearer {dashboard.submit_token}"},
+        timeout=30,
+    )
+    assert posted.status_code == 202, posted.text
+    submission = posted.json()["id"]
+    verdict = dashboard.api(f"/api/v1/submissions/{submission}/verdict").json()
+    series = {item["series_id"] for item in verdict["items"]}
+    fp4 = series_id(dashboard, framework="sglang", hardware="mi355x", precision="fp4")
+    assert {i["series_id"] for i in verdict["items"] if i["verdict"] == "regression"} == {fp4}
+
+    page.goto(f"/submissions/{submission}")
+    expect(page.locator("#verdict")).to_contain_text("regression")
+    rows = page.locator("#verdict-table tbody tr")
+    expect(rows).to_have_count(len(verdict["items"]))
+    assert "▼ regression" in rows.first.inner_text()
+    for each in series:
+        wait_for_chart(page, f"#front-{each}")
+        option = chart_option(page, f"#front-{each}")
+        assert len(option["series"]) == 4  # front and dominated points, candidate and baseline
+        baseline = next(
+            i["baseline"]["sweep_id"] for i in verdict["items"] if i["series_id"] == each
+        )
+        assert page.get_attribute(f"#front-{each}", "data-baseline") == str(baseline)
+    screenshot(page, "submission")

@@ -12,11 +12,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
-from tracker.api.dashboard import access, alerts, compare, explorer, sweep, trend
+from tracker.api.dashboard import access, alerts, compare, explorer, submission, sweep, trend
 from tracker.api.dashboard.rendering import STATIC_DIR
 
 router = APIRouter()
-for module in (access, explorer, trend, sweep, compare, alerts):
+for module in (access, explorer, trend, sweep, compare, alerts, submission):
     router.include_router(module.router)
 
 

@@ -105,14 +105,15 @@ def sweep_page(sweep_id: RowId, request: Request, session: SessionDep) -> HTMLRe
             "front_changes": front_changes(sweep, earlier),
             "counts": counts,
             "data": {
-                "current": _chart_sweep(sweep),
-                "earlier": _chart_sweep(earlier) if earlier else None,
+                "current": chart_sweep(sweep),
+                "earlier": chart_sweep(earlier) if earlier else None,
             },
         },
     )
 
 
-def _chart_sweep(sweep: SweepDetail) -> dict[str, object]:
+def chart_sweep(sweep: SweepDetail) -> dict[str, object]:
+    """A sweep as the front chart draws it (`front-chart.js`)."""
     return {
         "id": sweep.id,
         "label": f"{sweep.source.timestamp:%Y-%m-%d} ({(sweep.source.commit or '')[:7]})",

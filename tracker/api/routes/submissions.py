@@ -13,12 +13,14 @@ from tracker.api.deps import (
     RowId,
     SchedulerDep,
     SessionDep,
+    SettingsDep,
     read_access,
     require_scope,
     submission_body,
 )
 from tracker.pipeline.accept import accept_submission
 from tracker.reads.submissions import SubmissionView, submission_view
+from tracker.reads.verdicts import SubmissionVerdict, VerdictOptions, submission_verdict
 from tracker.vocabulary import TokenScope
 
 router = APIRouter(prefix="/api/v1", tags=["submissions"])
@@ -52,9 +54,15 @@ def create_submission(
     body: Annotated[bytes, Depends(submission_body)],
     session: SessionDep,
     scheduler: SchedulerDep,
+    settings: SettingsDep,
     _token: Annotated[models.ApiToken, Depends(require_scope(TokenScope.SUBMIT))],
 ) -> JSONResponse:
-    receipt = accept_submission(session=session, scheduler=scheduler, body=body)
+    receipt = accept_submission(
+        session=session,
+        scheduler=scheduler,
+        body=body,
+        tracked_branches=settings.tracked_branches,
+    )
     view = submission_view(session=session, submission_id=receipt.submission.id)
     answer = schemas.as_json(schemas.SubmissionAccepted, view)
     return JSONResponse(status_code=202 if receipt.created else 200, content=answer)
@@ -69,3 +77,28 @@ def create_submission(
 )
 def get_submission(submission_id: RowId, session: SessionDep) -> SubmissionView:
     return submission_view(session=session, submission_id=submission_id)
+
+
+@router.get(
+    "/submissions/{submission_id}/verdict",
+    response_model=schemas.SubmissionVerdictView,
+    summary="A candidate's verdict against the tracked branch",
+    description=(
+        "Each (series, metric, target interactivity) the candidate has a value for, against the "
+        "tracked branch's level on that track with the track's noise; repeats of one pull "
+        "request and commit are combined. docs/api.md#verdicts."
+    ),
+    responses={
+        404: {"description": "No such submission, or it is not a candidate."},
+        409: {"description": "The candidate is not processed yet (or failed)."},
+    },
+    dependencies=[Depends(read_access)],
+)
+def get_verdict(
+    submission_id: int, session: SessionDep, settings: SettingsDep
+) -> SubmissionVerdict:
+    return submission_verdict(
+        session=session,
+        submission_id=submission_id,
+        options=VerdictOptions.from_settings(settings),
+    )
