@@ -20,6 +20,7 @@ from tracker.processing.frontier import target_label
 from tracker.reads.changes import Change, CommitRange, change_of, changes_with_configs
 from tracker.reads.pagination import Page, newest_first
 from tracker.vocabulary import (
+    AlertKind,
     AlertState,
     BisectionState,
     BisectionStepState,
@@ -42,10 +43,12 @@ class AlertItem:
     """An alert as lists show it: its slice summary, counts, relations and deliveries."""
 
     id: int
+    kind: AlertKind
     engine: str
     commit_range: CommitRange
     state: AlertState
     summary: str
+    details: dict[str, Any]
     regressions: int
     gains: int
     series: int
@@ -199,6 +202,7 @@ def alert_items(session: Session, alerts: Sequence[models.Alert]) -> list[AlertI
     return [
         AlertItem(
             id=alert.id,
+            kind=alert.kind,
             engine=alert.engine,
             commit_range=CommitRange(
                 from_=alert.commit_from,
@@ -209,9 +213,10 @@ def alert_items(session: Session, alerts: Sequence[models.Alert]) -> list[AlertI
             ),
             state=alert.state,
             summary=alert.summary,
+            details=alert.details,
             regressions=directions[alert.id][ChangeDirection.REGRESSION],
             gains=directions[alert.id][ChangeDirection.GAIN],
-            series=len(series[alert.id]),
+            series=len(series[alert.id] or _notice_series(alert)),
             change_ids=change_ids[alert.id],
             related_alert_ids=sorted({other.alert_id for other in related.get(alert.id, ())}),
             deliveries=deliveries[alert.id],
@@ -221,6 +226,15 @@ def alert_items(session: Session, alerts: Sequence[models.Alert]) -> list[AlertI
     ]
 
 
+def _notice_series(alert: models.Alert) -> set[int]:
+    """The series a stale or drift alert names (a step alert's come from its change points)."""
+    if alert.kind is AlertKind.STALE:
+        return set(alert.details["config_ids"])
+    if alert.kind is AlertKind.DRIFT:
+        return {entry["series_id"] for entry in alert.details["tracks"]}
+    return set()
+
+
 def list_alerts(
     *,
     session: Session,
@@ -228,9 +242,12 @@ def list_alerts(
     engine: str | None,
     limit: int,
     cursor: str | None,
+    kind: AlertKind | None = None,
 ) -> Page[AlertItem]:
-    """Alerts newest first; all states unless ``state`` is given."""
+    """Alerts newest first; all states and kinds unless ``state`` or ``kind`` is given."""
     query = select(models.Alert)
+    if kind is not None:
+        query = query.where(models.Alert.kind == kind)
     if state is not None:
         query = query.where(models.Alert.state == state)
     if engine is not None:

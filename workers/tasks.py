@@ -73,6 +73,11 @@ def advance_bisections() -> None:
     _run(Stage.ADVANCE_BISECTIONS)
 
 
+@app.task(name=Stage.CHECK_STALE_CONFIGS.value, **RETRIED_ON_OUTAGE)  # type: ignore[untyped-decorator]
+def check_stale_configs() -> None:
+    _run(Stage.CHECK_STALE_CONFIGS)
+
+
 @app.task(name=Stage.POST_DIGESTS.value)  # type: ignore[untyped-decorator]
 def post_digests() -> None:
     _run(Stage.POST_DIGESTS)

@@ -41,6 +41,7 @@ def processing_options(settings: Settings) -> ProcessingOptions:
         targets=settings.interactivity_targets,
         detection=settings.detection_options,
         max_failed_fraction=settings.max_failed_request_fraction,
+        drift=settings.drift_options,
     )
 
 
@@ -215,6 +216,7 @@ def analyse_backfill_batch(
             session=session,
             track_ids=track_ids,
             options=settings.detection_options,
+            drift=settings.drift_options,
             now=utc_now(),
             full=True,
             only_flagged=True,

@@ -30,6 +30,7 @@ class Stage(enum.StrEnum):
     DELIVER_ALERTS = "tracker.deliver_alerts"
     POST_DIGESTS = "tracker.post_digests"
     ADVANCE_BISECTIONS = "tracker.advance_bisections"
+    CHECK_STALE_CONFIGS = "tracker.check_stale_configs"
     REQUEUE_STALE_SUBMISSIONS = "tracker.requeue_stale_submissions"
 
 
@@ -52,6 +53,7 @@ GROUP_ALERTS_INTERVAL_S = 60.0
 DELIVER_ALERTS_INTERVAL_S = 30.0
 POST_DIGESTS_INTERVAL_S = 900.0
 ADVANCE_BISECTIONS_INTERVAL_S = 30.0
+CHECK_STALE_CONFIGS_INTERVAL_S = 600.0
 
 
 def periodic_stages(settings: Settings) -> dict[Stage, float]:
@@ -66,6 +68,7 @@ def periodic_stages(settings: Settings) -> dict[Stage, float]:
         Stage.DELIVER_ALERTS: DELIVER_ALERTS_INTERVAL_S,
         Stage.POST_DIGESTS: POST_DIGESTS_INTERVAL_S,
         Stage.ADVANCE_BISECTIONS: ADVANCE_BISECTIONS_INTERVAL_S,
+        Stage.CHECK_STALE_CONFIGS: CHECK_STALE_CONFIGS_INTERVAL_S,
     }
 
 
@@ -125,6 +128,10 @@ def run_stage(
             scheduler.schedule(Stage.DELIVER_ALERTS)  # the parents show the bisection
         if advanced.next_check_in_s is not None:
             scheduler.schedule(Stage.ADVANCE_BISECTIONS, delay_s=advanced.next_check_in_s)
+    elif stage is Stage.CHECK_STALE_CONFIGS:
+        stale = alert_jobs.run_stale_check(session_factory=session_factory, settings=settings)
+        if stale.created or stale.joined or stale.resolved:
+            scheduler.schedule(Stage.DELIVER_ALERTS)
     elif stage is Stage.POST_DIGESTS:
         alert_jobs.post_due_digests(session_factory=session_factory, settings=settings)
     elif stage is Stage.REQUEUE_STALE_SUBMISSIONS:

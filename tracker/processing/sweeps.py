@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from tracker.detection import DetectionOptions
+from tracker.detection.drift import DriftOptions
 from tracker.processing.change_points import DetectionOutcome, detect_on_tracks
 from tracker.processing.frontier_values import SweepRow, write_frontier_values
 from tracker.processing.latest_sweeps import advance_latest_sweeps
@@ -23,6 +24,7 @@ class ProcessingOptions:
     targets: Sequence[float]
     detection: DetectionOptions
     max_failed_fraction: float
+    drift: DriftOptions | None = None  # None: drift is not assessed
 
 
 def process_sweeps(
@@ -53,6 +55,7 @@ def process_sweeps(
             session=session,
             track_ids=track_ids,
             options=options.detection,
+            drift=options.drift,
             now=now,
             full=full_detection,
         )
