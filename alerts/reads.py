@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.bisection.start import current_bisection
-from alerts.digests import DIGEST_TARGETS, FAMILY_FIELDS, family_figures
+from alerts.digests import DIGEST_TARGETS, FAMILY_FIELDS, family_figures, period_notices
+from alerts.messages.model import DigestNotice
 from alerts.relations import related_alerts
 from tracker import models
 from tracker.errors import NotFound
@@ -311,6 +312,7 @@ class DigestReport:
     since: datetime
     generated_at: datetime
     lines: list[FamilyLine]
+    notices: list[DigestNotice]
 
 
 def _by_label(values: dict[float, float]) -> dict[str, float]:
@@ -346,4 +348,11 @@ def read_digest(*, session: Session, days: int, now: datetime) -> DigestReport:
                 changes=[changes[step.change_id] for step in family.steps],
             )
         )
-    return DigestReport(days=days, since=now - timedelta(days=days), generated_at=now, lines=lines)
+    since = now - timedelta(days=days)
+    return DigestReport(
+        days=days,
+        since=since,
+        generated_at=now,
+        lines=lines,
+        notices=list(period_notices(session=session, since=since, until=now)),
+    )

@@ -108,3 +108,13 @@ def test_the_digest_lists_stale_alerts_of_the_period_in_their_own_words(
     text = "\n".join(message["text"] for message in digest_messages(digest))
     assert "Stale configs — 1 alert" in text
     assert f"#{alert['id']} {alert['summary']} (untriaged)" in text
+    notices = client.get("/api/v1/digest?days=7").json()["notices"]
+    assert notices == [
+        {
+            "alert_id": alert["id"],
+            "kind": "stale",
+            "engine": "sglang",
+            "state": "untriaged",
+            "summary": alert["summary"],
+        }
+    ]

@@ -417,11 +417,22 @@ class DigestLineView(BaseModel):
     changes: list[ChangeView] = Field(description="The steps between, one per run.")
 
 
+class DigestNoticeView(BaseModel):
+    alert_id: int
+    kind: AlertKind
+    engine: str
+    state: AlertState
+    summary: str
+
+
 class DigestView(BaseModel):
     days: int
     since: datetime
     generated_at: datetime
     lines: list[DigestLineView]
+    notices: list[DigestNoticeView] = Field(
+        description="The stale and drift alerts made in the period, oldest first."
+    )
 
 
 def items_page(page: Page[Any]) -> dict[str, Any]:
