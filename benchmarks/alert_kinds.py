@@ -84,13 +84,11 @@ class Seen:
     rows: dict[int, models.Alert] = field(default_factory=dict)
 
 
-def config_keys(factory: sessionmaker[Session], history: History) -> dict[int, ConfigKey]:
-    by_dict = {tuple(sorted(key.as_dict().items())): key for key in history.configs}
+def config_keys(factory: sessionmaker[Session]) -> dict[int, ConfigKey]:
     with factory() as session:
         return {
-            config.id: by_dict[tuple(sorted(config.as_dict().items()))]
+            config.id: ConfigKey.from_config(config.as_dict())
             for config in session.execute(select(models.Config)).scalars()
-            if tuple(sorted(config.as_dict().items())) in by_dict
         }
 
 
@@ -167,6 +165,7 @@ def judge_stale(history: History, seen: Seen, keys: dict[int, ConfigKey]) -> dic
         and not any((key, seen.created[i]) in long_absences for key in alert_configs(alert, keys))
     ]
     return {
+        "false_alerts": [(seen.created[i], alerts[i].summary) for i in false],
         "events": len(history.stale_events),
         "found": found,
         "delays": delays,
@@ -212,6 +211,7 @@ def judge_drift(
         "reported_as_steps": as_steps,
         "alerts": len(alerts),
         "false": len(false),
+        "false_alerts": [(seen.created[i], alerts[i].summary) for i in false],
     }
 
 
@@ -244,6 +244,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--nights", type=int, default=None)
     parser.add_argument("--events", type=int, default=24, help="planted events of each kind")
+    parser.add_argument("--verbose", action="store_true", help="list the false alerts")
     args = parser.parse_args()
     history = generate_history(
         seed=args.seed, nights=args.nights, scale=DEMO, alert_kind_events=args.events
@@ -274,7 +275,7 @@ def main() -> None:
             stale_s.append(time.perf_counter() - moment)
             look(kinds.factory, seen, night.index)
         elapsed = time.perf_counter() - started
-        keys = config_keys(kinds.factory, history)
+        keys = config_keys(kinds.factory)
         stale = judge_stale(history, seen, keys)
         drift = judge_drift(history, seen, keys, regression_nights(kinds.factory, history, keys))
     finally:
@@ -298,6 +299,10 @@ def main() -> None:
         f"{drift['reported_as_steps']}/{drift['events']}; "
         f"{drift['alerts']} alerts, {drift['false']} false"
     )
+    if args.verbose:
+        for kind, judged in (("stale", stale), ("drift", drift)):
+            for night_index, text in judged["false_alerts"]:
+                print(f"  false {kind} alert, night {night_index}: {text}")
     for name, values in (("with drift", kinds.seconds), ("without (base)", today.seconds)):
         print(
             f"processing per submission, {name}: median {statistics.median(values) * 1000:.1f} ms,"

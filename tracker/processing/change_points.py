@@ -118,7 +118,7 @@ def detect_on_tracks(
         )
         row: dict[str, Any] = {}
         if drift is not None:
-            row["drift"] = _drift(history, analysis, drift)
+            row["drift"] = _drift(history, analysis, drift, drifting=bool(track.drifting))
             drift_changed += (row["drift"] is not None) != track.drifting
         analysed.append(
             {
@@ -172,7 +172,7 @@ def _suspected(history: TrackHistory, analysis: TrackAnalysis) -> list[dict[str,
 
 
 def _drift(
-    history: TrackHistory, analysis: TrackAnalysis, options: DriftOptions
+    history: TrackHistory, analysis: TrackAnalysis, options: DriftOptions, *, drifting: bool
 ) -> dict[str, Any] | None:
     found = find_drift(
         history.values,
@@ -181,6 +181,7 @@ def _drift(
         reported=(*analysis.change_points, *analysis.suspected),
         outliers=analysis.outliers,
         options=options,
+        drifting=drifting,
     )
     if found is None:
         return None
