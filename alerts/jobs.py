@@ -20,6 +20,7 @@ from alerts.digests import build_digest
 from alerts.drift import group_drifts
 from alerts.grouping import GroupingOutcome, group_pending_changes
 from alerts.lifecycle import sync_alert_states
+from alerts.rank import check_rank_flips
 from alerts.routing import LOG_CHANNEL
 from alerts.stale import StaleOutcome, check_stale_configs
 from tracker import models
@@ -75,6 +76,20 @@ def run_stale_check(*, session_factory: sessionmaker[Session], settings: Setting
             routes=settings.slack_routes,
             default_channel=settings.slack_channel,
             public_url=settings.public_url,
+            now=utc_now(),
+        )
+
+
+def run_rank_check(
+    *, session_factory: sessionmaker[Session], settings: Settings
+) -> tuple[int, ...]:
+    """Alert on changes of leader that held for `TRACKER_CONFIRM_RUNS` days; the alerts made."""
+    with transaction(session_factory) as session:
+        return check_rank_flips(
+            session=session,
+            confirm_runs=settings.confirm_runs,
+            routes=settings.slack_routes,
+            default_channel=settings.slack_channel,
             now=utc_now(),
         )
 

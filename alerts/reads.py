@@ -228,8 +228,8 @@ def alert_items(session: Session, alerts: Sequence[models.Alert]) -> list[AlertI
 
 
 def _notice_series(alert: models.Alert) -> set[int]:
-    """The series a stale or drift alert names (a step alert's come from its change points)."""
-    if alert.kind is AlertKind.STALE:
+    """The series a stale, drift or rank alert names (a step alert's: its change points')."""
+    if alert.kind in (AlertKind.STALE, AlertKind.RANK):
         return set(alert.details["config_ids"])
     if alert.kind is AlertKind.DRIFT:
         return {entry["series_id"] for entry in alert.details["tracks"]}

@@ -21,7 +21,9 @@ from alerts.messages.model import (
     FrontPoint,
     SeriesPoint,
 )
+from alerts.messages.rank import rank_headline, rank_parent
 from alerts.messages.stale import stale_headline, stale_parent, stale_resolution
+from alerts.rank import rank_summary
 from alerts.relations import related_alerts
 from alerts.stale import stale_summary
 from tracker import models
@@ -197,4 +199,7 @@ def notice_messages(
             drift_parent(drift),
             drift_resolution(drift) if resolved else None,
         )
+    if alert.kind is AlertKind.RANK:  # news, not a condition: it never resolves
+        rank = rank_summary(alert=alert, public_url=public_url)
+        return NoticeMessages(rank_headline(rank), rank_parent(rank), None)
     raise ValueError(f"alerts of kind {alert.kind.value} are not notices")

@@ -78,6 +78,11 @@ def check_stale_configs() -> None:
     _run(Stage.CHECK_STALE_CONFIGS)
 
 
+@app.task(name=Stage.CHECK_RANK_FLIPS.value, **RETRIED_ON_OUTAGE)  # type: ignore[untyped-decorator]
+def check_rank_flips() -> None:
+    _run(Stage.CHECK_RANK_FLIPS)
+
+
 @app.task(name=Stage.POST_DIGESTS.value)  # type: ignore[untyped-decorator]
 def post_digests() -> None:
     _run(Stage.POST_DIGESTS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -271,6 +271,42 @@ class DriftSummary:
     state: AlertState
     slice: str
     tracks: tuple[DriftTrack, ...]
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        _as_member(self, "state", AlertState)
+
+
+@dataclass(frozen=True)
+class RankFlipSummary:
+    """One target at which the leader changed: the new and old leaders' values on the newest
+    day both ran, and how long the old leader had led."""
+
+    target: float
+    new_leader: str
+    old_leader: str
+    new_value: float
+    old_value: float
+    led_days: int
+
+
+@dataclass(frozen=True)
+class RankSummary:
+    """A change of leader in one slice: engines on one GPU (`mode` "engines", `place` the GPU) or
+    GPUs under one engine ("gpus", `place` the engine), by throughput per GPU or by cost per
+    million tokens (`ranking`), from `day` on."""
+
+    alert_id: int
+    state: AlertState
+    mode: str
+    model: str
+    precision: str
+    isl: int
+    osl: int
+    place: str
+    ranking: str
+    day: date
+    flips: tuple[RankFlipSummary, ...]
     url: str | None = None
 
     def __post_init__(self) -> None:

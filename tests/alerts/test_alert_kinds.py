@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.digests import build_digest
 from alerts.lifecycle import sync_alert_states
 from alerts.messages.digest import digest_messages
+from alerts.rank import check_rank_flips
 from alerts.stale import check_stale_configs
 from tests.conftest import make_token
 from tests.support.builders import synthetic_body
@@ -118,3 +119,38 @@ def test_the_digest_lists_stale_alerts_of_the_period_in_their_own_words(
             "summary": alert["summary"],
         }
     ]
+
+
+def engine_night(engine: str, number: int, level: float, **config: Any) -> dict[str, Any]:
+    return synthetic_body(engine=engine, night=number, level=level, **config)
+
+
+def test_a_change_of_leader_that_holds_is_one_rank_alert_and_a_single_night_none(
+    client: TestClient, auth: dict[str, str], db_session: Session
+) -> None:
+    for number in range(14):
+        # FP8: atom leads for ten nights, then sglang leads and holds.
+        post(client, auth, engine_night("atom", number, 1.1, precision="fp8"))
+        post(client, auth, engine_night("sglang", number, 1.0 if number < 10 else 1.2))
+        # FP4: trt leads throughout but for one night.
+        post(client, auth, engine_night("trt", number, 1.1, precision="fp4"))
+        post(
+            client, auth, engine_night("vllm", number, 1.2 if number == 8 else 1.0, precision="fp4")
+        )
+    check_rank_flips(
+        session=db_session, confirm_runs=3, routes=(), default_channel=None, now=utc_now()
+    )
+    check_rank_flips(  # a second look alerts nothing again
+        session=db_session, confirm_runs=3, routes=(), default_channel=None, now=utc_now()
+    )
+    (alert,) = client.get("/api/v1/alerts?kind=rank").json()["items"]
+    assert alert["engine"] == "sglang"
+    assert alert["summary"].startswith(
+        "At 35 tok/s/user on MI355X, deepseek-r1-0528 FP8 1k/1k: sglang "
+    )
+    assert "now leads atom" in alert["summary"]
+    assert "atom led for 10 days" in alert["summary"]
+    flips = alert["details"]["flips"]
+    assert {flip["new_leader"] for flip in flips} == {"sglang"}
+    assert all(flip["new_value"] > flip["old_value"] for flip in flips)
+    assert alert["details"]["day"] == "2026-06-11"  # night 10

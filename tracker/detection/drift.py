@@ -30,9 +30,8 @@ LEVEL_RUNS = 7
 """Runs whose median is a level (a week of nightly runs): bad nights move nothing."""
 
 MARGIN_SIGMAS = 2.0
-"""Standard errors of a level by which a slide must pass the threshold, about the bias of the
-best of some 25 noisy levels: on simulated noisy tracks (1.5–3 % nightly) no drift was raised,
-while four 2 % steps on a 1–2 % track were found 17 times in 20."""
+"""Standard errors of a level by which a slide must pass the threshold: about the bias of the
+best of some 25 noisy levels (benchmarks/alert_kinds.py measures found and false drifts)."""
 
 MEDIAN_EFFICIENCY = math.sqrt(math.pi / 2)
 """A median's standard error over the mean's, for normal noise."""

@@ -31,6 +31,7 @@ class Stage(enum.StrEnum):
     POST_DIGESTS = "tracker.post_digests"
     ADVANCE_BISECTIONS = "tracker.advance_bisections"
     CHECK_STALE_CONFIGS = "tracker.check_stale_configs"
+    CHECK_RANK_FLIPS = "tracker.check_rank_flips"
     REQUEUE_STALE_SUBMISSIONS = "tracker.requeue_stale_submissions"
 
 
@@ -54,6 +55,7 @@ DELIVER_ALERTS_INTERVAL_S = 30.0
 POST_DIGESTS_INTERVAL_S = 900.0
 ADVANCE_BISECTIONS_INTERVAL_S = 30.0
 CHECK_STALE_CONFIGS_INTERVAL_S = 600.0
+CHECK_RANK_FLIPS_INTERVAL_S = 600.0
 
 
 def periodic_stages(settings: Settings) -> dict[Stage, float]:
@@ -69,6 +71,7 @@ def periodic_stages(settings: Settings) -> dict[Stage, float]:
         Stage.POST_DIGESTS: POST_DIGESTS_INTERVAL_S,
         Stage.ADVANCE_BISECTIONS: ADVANCE_BISECTIONS_INTERVAL_S,
         Stage.CHECK_STALE_CONFIGS: CHECK_STALE_CONFIGS_INTERVAL_S,
+        Stage.CHECK_RANK_FLIPS: CHECK_RANK_FLIPS_INTERVAL_S,
     }
 
 
@@ -128,9 +131,8 @@ def run_stage(
             scheduler.schedule(Stage.DELIVER_ALERTS)  # the parents show the bisection
         if advanced.next_check_in_s is not None:
             scheduler.schedule(Stage.ADVANCE_BISECTIONS, delay_s=advanced.next_check_in_s)
-    elif stage is Stage.CHECK_STALE_CONFIGS:
-        stale = alert_jobs.run_stale_check(session_factory=session_factory, settings=settings)
-        if stale.created or stale.joined or stale.resolved:
+    elif stage in (Stage.CHECK_STALE_CONFIGS, Stage.CHECK_RANK_FLIPS):
+        if _alerts_touched_by_check(stage, session_factory, settings):
             scheduler.schedule(Stage.DELIVER_ALERTS)
     elif stage is Stage.POST_DIGESTS:
         alert_jobs.post_due_digests(session_factory=session_factory, settings=settings)
@@ -142,6 +144,16 @@ def run_stage(
                 Stage.PROCESS_SUBMISSION, submission_id
             ),
         )
+
+
+def _alerts_touched_by_check(
+    stage: Stage, session_factory: sessionmaker[Session], settings: Settings
+) -> bool:
+    """Run a periodic check for stale configs or rank flips; whether it made or changed alerts."""
+    if stage is Stage.CHECK_STALE_CONFIGS:
+        stale = alert_jobs.run_stale_check(session_factory=session_factory, settings=settings)
+        return bool(stale.created or stale.joined or stale.resolved)
+    return bool(alert_jobs.run_rank_check(session_factory=session_factory, settings=settings))
 
 
 def _plan_backfill_pass(
