@@ -1,5 +1,5 @@
-"""Stale configs and slow drift end to end: the API, a real Celery worker that processes every
-night and delivers through the real Slack client to the Slack stand-in."""
+"""Stale configs, slow drift and rank flips end to end: the API, a real Celery worker that
+processes every night and delivers through the real Slack client to the Slack stand-in."""
 
 from __future__ import annotations
 
@@ -102,10 +102,10 @@ def sglang_night(night: int, configs: list[dict[str, Any]]) -> dict[str, Any]:
     return body
 
 
-def check_stale(stack: dict[str, Any]) -> None:
-    """The stale check as beat triggers it; what it schedules (deliveries) goes to the worker."""
+def check_stale(stack: dict[str, Any], stage: Stage = Stage.CHECK_STALE_CONFIGS) -> None:
+    """A periodic check as beat triggers it; what it schedules (deliveries) goes to the worker."""
     run_stage(
-        Stage.CHECK_STALE_CONFIGS,
+        stage,
         session_factory=stack["factory"],
         settings=stack["settings"],
         scheduler=CeleryScheduler(celery_client(BROKER_URL)),
@@ -193,3 +193,22 @@ def test_four_small_steps_a_week_apart_make_one_drift_alert_and_no_step_alert(
     parent = parent_of(slack, drift["id"])
     assert parent is not None and "below the threshold" in parent.text
     assert len(slack.parents(CHANNEL)) == 1  # one alert for the slice, however many tracks
+
+
+def test_a_leader_that_is_overtaken_for_good_is_one_rank_alert_in_slack(
+    stack: dict[str, Any],
+) -> None:
+    slack: SlackStandIn = stack["slack"]
+    for night in range(12):
+        post_and_wait(stack, synthetic_body(engine="atom", night=night, level=1.1))
+        sglang_level = 1.0 if night < 8 else 1.2  # overtakes atom on night 8 and holds
+        post_and_wait(stack, synthetic_body(engine="sglang", night=night, level=sglang_level))
+        trt_level = 1.2 if night == 5 else 1.0  # overtakes atom for a single night
+        post_and_wait(stack, synthetic_body(engine="trt", night=night, level=trt_level))
+        check_stale(stack, Stage.CHECK_RANK_FLIPS)
+    (alert,) = alerts(stack, "rank")
+    assert alert["engine"] == "sglang"
+    assert "now leads atom" in alert["summary"] and "trt" not in alert["summary"]
+    wait_for(lambda: parent_of(slack, alert["id"]) is not None, 60, "the rank alert's parent")
+    parent = parent_of(slack, alert["id"])
+    assert parent is not None and "now leads atom" in parent.text
