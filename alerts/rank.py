@@ -45,7 +45,8 @@ COST = "cost_per_mtok"
 
 @dataclass(frozen=True)
 class Flip:
-    """A confirmed change of leader on one slice, target and ranking."""
+    """A confirmed change of leader on one slice, target and ranking; the values are the two
+    competitors' on the day the new lead was confirmed."""
 
     mode: str
     slice: tuple[object, ...]
@@ -89,9 +90,9 @@ def _daily_best(
 
 def find_flips(
     days: dict[date, dict[str, float]], *, ranking: str, confirm_runs: int
-) -> list[tuple[date, str, str, int]]:
-    """(first day of the new lead, new leader, old leader, days the old one led) per confirmed
-    flip, oldest first."""
+) -> list[tuple[date, date, str, str, int]]:
+    """(first day of the new lead, the day it was confirmed, new leader, old leader, days the old
+    one led) per confirmed flip, oldest first."""
     contested = [(day, values) for day, values in sorted(days.items()) if len(values) >= 2]
     pick = min if ranking == COST else max
     leaders = [(day, pick(values, key=lambda c: (values[c], c))) for day, values in contested]
@@ -105,7 +106,7 @@ def find_flips(
             run_leader, run_start, run_length = leader, day, 1
         if run_length == confirm_runs and leader != confirmed_leader:
             if confirmed_leader is not None and since is not None and run_start is not None:
-                flips.append((run_start, leader, confirmed_leader, (run_start - since).days))
+                flips.append((run_start, day, leader, confirmed_leader, (run_start - since).days))
             confirmed_leader, since = leader, run_start
     return flips
 
@@ -146,11 +147,14 @@ def check_rank_flips(
     for mode in (ENGINES_ON_A_GPU, GPUS_UNDER_AN_ENGINE):
         for (key, ranking, target), days in _daily_best(rows, mode).items():
             last_day = max(days)
-            for day, new, old, led in find_flips(days, ranking=ranking, confirm_runs=confirm_runs):
+            for day, confirmed, new, old, led in find_flips(
+                days, ranking=ranking, confirm_runs=confirm_runs
+            ):
                 if (last_day - day).days > RECENT_DAYS:
                     continue
+                values = days[confirmed]
                 flip = Flip(
-                    mode[0], key, ranking, target, day, new, old, *_values(days, new, old), led
+                    mode[0], key, ranking, target, day, new, old, values[new], values[old], led
                 )
                 if _flip_key(flip) in told:
                     continue
@@ -191,14 +195,6 @@ def check_rank_flips(
         created.append(alert.id)
     session.flush()
     return tuple(created)
-
-
-def _values(days: dict[date, dict[str, float]], new: str, old: str) -> tuple[float, float]:
-    """Both competitors' values on the newest day both ran."""
-    for _, values in sorted(days.items(), reverse=True):
-        if new in values and old in values:
-            return values[new], values[old]
-    raise AssertionError("a confirmed flip has a day both ran")
 
 
 def _flip_key(flip: Flip) -> str:
