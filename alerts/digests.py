@@ -20,11 +20,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from alerts.messages.model import ChangeSummary, Digest, DigestLine
+from alerts.messages.model import ChangeSummary, Digest, DigestLine, DigestNotice
 from alerts.summaries import change_summaries
 from tracker import models
 from tracker.reads.changes import NOT_SUPPRESSED, changes_with_configs, with_alert
-from tracker.vocabulary import ChangeState, Metric
+from tracker.vocabulary import AlertKind, AlertState, ChangeState, Metric
+
+NOTICE_KINDS = (AlertKind.STALE, AlertKind.DRIFT, AlertKind.RANK)
+"""Kinds listed in a digest as their alerts' summaries; step alerts are in the families' steps."""
 
 DIGEST_TARGETS = (35.0, 125.0)
 FAMILY_FIELDS = ("model", "precision", "isl", "osl", "disagg", "wide_ep", "spec_method")
@@ -180,4 +183,35 @@ def build_digest(*, session: Session, days: int, now: datetime, title: str) -> D
         )
         for figures in family_figures(session=session, days=days, now=now)
     )
-    return Digest(title=title, days=days, generated_at=now, lines=lines)
+    return Digest(
+        title=title,
+        days=days,
+        generated_at=now,
+        lines=lines,
+        notices=period_notices(session=session, since=now - timedelta(days=days), until=now),
+    )
+
+
+def period_notices(
+    *, session: Session, since: datetime, until: datetime
+) -> tuple[DigestNotice, ...]:
+    """The stale and drift alerts made in (since, until], oldest first (`invalid` ones left out)."""
+    return tuple(
+        DigestNotice(
+            alert_id=alert.id,
+            kind=alert.kind,
+            engine=alert.engine,
+            state=alert.state,
+            summary=alert.summary,
+        )
+        for alert in session.execute(
+            select(models.Alert)
+            .where(
+                models.Alert.kind.in_(NOTICE_KINDS),
+                models.Alert.created_at > since,
+                models.Alert.created_at <= until,
+                models.Alert.state != AlertState.INVALID,
+            )
+            .order_by(models.Alert.created_at, models.Alert.id)
+        ).scalars()
+    )

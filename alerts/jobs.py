@@ -19,9 +19,12 @@ from alerts.delivery.outbox import DeliveryPass, build_notifier, run_deliveries
 from alerts.delivery.post import deliver_digest
 from alerts.delivery.pull_requests import ReportPass, run_pull_request_reports
 from alerts.digests import build_digest
+from alerts.drift import group_drifts
 from alerts.grouping import GroupingOutcome, group_pending_changes
 from alerts.lifecycle import sync_alert_states
+from alerts.rank import check_rank_flips
 from alerts.routing import LOG_CHANNEL
+from alerts.stale import StaleOutcome, check_stale_configs
 from tracker import models
 from tracker.clock import utc_now
 from tracker.configs.normalise import normalise_framework
@@ -52,8 +55,46 @@ def run_alert_grouping(
             now=now,
         )
         sync_alert_states(session=session, now=now)
+        drift = group_drifts(
+            session=session,
+            routes=settings.slack_routes,
+            default_channel=settings.slack_channel,
+            now=now,
+        )
         started = _start_automatic_bisections(session, settings, outcome.created, now)
-    return replace(outcome, bisections_started=started)
+    return replace(
+        outcome,
+        created=outcome.created + drift.created,
+        joined=tuple(sorted({*outcome.joined, *drift.joined, *drift.resolved})),
+        bisections_started=started,
+    )
+
+
+def run_stale_check(*, session_factory: sessionmaker[Session], settings: Settings) -> StaleOutcome:
+    """Alert on configs that stopped reporting, and resolve those whose data returned."""
+    with transaction(session_factory) as session:
+        return check_stale_configs(
+            session=session,
+            stale_after_runs=settings.stale_after_runs,
+            routes=settings.slack_routes,
+            default_channel=settings.slack_channel,
+            public_url=settings.public_url,
+            now=utc_now(),
+        )
+
+
+def run_rank_check(
+    *, session_factory: sessionmaker[Session], settings: Settings
+) -> tuple[int, ...]:
+    """Alert on changes of leader that held for `TRACKER_CONFIRM_RUNS` days; the alerts made."""
+    with transaction(session_factory) as session:
+        return check_rank_flips(
+            session=session,
+            confirm_runs=settings.confirm_runs,
+            routes=settings.slack_routes,
+            default_channel=settings.slack_channel,
+            now=utc_now(),
+        )
 
 
 def bisect_configuration(settings: Settings) -> BisectConfiguration:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from alerts.records import mark_for_refresh, set_state
 from tracker import models
-from tracker.vocabulary import AlertState, ChangeDirection, ChangeState
+from tracker.vocabulary import AlertKind, AlertState, ChangeDirection, ChangeState
 
 _confirmed_change = (
     select(models.ChangePoint.id)
@@ -28,15 +28,23 @@ _confirmed_change = (
 def sync_alert_states(*, session: Session, now: datetime) -> list[int]:
     """Retract alerts left without confirmed changes, revive retracted ones whose changes came
     back, and mark parents whose changes moved since the alert last changed. Returns the alerts
-    touched."""
+    touched. Only `step` alerts are made of change points; the other kinds keep their own."""
     touched: list[int] = []
     for alert in session.execute(
-        select(models.Alert).where(models.Alert.state != AlertState.RETRACTED, ~_confirmed_change)
+        select(models.Alert).where(
+            models.Alert.kind == AlertKind.STEP,
+            models.Alert.state != AlertState.RETRACTED,
+            ~_confirmed_change,
+        )
     ).scalars():
         set_state(session, alert, AlertState.RETRACTED, now=now, note="every change was retracted")
         touched.append(alert.id)
     for alert in session.execute(
-        select(models.Alert).where(models.Alert.state == AlertState.RETRACTED, _confirmed_change)
+        select(models.Alert).where(
+            models.Alert.kind == AlertKind.STEP,
+            models.Alert.state == AlertState.RETRACTED,
+            _confirmed_change,
+        )
     ).scalars():
         gains_only = not session.execute(
             select(

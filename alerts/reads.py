@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.bisection.start import current_bisection
-from alerts.digests import DIGEST_TARGETS, FAMILY_FIELDS, family_figures
+from alerts.digests import DIGEST_TARGETS, FAMILY_FIELDS, family_figures, period_notices
+from alerts.messages.model import DigestNotice
 from alerts.relations import related_alerts
 from tracker import models
 from tracker.errors import NotFound
@@ -20,6 +21,7 @@ from tracker.processing.frontier import target_label
 from tracker.reads.changes import Change, CommitRange, change_of, changes_with_configs
 from tracker.reads.pagination import Page, newest_first
 from tracker.vocabulary import (
+    AlertKind,
     AlertState,
     BisectionState,
     BisectionStepState,
@@ -42,10 +44,12 @@ class AlertItem:
     """An alert as lists show it: its slice summary, counts, relations and deliveries."""
 
     id: int
+    kind: AlertKind
     engine: str
     commit_range: CommitRange
     state: AlertState
     summary: str
+    details: dict[str, Any]
     regressions: int
     gains: int
     series: int
@@ -199,6 +203,7 @@ def alert_items(session: Session, alerts: Sequence[models.Alert]) -> list[AlertI
     return [
         AlertItem(
             id=alert.id,
+            kind=alert.kind,
             engine=alert.engine,
             commit_range=CommitRange(
                 from_=alert.commit_from,
@@ -209,9 +214,10 @@ def alert_items(session: Session, alerts: Sequence[models.Alert]) -> list[AlertI
             ),
             state=alert.state,
             summary=alert.summary,
+            details=alert.details,
             regressions=directions[alert.id][ChangeDirection.REGRESSION],
             gains=directions[alert.id][ChangeDirection.GAIN],
-            series=len(series[alert.id]),
+            series=len(series[alert.id] or _notice_series(alert)),
             change_ids=change_ids[alert.id],
             related_alert_ids=sorted({other.alert_id for other in related.get(alert.id, ())}),
             deliveries=deliveries[alert.id],
@@ -221,6 +227,15 @@ def alert_items(session: Session, alerts: Sequence[models.Alert]) -> list[AlertI
     ]
 
 
+def _notice_series(alert: models.Alert) -> set[int]:
+    """The series a stale, drift or rank alert names (a step alert's: its change points')."""
+    if alert.kind in (AlertKind.STALE, AlertKind.RANK):
+        return set(alert.details["config_ids"])
+    if alert.kind is AlertKind.DRIFT:
+        return {entry["series_id"] for entry in alert.details["tracks"]}
+    return set()
+
+
 def list_alerts(
     *,
     session: Session,
@@ -228,9 +243,12 @@ def list_alerts(
     engine: str | None,
     limit: int,
     cursor: str | None,
+    kind: AlertKind | None = None,
 ) -> Page[AlertItem]:
-    """Alerts newest first; all states unless ``state`` is given."""
+    """Alerts newest first; all states and kinds unless ``state`` or ``kind`` is given."""
     query = select(models.Alert)
+    if kind is not None:
+        query = query.where(models.Alert.kind == kind)
     if state is not None:
         query = query.where(models.Alert.state == state)
     if engine is not None:
@@ -294,6 +312,7 @@ class DigestReport:
     since: datetime
     generated_at: datetime
     lines: list[FamilyLine]
+    notices: list[DigestNotice]
 
 
 def _by_label(values: dict[float, float]) -> dict[str, float]:
@@ -329,4 +348,11 @@ def read_digest(*, session: Session, days: int, now: datetime) -> DigestReport:
                 changes=[changes[step.change_id] for step in family.steps],
             )
         )
-    return DigestReport(days=days, since=now - timedelta(days=days), generated_at=now, lines=lines)
+    since = now - timedelta(days=days)
+    return DigestReport(
+        days=days,
+        since=since,
+        generated_at=now,
+        lines=lines,
+        notices=list(period_notices(session=session, since=since, until=now)),
+    )

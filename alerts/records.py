@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from tracker import models
-from tracker.vocabulary import AlertState, DeliveryStatus
+from tracker.vocabulary import AlertKind, AlertState, DeliveryStatus
 
 TRACKER = "tracker"
 """Who, when the tracker itself sets a state (creation, retraction, revival)."""
@@ -59,3 +60,44 @@ def mark_for_refresh(session: Session, alert_ids: Sequence[int]) -> None:
             .where(models.AlertDelivery.alert_id.in_(alert_ids))
             .values(needs_refresh=True)
         )
+
+
+def open_notice(
+    session: Session,
+    *,
+    kind: AlertKind,
+    engine: str,
+    range_start: datetime,
+    range_end: datetime,
+    summary: str,
+    details: dict[str, Any],
+    channels: Sequence[str],
+    now: datetime,
+) -> models.Alert:
+    """A new alert of a kind that keeps what it tells of in `details` (stale, drift): created
+    `untriaged`, with one outbox row per channel."""
+    alert = models.Alert(
+        kind=kind,
+        engine=engine,
+        state=AlertState.UNTRIAGED,
+        range_start=range_start,
+        range_end=range_end,
+        commit_from=None,
+        commit_to=None,
+        compare_url=None,
+        summary=summary,
+        details=details,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(alert)
+    session.flush()
+    set_state(session, alert, AlertState.UNTRIAGED, now=now, note="alert created")
+    open_deliveries(session, alert_id=alert.id, channels=channels, now=now)
+    return alert
+
+
+def resolve(session: Session, alert: models.Alert, *, now: datetime, note: str) -> None:
+    """The tracker ends an alert whose subject is over; its parents get a reply and an edit."""
+    set_state(session, alert, AlertState.RESOLVED, now=now, note=note)
+    mark_for_refresh(session, [alert.id])

@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.bisection.start import current_bisection
+from alerts.drift import drift_summary
+from alerts.messages.blocks import Message
+from alerts.messages.drift import drift_headline, drift_parent, drift_resolution
 from alerts.messages.model import (
     AlertChart,
     AlertSummary,
@@ -17,13 +21,17 @@ from alerts.messages.model import (
     FrontPoint,
     SeriesPoint,
 )
+from alerts.messages.rank import rank_headline, rank_parent
+from alerts.messages.stale import stale_headline, stale_parent, stale_resolution
+from alerts.rank import rank_summary
 from alerts.relations import related_alerts
+from alerts.stale import stale_summary
 from tracker import models
 from tracker.processing.frontier import pareto_front
 from tracker.reads.changes import changes_with_configs
 from tracker.reads.pricing import PriceSet, cost_per_mtok
 from tracker.reads.trend import track_points
-from tracker.vocabulary import ChangeState, Metric
+from tracker.vocabulary import AlertKind, AlertState, ChangeState, Metric
 
 
 def _costs(
@@ -160,3 +168,38 @@ def alert_chart(*, session: Session, alert: models.Alert) -> AlertChart | None:
         front_after=_front(session, change.sweep_id),
         interactivity=change.interactivity,
     )
+
+
+@dataclass(frozen=True)
+class NoticeMessages:
+    """A stale or drift alert's messages: its headline (the alert's `summary`), its parent, and
+    the thread reply that says it resolved (None while it is not)."""
+
+    headline: str
+    parent: Message
+    resolution: Message | None
+
+
+def notice_messages(
+    *, session: Session, alert: models.Alert, public_url: str | None
+) -> NoticeMessages:
+    """The messages of an alert of a kind that keeps its subject in `details`."""
+    resolved = alert.state is AlertState.RESOLVED
+    if alert.kind is AlertKind.STALE:
+        stale = stale_summary(session=session, alert=alert, public_url=public_url)
+        return NoticeMessages(
+            stale_headline(stale),
+            stale_parent(stale),
+            stale_resolution(stale) if resolved else None,
+        )
+    if alert.kind is AlertKind.DRIFT:
+        drift = drift_summary(session=session, alert=alert, public_url=public_url)
+        return NoticeMessages(
+            drift_headline(drift),
+            drift_parent(drift),
+            drift_resolution(drift) if resolved else None,
+        )
+    if alert.kind is AlertKind.RANK:  # news, not a condition: it never resolves
+        rank = rank_summary(alert=alert, public_url=public_url)
+        return NoticeMessages(rank_headline(rank), rank_parent(rank), None)
+    raise ValueError(f"alerts of kind {alert.kind.value} are not notices")

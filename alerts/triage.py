@@ -9,10 +9,7 @@ from sqlalchemy.orm import Session
 from alerts.records import mark_for_refresh, set_state
 from tracker import models
 from tracker.errors import NotFound
-from tracker.vocabulary import AlertState
-
-TRIAGE_STATES = tuple(s for s in AlertState if s is not AlertState.RETRACTED)
-"""`retracted` is set by the tracker alone, when every change of an alert is retracted."""
+from tracker.vocabulary import TRIAGE_STATES, AlertState
 
 
 def triage_alert(

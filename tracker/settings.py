@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tracker.detection import DetectionOptions
+from tracker.detection.drift import DriftOptions
 
 EMBEDDED_DATABASE_PATH = Path(".tracker") / "tracker.db"
 DEFAULT_INTERACTIVITY_TARGETS = (10.0, 20.0, 35.0, 50.0, 75.0, 100.0, 125.0, 150.0, 200.0)
@@ -111,6 +112,22 @@ class Settings(BaseSettings):
         gt=0,
         lt=1,
         description="Confidence that a change's commit range holds the commit that changed it.",
+    )
+    stale_after_runs: int = Field(
+        default=3,
+        ge=1,
+        description="Expected runs a config may miss, while its engine posts others, before it "
+        "is stale.",
+    )
+    drift_threshold: float = Field(
+        default=0.05,
+        gt=0,
+        lt=1,
+        description="Relative move from a track's best level of the last TRACKER_DRIFT_DAYS "
+        "that no detected step explains: a drift (0.05 = 5 %).",
+    )
+    drift_days: float = Field(
+        default=30.0, gt=0, description="How far back a track's best level is looked for."
     )
     alert_settle_seconds: float = Field(
         default=600.0,
@@ -253,6 +270,10 @@ class Settings(BaseSettings):
             min_shift_sigmas=self.min_shift_sigmas,
             location_confidence=self.location_confidence,
         )
+
+    @property
+    def drift_options(self) -> DriftOptions:
+        return DriftOptions(threshold=self.drift_threshold, days=self.drift_days)
 
     @property
     def digest_channel(self) -> str | None:

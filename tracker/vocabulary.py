@@ -58,10 +58,27 @@ class AlertState(enum.StrEnum):
     FIXED = "fixed"
     IMPROVEMENT = "improvement"
     RETRACTED = "retracted"  # set by the tracker when every change of the alert is retracted
+    RESOLVED = "resolved"  # set by the tracker when a stale or drift alert ended on its own
 
 
-TRIAGE_STATES = tuple(state for state in AlertState if state is not AlertState.RETRACTED)
-"""The states people may set; `retracted` is the tracker's alone."""
+TRACKER_STATES = (AlertState.RETRACTED, AlertState.RESOLVED)
+"""The states only the tracker sets."""
+
+TRIAGE_STATES = tuple(state for state in AlertState if state not in TRACKER_STATES)
+"""The states people may set; `retracted` and `resolved` are the tracker's alone."""
+
+
+class AlertKind(enum.StrEnum):
+    """What an alert tells of (docs/alerts.md#kinds)."""
+
+    STEP = "step"  # confirmed change points of one engine whose commit ranges overlap
+    STALE = "stale"  # configs of one engine that stopped reporting while the engine goes on
+    DRIFT = "drift"  # a slice whose level slid past the drift threshold in steps below it
+    RANK = "rank"  # the leader at a target interactivity changed
+
+
+ENDS_ON_ITS_OWN = (AlertKind.STALE, AlertKind.DRIFT)
+"""Kinds the tracker marks `resolved` when what they tell of is over."""
 
 
 class RelationKind(enum.StrEnum):

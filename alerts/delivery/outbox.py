@@ -18,14 +18,19 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.delivery.notifier import DeliveryError, LogNotifier, Notifier, TransientDeliveryError
-from alerts.delivery.post import deliver_alert, deliver_late_changes, refresh_parent
+from alerts.delivery.post import (
+    deliver_alert,
+    deliver_late_changes,
+    deliver_notice,
+    refresh_parent,
+)
 from alerts.messages.rollup import headline
-from alerts.summaries import alert_chart, alert_summary
+from alerts.summaries import alert_chart, alert_summary, notice_messages
 from tracker import models
 from tracker.clock import backoff_s
 from tracker.db.engine import DATABASE_OUTAGES, transaction
 from tracker.settings import Settings
-from tracker.vocabulary import AlertState, DeliveryStatus
+from tracker.vocabulary import AlertKind, AlertState, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +74,14 @@ class DeliveryPass:
 
 def _claim(session: Session, now: datetime) -> _Claim | None:
     """Take one due row: mark it in flight and lease it, so no other worker takes it."""
-    # A first post waits while its alert is void (every change retracted): nothing is posted
-    # that is already void, and a change confirmed again makes it due once more.
+    # A first post waits while its alert is void (every change retracted, or a stale or drift
+    # alert that ended before it was posted): nothing is posted that is already void, and a
+    # change confirmed again makes it due once more.
     void = (
         select(models.Alert.id)
         .where(
             models.Alert.id == models.AlertDelivery.alert_id,
-            models.Alert.state == AlertState.RETRACTED,
+            models.Alert.state.in_((AlertState.RETRACTED, AlertState.RESOLVED)),
         )
         .exists()
     )
@@ -119,6 +125,18 @@ def _deliver(
     slice sentence the parent now states (None when it has no confirmed change to state)."""
     alert = session.get(models.Alert, claim.alert_id)
     assert alert is not None, "deliveries cascade with their alerts"
+    if alert.kind is not AlertKind.STEP:
+        notice = notice_messages(session=session, alert=alert, public_url=public_url)
+        parent_ts = deliver_notice(
+            notifier,
+            channel=claim.channel,
+            alert_id=alert.id,
+            parent=notice.parent,
+            resolution=notice.resolution,
+            parent_ts=claim.parent_ts,
+            resume=claim.resume,
+        )
+        return parent_ts, [], 0, notice.headline
     summary = alert_summary(session=session, alert=alert, public_url=public_url)
     stated = headline(summary) if summary.changes else None
     current_ids = [change.change_id for change in summary.changes]

@@ -133,6 +133,43 @@ def refresh_parent(
     )
 
 
+RESOLUTION_PART = "resolved"
+
+
+def deliver_notice(
+    notifier: Notifier,
+    *,
+    channel: str,
+    alert_id: int,
+    parent: Message,
+    resolution: Message | None,
+    parent_ts: str | None = None,
+    resume: bool = False,
+) -> str:
+    """Post (or, with `parent_ts`, edit) the parent of a stale or drift alert; once it resolved,
+    reply once in its thread to say so. Returns the parent's ts.
+
+    With `resume=True` a parent an earlier attempt may have sent is looked up and edited.
+    """
+    if parent_ts is None and resume:
+        parent_ts = notifier.find_parent(channel=channel, alert_id=alert_id)
+    if parent_ts is None:
+        parent_ts = notifier.post_parent(channel=channel, alert_id=alert_id, message=parent)
+    else:
+        notifier.update_parent(channel=channel, ts=parent_ts, alert_id=alert_id, message=parent)
+    if resolution is not None:
+        _post_parts(
+            notifier,
+            channel=channel,
+            thread_ts=parent_ts,
+            alert_id=alert_id,
+            prefix=RESOLUTION_PART,
+            messages=[resolution],
+            skip=notifier.thread_parts(channel=channel, thread_ts=parent_ts),
+        )
+    return parent_ts
+
+
 def deliver_digest(notifier: Notifier, *, channel: str, digest: Digest) -> str:
     """Post the digest; when it runs to several messages, the rest go in its thread.
 

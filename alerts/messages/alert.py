@@ -41,6 +41,7 @@ STATE_EMOJI = {
     AlertState.FIXED: "✅",
     AlertState.IMPROVEMENT: "📈",
     AlertState.RETRACTED: "↩️",
+    AlertState.RESOLVED: "🟢",
 }
 METRIC_LABEL = {Metric.TPUT_PER_GPU: "tok/s/GPU", Metric.OUTPUT_TPUT_PER_GPU: "output tok/s/GPU"}
 # Components people look for first; the rest follow alphabetically.

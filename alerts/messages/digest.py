@@ -27,6 +27,7 @@ from alerts.messages.blocks import (
 )
 from alerts.messages.markup import Line, bold, line
 from alerts.messages.model import ChangeSummary, Digest, DigestLine
+from tracker.vocabulary import AlertKind
 
 STEADY_WITHIN = 0.02
 MAX_STEPS_SHOWN = 8
@@ -124,6 +125,7 @@ def digest_messages(digest: Digest, *, steady_within: float = STEADY_WITHIN) -> 
                 continued=line(bold(f"{titles[verdict]} (continued)")),
             )
         )
+    groups.extend(_notice_groups(digest))
     generated = digest.generated_at.astimezone(UTC)
     preamble: list[Block] = [
         Header(f"📊 {digest.title}"),
@@ -144,6 +146,33 @@ def digest_messages(digest: Digest, *, steady_within: float = STEADY_WITHIN) -> 
 
     pages = paginate(groups, preamble=preamble, max_messages=MAX_DIGEST_MESSAGES, overflow=overflow)
     return [render(page) for page in pages]
+
+
+NOTICE_TITLES = {
+    AlertKind.STALE: "Stale configs",
+    AlertKind.DRIFT: "Drift",
+    AlertKind.RANK: "Rank changes",
+}
+
+
+def _notice_groups(digest: Digest) -> list[ListGroup]:
+    """One group per kind other than `step`: "• #42 2 configs of sglang stopped … (resolved)"."""
+    groups = []
+    for kind, title in NOTICE_TITLES.items():
+        members = [notice for notice in digest.notices if notice.kind is kind]
+        if not members:
+            continue
+        groups.append(
+            ListGroup(
+                title=line(bold(title), f" — {formatting.plural(len(members), 'alert')}"),
+                items=tuple(
+                    line(f"• #{notice.alert_id} {notice.summary} ({notice.state.value})")
+                    for notice in members
+                ),
+                continued=line(bold(f"{title} (continued)")),
+            )
+        )
+    return groups
 
 
 def period_phrase(days: int) -> str:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from tracker.vocabulary import (
+    AlertKind,
     AlertState,
     BisectionState,
     ChangeDirection,
@@ -169,15 +170,144 @@ class DigestLine:
 
 
 @dataclass(frozen=True)
+class DigestNotice:
+    """An alert of a kind other than `step` made in the digest's period: its one-line summary."""
+
+    alert_id: int
+    kind: AlertKind
+    engine: str
+    state: AlertState
+    summary: str
+
+    def __post_init__(self) -> None:
+        _as_member(self, "kind", AlertKind)
+        _as_member(self, "state", AlertState)
+
+
+@dataclass(frozen=True)
 class Digest:
-    """A weekly or month-over-month digest for the digest channel."""
+    """A weekly or month-over-month digest for the digest channel: the families' steps, and the
+    stale and drift alerts of the period."""
 
     title: str
     days: int
     generated_at: datetime
     lines: tuple[DigestLine, ...]
+    notices: tuple[DigestNotice, ...] = ()
 
     def __post_init__(self) -> None:
         _require_aware("generated_at", self.generated_at)
         if self.days <= 0:
             raise InvalidAlertData(f"days must be positive, got {self.days}")
+
+
+@dataclass(frozen=True)
+class StaleConfig:
+    """A config of a stale alert: its last run before it stopped, and whether data returned."""
+
+    series_id: int
+    config: Mapping[str, Any]
+    last_run: datetime
+    returned: bool
+
+    def __post_init__(self) -> None:
+        _require_aware("last_run", self.last_run)
+
+
+@dataclass(frozen=True)
+class StaleSummary:
+    """Configs of one engine that stopped reporting on the same night while the engine goes on."""
+
+    alert_id: int
+    engine: str
+    state: AlertState
+    stopped_after: datetime  # the night of their last runs
+    expected_gap_s: float  # the configs' median expected cadence
+    engine_latest: datetime  # the engine's newest run when they were found stale
+    configs: tuple[StaleConfig, ...]
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        _as_member(self, "state", AlertState)
+        _require_aware("stopped_after", self.stopped_after)
+        _require_aware("engine_latest", self.engine_latest)
+
+
+@dataclass(frozen=True)
+class DriftStepSummary:
+    """One step below the reporting threshold that a drift is made of."""
+
+    timestamp: datetime
+    relative_change: float
+
+
+@dataclass(frozen=True)
+class DriftTrack:
+    """One track of a drift alert: its best level of the window against its level now."""
+
+    series_id: int
+    config: Mapping[str, Any]
+    metric: Metric
+    interactivity: float
+    best: float
+    best_timestamp: datetime
+    level: float
+    timestamp: datetime
+    relative_change: float
+    steps: tuple[DriftStepSummary, ...]
+
+    def __post_init__(self) -> None:
+        _as_member(self, "metric", Metric)
+        _require_aware("best_timestamp", self.best_timestamp)
+        _require_aware("timestamp", self.timestamp)
+
+
+@dataclass(frozen=True)
+class DriftSummary:
+    """One engine and slice (GPU, model, precision, ISL/OSL) whose level slid in small steps."""
+
+    alert_id: int
+    engine: str
+    state: AlertState
+    slice: str
+    tracks: tuple[DriftTrack, ...]
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        _as_member(self, "state", AlertState)
+
+
+@dataclass(frozen=True)
+class RankFlipSummary:
+    """One target at which the leader changed: the new and old leaders' values on the newest
+    day both ran, and how long the old leader had led."""
+
+    target: float
+    new_leader: str
+    old_leader: str
+    new_value: float
+    old_value: float
+    led_days: int
+
+
+@dataclass(frozen=True)
+class RankSummary:
+    """A change of leader in one slice: engines on one GPU (`mode` "engines", `place` the GPU) or
+    GPUs under one engine ("gpus", `place` the engine), by throughput per GPU or by cost per
+    million tokens (`ranking`), from `day` on."""
+
+    alert_id: int
+    state: AlertState
+    mode: str
+    model: str
+    precision: str
+    isl: int
+    osl: int
+    place: str
+    ranking: str
+    day: date
+    flips: tuple[RankFlipSummary, ...]
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        _as_member(self, "state", AlertState)

@@ -22,6 +22,7 @@ from tracker.reads.trend import TrendMetric
 from tracker.storable import unstorable_reason
 from tracker.vocabulary import (
     TRIAGE_STATES,
+    AlertKind,
     AlertState,
     BisectionState,
     BisectionStepState,
@@ -322,10 +323,20 @@ class DeliveryView(BaseModel):
 
 class AlertView(BaseModel):
     id: int
+    kind: AlertKind = Field(
+        description="step (change points of one commit range), stale (configs that stopped "
+        "reporting), drift (a slow slide in small steps) or rank (docs/alerts.md#kinds)."
+    )
     engine: str
     commit_range: CommitRange
-    state: AlertState = Field(description="`retracted` is set by the tracker alone.")
-    summary: str = Field(description="The slice that moved, in one line.")
+    state: AlertState = Field(
+        description="`retracted` and `resolved` are set by the tracker alone."
+    )
+    summary: str = Field(description="The slice that moved (or stopped), in one line.")
+    details: dict[str, Any] = Field(
+        description="What a stale or drift alert tells of (configs and their last runs; tracks, "
+        "their best level and the small steps); empty for a step alert."
+    )
     regressions: int = Field(description="Confirmed change points that regressed.")
     gains: int = Field(description="Confirmed change points that gained.")
     series: int = Field(description="Series (configs) its confirmed change points touch.")
@@ -392,8 +403,9 @@ class TriageState(BaseModel):
     state: AlertState = Field(
         json_schema_extra={"enum": [state.value for state in TRIAGE_STATES]},
         description="untriaged, acknowledged, investigating, expected (the level after becomes "
-        "the baseline), invalid (its changes are suppressed), fixed, improvement; `retracted` "
-        "is the tracker's alone.",
+        "the baseline; on a stale alert, its configs are retired on purpose and never alert "
+        "again), invalid (its changes are suppressed), fixed, improvement; `retracted` and "
+        "`resolved` are the tracker's alone.",
         examples=["acknowledged"],
     )
     note: StorableText | None = Field(default=None, max_length=4000, examples=["bisecting"])
@@ -402,7 +414,7 @@ class TriageState(BaseModel):
     @classmethod
     def _not_retracted(cls, state: AlertState) -> AlertState:
         if state not in TRIAGE_STATES:
-            raise ValueError("state 'retracted' is set by the tracker, not by triage")
+            raise ValueError(f"state '{state.value}' is set by the tracker, not by triage")
         return state
 
 
@@ -419,11 +431,22 @@ class DigestLineView(BaseModel):
     changes: list[ChangeView] = Field(description="The steps between, one per run.")
 
 
+class DigestNoticeView(BaseModel):
+    alert_id: int
+    kind: AlertKind
+    engine: str
+    state: AlertState
+    summary: str
+
+
 class DigestView(BaseModel):
     days: int
     since: datetime
     generated_at: datetime
     lines: list[DigestLineView]
+    notices: list[DigestNoticeView] = Field(
+        description="The stale and drift alerts made in the period, oldest first."
+    )
 
 
 class VerdictBaseline(BaseModel):

@@ -23,7 +23,14 @@ from tracker.demo.delivery_log import DeliveryLog, LoggedMessage
 from tracker.reads.changes import list_changes
 from tracker.reads.compare import compare
 from tracker.reads.series import SeriesItem, list_series
-from tracker.vocabulary import AlertState, ChangeDirection, ChangeState, Metric, SubmissionStatus
+from tracker.vocabulary import (
+    AlertKind,
+    AlertState,
+    ChangeDirection,
+    ChangeState,
+    Metric,
+    SubmissionStatus,
+)
 
 SUMMARY_TARGETS = ("35", "125")
 COMPARE_INTERACTIVITY = 35.0
@@ -200,7 +207,7 @@ def _alerts_table(session: Session) -> Table:
             f"#{alert.id}",
             alert.engine,
             alert.state,
-            f"{alert.regressions}↓ {alert.gains}↑",
+            f"{alert.regressions}↓ {alert.gains}↑" if alert.kind is AlertKind.STEP else alert.kind,
             alert.summary.split(": ", 1)[-1],  # the engine and commits are in the row already
         )
     return table
@@ -209,7 +216,7 @@ def _alerts_table(session: Session) -> Table:
 def _newest_regression_alert(session: Session) -> int | None:
     return session.execute(
         select(models.Alert.id)
-        .where(models.Alert.state == AlertState.UNTRIAGED)
+        .where(models.Alert.state == AlertState.UNTRIAGED, models.Alert.kind == AlertKind.STEP)
         .order_by(models.Alert.created_at.desc(), models.Alert.id.desc())
         .limit(1)
     ).scalar_one_or_none()

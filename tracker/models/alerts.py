@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -15,16 +16,24 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.models.base import Base, BigId, JSONDocument, str_enum
-from tracker.vocabulary import AlertState, DeliveryStatus
+from tracker.vocabulary import AlertKind, AlertState, DeliveryStatus
 
 
 class Alert(Base):
-    """Change points of one engine whose commit ranges overlap: one triage unit (docs/alerts.md)."""
+    """One triage unit (docs/alerts.md): of kind `step`, change points of one engine whose commit
+    ranges overlap; `stale` and `drift` alerts keep what they tell of in `details`."""
 
     __tablename__ = "alerts"
-    __table_args__ = (Index(None, "engine", "range_start"), Index(None, "state", "created_at"))
+    __table_args__ = (
+        Index(None, "engine", "range_start"),
+        Index(None, "state", "created_at"),
+        Index(None, "kind", "state"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[AlertKind] = mapped_column(
+        str_enum(AlertKind, "alert_kind"), default=AlertKind.STEP, server_default="step"
+    )
     engine: Mapped[str] = mapped_column(String(100))
     state: Mapped[AlertState] = mapped_column(str_enum(AlertState, "alert_state"))
     # The union of its changes' half-open ranges (range_start, range_end] of source timestamps.
@@ -34,6 +43,8 @@ class Alert(Base):
     commit_to: Mapped[str | None] = mapped_column(String(100))
     compare_url: Mapped[str | None] = mapped_column(String(1000))
     summary: Mapped[str] = mapped_column(Text)
+    # What a stale or drift alert tells of (alerts/stale.py, alerts/drift.py); {} for a step.
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

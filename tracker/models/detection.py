@@ -37,6 +37,9 @@ class Track(Base):
     outlier_sweep_ids: Mapped[list[int]] = mapped_column(JSONDocument)
     # Changes in the last runs, not yet confirmed: [{"sweep_id", "timestamp", "direction", …}].
     suspected: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument)
+    # A slide past the drift threshold that no detected step explains (tracker.detection.drift);
+    # null: none.
+    drift: Mapped[dict[str, Any] | None]
     # Set by a backfill; the backfill pass analyses the track and clears it.
     needs_full_analysis: Mapped[bool] = mapped_column(Boolean)
     analysed_at: Mapped[datetime | None]

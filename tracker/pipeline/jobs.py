@@ -45,6 +45,7 @@ def processing_options(settings: Settings) -> ProcessingOptions:
         detection=settings.detection_options,
         max_failed_fraction=settings.max_failed_request_fraction,
         report_pull_requests=settings.github_token is not None,
+        drift=settings.drift_options,
     )
 
 
@@ -252,6 +253,7 @@ def analyse_backfill_batch(
             session=session,
             track_ids=track_ids,
             options=settings.detection_options,
+            drift=settings.drift_options,
             now=utc_now(),
             full=True,
             only_flagged=True,

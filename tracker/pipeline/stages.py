@@ -31,6 +31,8 @@ class Stage(enum.StrEnum):
     POST_DIGESTS = "tracker.post_digests"
     ADVANCE_BISECTIONS = "tracker.advance_bisections"
     REPORT_PULL_REQUESTS = "tracker.report_pull_requests"
+    CHECK_STALE_CONFIGS = "tracker.check_stale_configs"
+    CHECK_RANK_FLIPS = "tracker.check_rank_flips"
     REQUEUE_STALE_SUBMISSIONS = "tracker.requeue_stale_submissions"
     DELETE_OLD_PAYLOADS = "tracker.delete_old_payloads"
 
@@ -58,6 +60,8 @@ DELETE_OLD_PAYLOADS_INTERVAL_S = 3600.0
 REPORT_PULL_REQUESTS_INTERVAL_S = 30.0
 REPORT_RETRY_CHECK_S = 10.0
 """A report GitHub refused for now is looked at again this soon (its row says when it is due)."""
+CHECK_STALE_CONFIGS_INTERVAL_S = 600.0
+CHECK_RANK_FLIPS_INTERVAL_S = 600.0
 
 
 def periodic_stages(settings: Settings) -> dict[Stage, float]:
@@ -79,6 +83,8 @@ def periodic_stages(settings: Settings) -> dict[Stage, float]:
         Stage.ADVANCE_BISECTIONS: ADVANCE_BISECTIONS_INTERVAL_S,
         Stage.REPORT_PULL_REQUESTS: REPORT_PULL_REQUESTS_INTERVAL_S,
         **retention,
+        Stage.CHECK_STALE_CONFIGS: CHECK_STALE_CONFIGS_INTERVAL_S,
+        Stage.CHECK_RANK_FLIPS: CHECK_RANK_FLIPS_INTERVAL_S,
     }
 
 
@@ -142,6 +148,9 @@ def run_stage(
             scheduler.schedule(Stage.ADVANCE_BISECTIONS, delay_s=advanced.next_check_in_s)
     elif stage is Stage.REPORT_PULL_REQUESTS:
         _report_pull_requests(session_factory, settings, scheduler)
+    elif stage in (Stage.CHECK_STALE_CONFIGS, Stage.CHECK_RANK_FLIPS):
+        if _alerts_touched_by_check(stage, session_factory, settings):
+            scheduler.schedule(Stage.DELIVER_ALERTS)
     elif stage is Stage.POST_DIGESTS:
         alert_jobs.post_due_digests(session_factory=session_factory, settings=settings)
     elif stage is Stage.REQUEUE_STALE_SUBMISSIONS:
@@ -166,6 +175,16 @@ def _report_pull_requests(
     )
     if reported.retrying:
         scheduler.schedule(Stage.REPORT_PULL_REQUESTS, delay_s=REPORT_RETRY_CHECK_S)
+
+
+def _alerts_touched_by_check(
+    stage: Stage, session_factory: sessionmaker[Session], settings: Settings
+) -> bool:
+    """Run a periodic check for stale configs or rank flips; whether it made or changed alerts."""
+    if stage is Stage.CHECK_STALE_CONFIGS:
+        stale = alert_jobs.run_stale_check(session_factory=session_factory, settings=settings)
+        return bool(stale.created or stale.joined or stale.resolved)
+    return bool(alert_jobs.run_rank_check(session_factory=session_factory, settings=settings))
 
 
 def _plan_backfill_pass(

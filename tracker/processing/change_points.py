@@ -28,6 +28,7 @@ from tracker.detection import (
     TrackState,
     analyse_incremental,
 )
+from tracker.detection.drift import DriftOptions, find_drift
 from tracker.processing.tracks import TrackHistory, load_histories
 from tracker.vocabulary import ChangeDirection, ChangeState, Metric
 
@@ -42,11 +43,12 @@ class DetectionOutcome:
     inserted: int
     updated: int
     retracted: int
+    drift_changed: int = 0  # tracks that began or stopped drifting
 
     @property
     def changed(self) -> bool:
         """Whether alerts may need grouping or an edit."""
-        return bool(self.inserted or self.retracted)
+        return bool(self.inserted or self.retracted or self.drift_changed)
 
 
 class AnalysedTrack(NamedTuple):
@@ -55,6 +57,7 @@ class AnalysedTrack(NamedTuple):
     metric: Metric
     interactivity: float
     detector_state: dict[str, Any] | None  # None when analysing from scratch
+    drifting: bool
 
 
 def _previous_state(track: AnalysedTrack) -> TrackState | None:
@@ -74,12 +77,14 @@ def detect_on_tracks(
     now: datetime,
     full: bool = False,
     only_flagged: bool = False,
+    drift: DriftOptions | None = None,
 ) -> DetectionOutcome:
     """Analyse each track (incrementally unless ``full``) under its lock; store what it finds.
 
     With ``only_flagged``, tracks that no longer wait for the backfill pass (another batch
     analysed them meanwhile) are skipped. Never commits; the locks are held until the caller's
-    transaction ends.
+    transaction ends. With ``drift``, each track's drift (a slide no reported step explains) is
+    kept on it too.
     """
     track_locks_for(session).lock(session, track_ids)
     state = null() if full else models.Track.detector_state
@@ -89,6 +94,7 @@ def detect_on_tracks(
         models.Track.metric,
         models.Track.interactivity,
         state.label("detector_state"),
+        models.Track.drift.is_not(None).label("drifting"),
     ).where(models.Track.id.in_(track_ids))
     if only_flagged:
         query = query.where(models.Track.needs_full_analysis.is_(True))
@@ -98,6 +104,7 @@ def detect_on_tracks(
     stored = _stored_change_points(session, track_ids)
     reconciler = _Reconciler(session=session, now=now)
     analysed: list[dict[str, Any]] = []
+    drift_changed = 0
     for track in tracks:
         history = histories.get(track.id)
         if history is None:
@@ -109,8 +116,13 @@ def detect_on_tracks(
             options=options,
             timestamps=history.times,
         )
+        row: dict[str, Any] = {}
+        if drift is not None:
+            row["drift"] = _drift(history, analysis, drift, drifting=bool(track.drifting))
+            drift_changed += (row["drift"] is not None) != track.drifting
         analysed.append(
             {
+                **row,
                 "id": track.id,
                 "detector_state": new_state.to_dict(),
                 "outlier_sweep_ids": [history.sweep_ids[i] for i in analysis.outliers],
@@ -124,7 +136,11 @@ def detect_on_tracks(
         session.execute(update(models.Track), analysed)  # executemany by primary key
     reconciler.write()
     return DetectionOutcome(
-        len(analysed), reconciler.inserted, reconciler.updated, reconciler.retracted
+        len(analysed),
+        reconciler.inserted,
+        reconciler.updated,
+        reconciler.retracted,
+        drift_changed,
     )
 
 
@@ -153,6 +169,39 @@ def _suspected(history: TrackHistory, analysis: TrackAnalysis) -> list[dict[str,
         }
         for point in analysis.suspected
     ]
+
+
+def _drift(
+    history: TrackHistory, analysis: TrackAnalysis, options: DriftOptions, *, drifting: bool
+) -> dict[str, Any] | None:
+    found = find_drift(
+        history.values,
+        history.times,
+        higher_is_better=True,
+        reported=(*analysis.change_points, *analysis.suspected),
+        outliers=analysis.outliers,
+        options=options,
+        drifting=drifting,
+    )
+    if found is None:
+        return None
+    return {
+        "best": found.best,
+        "best_sweep_id": history.sweep_ids[found.best_index],
+        "best_timestamp": history.timestamp(found.best_index).isoformat(),
+        "level": found.level,
+        "sweep_id": history.sweep_ids[-1],
+        "timestamp": history.timestamp(len(history.values) - 1).isoformat(),
+        "relative_change": found.relative_change,
+        "steps": [
+            {
+                "sweep_id": history.sweep_ids[step.index],
+                "timestamp": history.timestamp(step.index).isoformat(),
+                "relative_change": step.relative_change,
+            }
+            for step in found.steps
+        ],
+    }
 
 
 def _last_unchanged_index(index: int, outliers: set[int]) -> int:

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from tracker.detection import DetectionOptions
+from tracker.detection.drift import DriftOptions
 from tracker.processing.change_points import DetectionOutcome, detect_on_tracks
 from tracker.processing.frontier_values import SweepRow, write_frontier_values
 from tracker.processing.latest_sweeps import advance_latest_sweeps
@@ -25,6 +26,7 @@ class ProcessingOptions:
     max_failed_fraction: float
     report_pull_requests: bool = False
     """Candidates of a pull request on GitHub queue its report (a GitHub token is set)."""
+    drift: DriftOptions | None = None  # None: drift is not assessed
 
 
 def process_sweeps(
@@ -55,6 +57,7 @@ def process_sweeps(
             session=session,
             track_ids=track_ids,
             options=options.detection,
+            drift=options.drift,
             now=now,
             full=full_detection,
         )

@@ -54,6 +54,16 @@ class SeriesItem:
     last_change: Change | None
 
 
+def configs_by_id(session: Session, config_ids: Sequence[int]) -> dict[int, models.Config]:
+    """The configs (series) of these ids, by id."""
+    return {
+        config.id: config
+        for config in session.execute(
+            select(models.Config).where(models.Config.id.in_(config_ids))
+        ).scalars()
+    }
+
+
 def require_series(session: Session, series_id: int) -> models.Config:
     config = session.get(models.Config, series_id)
     if config is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from tests.api.dashboard.conftest import Dashboard, chart_option, screenshot, wait_for_chart
@@ -14,14 +16,27 @@ def first_alert(dashboard: Dashboard) -> dict[str, object]:
     return alert
 
 
-def test_alert_list_shows_state_slice_and_series_count(page: Page, dashboard: Dashboard) -> None:
+def test_alert_list_shows_kind_state_slice_and_series_count(
+    page: Page, dashboard: Dashboard
+) -> None:
     alert = first_alert(dashboard)
     page.goto("/alerts")
     row = page.locator(f'#alert-table tr[data-alert-id="{alert["id"]}"]')
     expect(row).to_contain_text(str(alert["summary"]))
-    expect(row.locator("td").nth(3)).to_have_text(str(alert["state"]))
-    expect(row.locator("td").nth(5)).to_have_text("1")  # one series stepped
+    expect(row.locator("td").nth(1)).to_have_text("step")
+    expect(row.locator("td").nth(4)).to_have_text(str(alert["state"]))
+    expect(row.locator("td").nth(6)).to_have_text("1")  # one series stepped
     screenshot(page, "alerts")
+
+
+def test_alert_list_filters_by_kind(page: Page, dashboard: Dashboard) -> None:
+    alert = first_alert(dashboard)
+    page.goto("/alerts")
+    page.select_option("#alert-filter-form select[name=kind]", "stale")  # submits on change
+    expect(page).to_have_url(re.compile(r"/alerts\?kind=stale$"))
+    expect(page.locator("#alert-table tbody")).to_contain_text("No alerts match.")
+    page.goto("/alerts?kind=step")
+    expect(page.locator(f'#alert-table tr[data-alert-id="{alert["id"]}"]')).to_have_count(1)
 
 
 def test_triage_from_the_alert_page(page: Page, dashboard: Dashboard) -> None:

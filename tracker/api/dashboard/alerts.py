@@ -18,7 +18,7 @@ from tracker.api.deps import RowId, SessionDep, SettingsDep
 from tracker.reads.changes import Change
 from tracker.reads.pricing import PriceSet
 from tracker.reads.trend import TrendMetric, trend
-from tracker.vocabulary import TRIAGE_STATES, AlertState, ChangeState, Metric
+from tracker.vocabulary import TRIAGE_STATES, AlertKind, AlertState, ChangeState, Metric
 
 router = page_router()
 
@@ -31,10 +31,12 @@ MAX_TREND_CHARTS = 12
 def alerts_page(request: Request, session: SessionDep) -> HTMLResponse:
     params = request.query_params
     state_name = choice_from("state", params.get("state"), ("", *AlertState))
+    kind_name = choice_from("kind", params.get("kind"), ("", *AlertKind))
     engine = params.get("engine", "").strip() or None
     page = list_alerts(
         session=session,
         state=AlertState(state_name) if state_name else None,
+        kind=AlertKind(kind_name) if kind_name else None,
         engine=engine,
         limit=ALERTS_PER_PAGE,
         cursor=params.get("cursor") or None,
@@ -48,6 +50,8 @@ def alerts_page(request: Request, session: SessionDep) -> HTMLResponse:
             "next_cursor": page.next_cursor,
             "states": list(AlertState),
             "state": state_name,
+            "kinds": list(AlertKind),
+            "kind": kind_name,
             "engine": engine or "",
             "params": dict(params),
         },

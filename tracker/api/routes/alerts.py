@@ -34,7 +34,7 @@ from tracker.api.deps import (
 from tracker.api.schemas import items_page
 from tracker.clock import utc_now
 from tracker.pipeline.stages import Stage
-from tracker.vocabulary import AlertState, TokenScope
+from tracker.vocabulary import AlertKind, AlertState, TokenScope
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
@@ -42,7 +42,7 @@ router = APIRouter(prefix="/api/v1", tags=["alerts"])
 @router.get(
     "/alerts",
     response_model=schemas.ItemsPage[schemas.AlertView],
-    summary="Alerts, newest first (all states unless `state` is given)",
+    summary="Alerts, newest first (all states and kinds unless `state` or `kind` is given)",
     responses=answers.READ,
     dependencies=[Depends(read_access)],
 )
@@ -50,11 +50,17 @@ def list_alerts_route(
     session: SessionDep,
     state: AlertState | None = None,
     engine: str | None = None,
+    kind: Annotated[
+        AlertKind | None,
+        Query(description="step, stale, drift or rank (docs/alerts.md#kinds)"),
+    ] = None,
     limit: Limit = 100,
     cursor: MomentCursor = None,
 ) -> dict[str, Any]:
     return items_page(
-        list_alerts(session=session, state=state, engine=engine, limit=limit, cursor=cursor)
+        list_alerts(
+            session=session, state=state, engine=engine, kind=kind, limit=limit, cursor=cursor
+        )
     )
 
 

@@ -23,6 +23,8 @@ from tracker.demo.simulation.history import (
     Night,
     Outlier,
     TrueChange,
+    TrueDrift,
+    TrueStale,
     generate_history,
 )
 from tracker.demo.simulation.rows import JsonObject, PlannedSubmission
@@ -41,5 +43,7 @@ __all__ = [
     "Outlier",
     "PlannedSubmission",
     "TrueChange",
+    "TrueDrift",
+    "TrueStale",
     "generate_history",
 ]

@@ -66,6 +66,28 @@ class TrueChange:
 
 
 @dataclass(frozen=True)
+class TrueStale:
+    """Configs of one engine that stop reporting from `night` while the engine goes on, and
+    report again from `returns_night` (None: not within the history)."""
+
+    night: int
+    returns_night: int | None
+    engine: str
+    configs: tuple[ConfigKey, ...]
+
+
+@dataclass(frozen=True)
+class TrueDrift:
+    """One config sliding from `night` in small regressions a week apart (`relative_changes`),
+    each below the drift threshold, together past it."""
+
+    night: int
+    engine: str
+    config: ConfigKey
+    relative_changes: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class Outlier:
     """A bad night: the config's throughput is `factor` (0.6–0.85) of its level that night only."""
 
@@ -116,6 +138,10 @@ class History:
     quiet_configs: tuple[ConfigKey, ...]
     true_levels: dict[ConfigKey, tuple[float, ...]] = field(repr=False)
     """Each config's throughput level per night from real changes only (1.0 at the start)."""
+    stale_events: tuple[TrueStale, ...] = ()
+    drift_events: tuple[TrueDrift, ...] = ()
+    engine_pauses: tuple[MissingRun, ...] = ()
+    """Nights an engine posted nothing (whole-engine missing runs): never a stale alert."""
 
     def submissions(self) -> Iterator[JsonObject]:
         """Every submission body in time order, built one at a time."""
@@ -144,8 +170,11 @@ def generate_history(
     nights: int | None = None,
     start: datetime = DEFAULT_START,
     scale: HistoryScale = DEMO,
+    alert_kind_events: int = 0,
 ) -> History:
-    """Draw a nightly history of `nights` (default: the scale's) from `start`, deterministically.
+    """Draw a nightly history of `nights` (default: the scale's) from `start`, deterministically;
+    with `alert_kind_events`, that many stale events (configs that stop while their engine goes
+    on) and drift events (small regressions adding up) besides, and engine pauses.
 
     Raises ValueError when `nights` is too short to place the scenario's events or `start`
     has no time zone.
@@ -158,7 +187,9 @@ def generate_history(
     rng = np.random.default_rng(seed)
     specs = select_configs(configs_per_engine=scale.configs_per_engine, rng=rng)
     fleet = build_fleet(specs, rng)
-    scenario = plan_scenario(configs=specs, nights=night_count, rng=rng)
+    scenario = plan_scenario(
+        configs=specs, nights=night_count, rng=rng, alert_kind_events=alert_kind_events
+    )
     night_list = [
         _plan_night(seed=seed, night=night, start=start, fleet=fleet, scenario=scenario)
         for night in range(night_count)
@@ -181,6 +212,17 @@ def generate_history(
         true_levels={
             key: tuple(scenario.true_level[index].tolist()) for index, key in enumerate(keys)
         },
+        stale_events=tuple(
+            TrueStale(e.night, e.returns_night, e.engine, tuple(keys[i] for i in e.config_indices))
+            for e in scenario.stale_events
+        ),
+        drift_events=tuple(
+            TrueDrift(e.night, e.engine, keys[e.config_index], e.relative_changes)
+            for e in scenario.drift_events
+        ),
+        engine_pauses=tuple(
+            MissingRun(night, engine, None) for night, engine in scenario.missing_engine_nights
+        ),
     )
 
 

@@ -19,13 +19,41 @@ import numpy as np
 from tracker.demo.simulation.catalogue import ENGINES
 from tracker.demo.simulation.configs import ConfigSpec
 
-ChangeKind = Literal["engine-wide", "single-config", "campaign-step", "regression", "fix"]
+ChangeKind = Literal[
+    "engine-wide", "single-config", "campaign-step", "regression", "fix", "drift-step"
+]
 
 MIN_CHANGE_GAP_NIGHTS = 6
 FIX_DELAY_NIGHTS = 7
 CAMPAIGN_TOTAL_GAIN = 0.21
 QUIET_SHARE = 0.4  # of the configs an engine-wide event left untouched
 NIGHT_NOISE_RANGE = (0.01, 0.03)  # relative standard deviation of a config's nightly level
+DRIFT_STEPS = 4
+DRIFT_STEP_SPACING_NIGHTS = 7
+DRIFT_STEP_RANGE = (0.016, 0.02)  # each step's regression: below the drift threshold alone
+STALE_NIGHTS_RANGE = (5, 10)  # nights a stale event's configs stay away before they return
+
+
+@dataclass(frozen=True)
+class StaleEvent:
+    """Configs of one engine that stop reporting from `night` while the engine goes on, and
+    report again from `returns_night` (None: never within the history)."""
+
+    night: int
+    returns_night: int | None
+    engine: str
+    config_indices: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class DriftEvent:
+    """One config sliding in `DRIFT_STEPS` regressions each below the drift threshold, a week
+    apart, from `night` on."""
+
+    night: int
+    engine: str
+    config_index: int
+    relative_changes: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -54,6 +82,8 @@ class Scenario:
     missing_engine_nights: list[tuple[int, str]]
     missing_config_nights: list[tuple[int, int]]
     quiet: list[int]  # config indices that never change
+    stale_events: list[StaleEvent]
+    drift_events: list[DriftEvent]
 
 
 class _Planner:
@@ -216,9 +246,16 @@ class _Planner:
 
 
 def plan_scenario(
-    *, configs: Sequence[ConfigSpec], nights: int, rng: np.random.Generator
+    *,
+    configs: Sequence[ConfigSpec],
+    nights: int,
+    rng: np.random.Generator,
+    alert_kind_events: int = 0,
 ) -> Scenario:
-    """Draw the whole scenario: changes, quiet configs, noise, bad nights and missing runs."""
+    """Draw the whole scenario: changes, quiet configs, noise, bad nights and missing runs; with
+    `alert_kind_events`, that many stale events and as many drift events besides, and engine
+    pauses (the same generator draws them, so the nightly noise differs from a history without
+    them)."""
     planner = _Planner(configs, nights, rng)
     engines = [engine.name for engine in ENGINES if planner.by_engine[engine.name]]
     planner.plan_campaign()
@@ -252,6 +289,7 @@ def plan_scenario(
         count = max(1, round(len(planner.by_engine[engine]) / 5))
         planner.plan_single_changes(engine, pool, count)
 
+    drift_events = _plan_drift(planner, alert_kind_events, reserved) if alert_kind_events else []
     true_level = np.ones((len(configs), nights))
     for change in planner.changes:
         true_level[list(change.config_indices), change.night :] *= 1.0 + change.relative_change
@@ -268,6 +306,14 @@ def plan_scenario(
     engine_present = {engine: np.ones(nights, dtype=bool) for engine in engines}
     for night, engine in missing_engine_nights:
         engine_present[engine][night] = False
+    stale_events = _plan_stale(planner, engines, alert_kind_events) if alert_kind_events else []
+    if alert_kind_events:
+        missing_engine_nights += _plan_engine_pauses(planner, engines)
+    for event in stale_events:
+        last = nights if event.returns_night is None else event.returns_night
+        missing_config_nights += [
+            (n, i) for i in event.config_indices for n in range(event.night, last)
+        ]
     for night, index in missing_config_nights:
         present[index, night] = False
 
@@ -288,6 +334,8 @@ def plan_scenario(
         missing_engine_nights=sorted(missing_engine_nights),
         missing_config_nights=sorted(missing_config_nights),
         quiet=[index for index, nights_ in enumerate(planner.change_nights) if not nights_],
+        stale_events=stale_events,
+        drift_events=drift_events,
     )
 
 
@@ -350,3 +398,93 @@ def _plan_missing(
             config_nights.append((night + offset, index))
             planner.disturbed[index].add(night + offset)
     return engine_nights, config_nights
+
+
+def _plan_drift(planner: _Planner, count: int, reserved: set[int]) -> list[DriftEvent]:
+    """`count` configs (never a quiet one) that slide in small regressions a week apart."""
+    rng = planner.rng
+    events: list[DriftEvent] = []
+    span = DRIFT_STEPS * DRIFT_STEP_SPACING_NIGHTS
+    candidates = [i for i in range(len(planner.configs)) if i not in reserved]
+    for position in rng.permutation(len(candidates)):
+        if len(events) == count:
+            break
+        index = candidates[int(position)]
+        nights = [
+            night
+            for night in range(planner.edge, planner.nights - planner.edge - span)
+            if all(
+                planner.is_free([index], night + step * DRIFT_STEP_SPACING_NIGHTS)
+                for step in range(DRIFT_STEPS)
+            )
+            # the slide's best level stays clear of earlier changes of the config
+            and all(not night - 35 <= other < night for other in planner.change_nights[index])
+        ]
+        if not nights:
+            continue
+        night = int(rng.choice(nights))
+        steps = tuple(-float(rng.uniform(*DRIFT_STEP_RANGE)) for _ in range(DRIFT_STEPS))
+        engine = planner.configs[index].engine.name
+        label = planner.configs[index].key.label
+        for step, relative in enumerate(steps):
+            planner.add_change(
+                night + step * DRIFT_STEP_SPACING_NIGHTS,
+                [index],
+                relative,
+                "drift-step",
+                f"{engine}: {label} slow drift, step {step + 1} of {DRIFT_STEPS} {relative:+.1%}",
+            )
+        events.append(DriftEvent(night, engine, index, steps))
+    return sorted(events, key=lambda event: (event.night, event.config_index))
+
+
+def _plan_stale(planner: _Planner, engines: list[str], count: int) -> list[StaleEvent]:
+    """`count` events: one to three configs of an engine stop while its other configs go on,
+    calm nights only, and come back after 5–9 nights (one in four never within the history)."""
+    rng = planner.rng
+    events: list[StaleEvent] = []
+    attempts = 0
+    while len(events) < count and attempts < 50 * count:
+        attempts += 1
+        engine = engines[int(rng.integers(len(engines)))]
+        members = planner.by_engine[engine]
+        if len(members) < 2:
+            continue
+        size = int(rng.integers(1, min(3, len(members) - 1) + 1))
+        chosen = [int(i) for i in rng.choice(members, size=size, replace=False)]
+        length = int(rng.integers(*STALE_NIGHTS_RANGE))
+        never_back = rng.random() < 0.25
+        lo = planner.edge
+        hi = planner.nights - (4 if never_back else length + 4)
+        if hi <= lo:
+            continue
+        night = int(rng.integers(lo, hi))
+        away = range(night - 1, planner.nights if never_back else night + length + 1)
+        if not all(planner.is_calm(chosen, n) for n in away if n < planner.nights):
+            continue
+        for index in chosen:
+            planner.disturbed[index].update(n for n in away)
+        events.append(
+            StaleEvent(night, None if never_back else night + length, engine, tuple(sorted(chosen)))
+        )
+    return sorted(events, key=lambda event: (event.night, event.engine))
+
+
+ENGINE_PAUSES = 4
+ENGINE_PAUSE_NIGHTS = 5
+
+
+def _plan_engine_pauses(planner: _Planner, engines: list[str]) -> list[tuple[int, str]]:
+    """Engines that post nothing for five nights: never stale (the engine paused entirely)."""
+    rng, nights = planner.rng, []
+    for _ in range(ENGINE_PAUSES):
+        engine = engines[int(rng.integers(len(engines)))]
+        members = planner.by_engine[engine]
+        night = planner.calm_night(members, ENGINE_PAUSE_NIGHTS)
+        if night is None:
+            continue
+        for offset in range(ENGINE_PAUSE_NIGHTS):
+            nights.append((night + offset, engine))
+            for index in members:
+                planner.disturbed[index].add(night + offset)
+    return nights

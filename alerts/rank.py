@@ -1,0 +1,237 @@
+"""Rank flips: the leader at a target interactivity changed, and the new order held
+(docs/alerts.md#rank-flips).
+
+Two kinds of slice compete: engines on one GPU (model, precision, ISL/OSL, GPU) by throughput
+per GPU, and GPUs under one engine (model, precision, ISL/OSL, engine) by throughput per GPU and
+by cost per million tokens (`hyperscaler` prices; on one GPU the cost order is the throughput
+order, so engines are ranked by throughput alone). A competitor's value on a day is the best of
+its configs' frontier values that day. The leader is the best competitor on each day two or more
+ran; a flip is confirmed once the new leader led on `confirm_runs` such days in a row. Flips of
+one slice confirmed on one day with the same leaders form one alert over their targets. Only
+flips confirmed within `RECENT_DAYS` of the slice's newest day are alerted, so a backfilled
+history does not alert on its old flips; each flip is alerted once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from alerts.messages.model import RankFlipSummary, RankSummary
+from alerts.messages.rank import rank_headline
+from alerts.records import open_notice
+from alerts.routing import channels_for
+from tracker import models
+from tracker.reads.pricing import PriceSet, cost_per_mtok
+from tracker.reads.series import configs_by_id
+from tracker.settings import SlackRoute
+from tracker.vocabulary import AlertKind, Metric
+
+LOOKBACK_DAYS = 120
+"""Days of frontier values read: enough to say how long the old leader led."""
+RECENT_DAYS = 7
+"""A flip confirmed longer ago than this before the slice's newest day is history, not news."""
+
+ENGINES_ON_A_GPU = ("engines", ("model", "precision", "isl", "osl", "hardware"), "framework")
+GPUS_UNDER_AN_ENGINE = ("gpus", ("model", "precision", "isl", "osl", "framework"), "hardware")
+TPUT = "tput_per_gpu"
+COST = "cost_per_mtok"
+
+
+@dataclass(frozen=True)
+class Flip:
+    """A confirmed change of leader on one slice, target and ranking; the values are the two
+    competitors' on the day the new lead was confirmed."""
+
+    mode: str
+    slice: tuple[object, ...]
+    ranking: str  # tput_per_gpu (higher leads) or cost_per_mtok (lower leads)
+    target: float
+    day: date  # the first day the new leader led
+    new_leader: str
+    old_leader: str
+    new_value: float
+    old_value: float
+    led_days: int  # how long the old leader had led
+
+
+def _daily_best(
+    rows: Sequence[tuple[models.Config, float, float, datetime]],
+    mode: tuple[str, tuple[str, ...], str],
+) -> dict[tuple[tuple[object, ...], str, float], dict[date, dict[str, float]]]:
+    """(slice, ranking, target) → day → competitor → its best value that day."""
+    _, fields, competitor_field = mode
+    best: dict[tuple[tuple[object, ...], str, float], dict[date, dict[str, float]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
+    for config, target, value, moment in rows:
+        key = tuple(getattr(config, field) for field in fields)
+        competitor = str(getattr(config, competitor_field))
+        day = moment.date()
+        rankings = {TPUT: value}
+        if mode is GPUS_UNDER_AN_ENGINE:
+            cost = cost_per_mtok(value, config, PriceSet.HYPERSCALER)
+            if cost is not None:
+                rankings[COST] = cost
+        for ranking, figure in rankings.items():
+            by_competitor = best[(key, ranking, target)][day]
+            better = figure > by_competitor.get(competitor, float("-inf"))
+            if ranking == COST:
+                better = figure < by_competitor.get(competitor, float("inf"))
+            if better:
+                by_competitor[competitor] = figure
+    return best
+
+
+def find_flips(
+    days: dict[date, dict[str, float]], *, ranking: str, confirm_runs: int
+) -> list[tuple[date, date, str, str, int]]:
+    """(first day of the new lead, the day it was confirmed, new leader, old leader, days the old
+    one led) per confirmed flip, oldest first."""
+    contested = [(day, values) for day, values in sorted(days.items()) if len(values) >= 2]
+    pick = min if ranking == COST else max
+    leaders = [(day, pick(values, key=lambda c: (values[c], c))) for day, values in contested]
+    flips = []
+    confirmed_leader, since = None, None
+    run_leader, run_start, run_length = None, None, 0
+    for day, leader in leaders:
+        if leader == run_leader:
+            run_length += 1
+        else:
+            run_leader, run_start, run_length = leader, day, 1
+        if run_length == confirm_runs and leader != confirmed_leader:
+            if confirmed_leader is not None and since is not None and run_start is not None:
+                flips.append((run_start, day, leader, confirmed_leader, (run_start - since).days))
+            confirmed_leader, since = leader, run_start
+    return flips
+
+
+def check_rank_flips(
+    *,
+    session: Session,
+    confirm_runs: int,
+    routes: Sequence[SlackRoute],
+    default_channel: str | None,
+    now: datetime,
+) -> tuple[int, ...]:
+    """Alert on recently confirmed flips not alerted yet; the alerts made. Never commits."""
+    newest = session.execute(select(func.max(models.FrontierValue.timestamp))).scalar()
+    if newest is None:
+        return ()
+    rows = session.execute(
+        select(
+            models.Config,
+            models.FrontierValue.interactivity,
+            models.FrontierValue.value,
+            models.FrontierValue.timestamp,
+        )
+        .join(models.Config, models.Config.id == models.FrontierValue.config_id)
+        .where(
+            models.FrontierValue.metric == Metric.TPUT_PER_GPU,
+            models.FrontierValue.timestamp >= newest - timedelta(days=LOOKBACK_DAYS),
+        )
+    ).all()
+    told = {
+        key
+        for details in session.execute(
+            select(models.Alert.details).where(models.Alert.kind == AlertKind.RANK)
+        ).scalars()
+        for key in details.get("flip_keys", [])
+    }
+    events: dict[tuple[object, ...], list[Flip]] = defaultdict(list)
+    for mode in (ENGINES_ON_A_GPU, GPUS_UNDER_AN_ENGINE):
+        for (key, ranking, target), days in _daily_best(rows, mode).items():
+            last_day = max(days)
+            for day, confirmed, new, old, led in find_flips(
+                days, ranking=ranking, confirm_runs=confirm_runs
+            ):
+                if (last_day - day).days > RECENT_DAYS:
+                    continue
+                values = days[confirmed]
+                flip = Flip(
+                    mode[0], key, ranking, target, day, new, old, values[new], values[old], led
+                )
+                if _flip_key(flip) in told:
+                    continue
+                events[(mode[0], key, ranking, day, new, old)].append(flip)
+    created = []
+    for group in events.values():
+        configs = _slice_configs(session, group[0])
+        alert = open_notice(
+            session,
+            kind=AlertKind.RANK,
+            engine=group[0].new_leader if group[0].mode == "engines" else str(group[0].slice[-1]),
+            range_start=datetime.combine(group[0].day, datetime.min.time(), tzinfo=now.tzinfo),
+            range_end=now,
+            summary="",
+            details={
+                "mode": group[0].mode,
+                "slice": list(group[0].slice),
+                "ranking": group[0].ranking,
+                "day": group[0].day.isoformat(),
+                "flips": [
+                    {
+                        "target": flip.target,
+                        "new_leader": flip.new_leader,
+                        "old_leader": flip.old_leader,
+                        "new_value": flip.new_value,
+                        "old_value": flip.old_value,
+                        "led_days": flip.led_days,
+                    }
+                    for flip in sorted(group, key=lambda f: f.target)
+                ],
+                "flip_keys": [_flip_key(flip) for flip in group],
+                "config_ids": [config.id for config in configs],
+            },
+            channels=channels_for([c.as_dict() for c in configs], routes, default_channel),
+            now=now,
+        )
+        alert.summary = rank_headline(rank_summary(alert=alert))
+        created.append(alert.id)
+    session.flush()
+    return tuple(created)
+
+
+def _flip_key(flip: Flip) -> str:
+    return "|".join(
+        str(part)
+        for part in (flip.mode, *flip.slice, flip.ranking, flip.target, flip.day, flip.new_leader)
+    )
+
+
+def _slice_configs(session: Session, flip: Flip) -> list[models.Config]:
+    mode = ENGINES_ON_A_GPU if flip.mode == "engines" else GPUS_UNDER_AN_ENGINE
+    _, fields, competitor_field = mode
+    conditions = [getattr(models.Config, f) == v for f, v in zip(fields, flip.slice, strict=True)]
+    ids = session.execute(
+        select(models.Config.id).where(
+            *conditions,
+            getattr(models.Config, competitor_field).in_([flip.new_leader, flip.old_leader]),
+        )
+    ).scalars()
+    return list(configs_by_id(session, list(ids)).values())
+
+
+def rank_summary(*, alert: models.Alert, public_url: str | None = None) -> RankSummary:
+    """The rank alert as its messages tell it."""
+    details = alert.details
+    model, precision, isl, osl, place = details["slice"]
+    return RankSummary(
+        alert_id=alert.id,
+        state=alert.state,
+        mode=details["mode"],
+        model=str(model),
+        precision=str(precision),
+        isl=int(isl),
+        osl=int(osl),
+        place=str(place),
+        ranking=details["ranking"],
+        day=date.fromisoformat(details["day"]),
+        flips=tuple(RankFlipSummary(**flip) for flip in details["flips"]),
+        url=f"{public_url.rstrip('/')}/alerts/{alert.id}" if public_url else None,
+    )

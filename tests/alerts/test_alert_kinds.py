@@ -1,0 +1,156 @@
+"""Alert kinds through the API on the test's transaction: the kind filter, triage of a stale
+alert (`expected` retires its configs), step-alert upkeep leaving other kinds alone, digests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts.digests import build_digest
+from alerts.lifecycle import sync_alert_states
+from alerts.messages.digest import digest_messages
+from alerts.rank import check_rank_flips
+from alerts.stale import check_stale_configs
+from tests.conftest import make_token
+from tests.support.builders import synthetic_body
+from tracker.clock import utc_now
+from tracker.vocabulary import TokenScope
+
+KEPT = {"precision": "fp8", "tp": 8}
+STOPPED = {"precision": "fp4", "tp": 8}
+
+
+def night(number: int, *configs: dict[str, Any]) -> dict[str, Any]:
+    body = synthetic_body(engine="sglang", night=number, **configs[0])
+    for config in configs[1:]:
+        body["results"] += synthetic_body(engine="sglang", night=number, **config)["results"]
+    body["source"]["run_key"] = f"test:sglang:{number}:{len(configs)}"
+    return body
+
+
+def post(client: TestClient, auth: dict[str, str], body: dict[str, Any]) -> None:
+    answer = client.post("/api/v1/submissions", json=body, headers=auth)
+    assert answer.status_code == 202, answer.text
+
+
+def check(session: Session) -> None:
+    check_stale_configs(
+        session=session,
+        stale_after_runs=3,
+        routes=(),
+        default_channel=None,
+        public_url=None,
+        now=utc_now(),
+    )
+
+
+def test_an_unknown_kind_is_refused_naming_the_kinds(client: TestClient) -> None:
+    answer = client.get("/api/v1/alerts?kind=flaky")
+    assert answer.status_code == 422
+    (error,) = answer.json()["detail"]
+    assert error["loc"] == ["query", "kind"]
+    for kind in ("step", "stale", "drift", "rank"):
+        assert f"'{kind}'" in error["msg"]
+
+
+def test_a_stale_alert_triaged_expected_retires_its_configs_for_good(
+    client: TestClient,
+    auth: dict[str, str],
+    db_session: Session,
+    session_factory: sessionmaker[Session],
+) -> None:
+    for number in range(6):
+        post(client, auth, night(number, KEPT, STOPPED))
+    for number in range(6, 9):
+        post(client, auth, night(number, KEPT))
+    check(db_session)
+    (alert,) = client.get("/api/v1/alerts?kind=stale").json()["items"]
+    assert alert["kind"] == "stale" and alert["series"] == 1
+    assert client.get("/api/v1/alerts?kind=step").json()["items"] == []
+    assert [a["id"] for a in client.get("/api/v1/alerts").json()["items"]] == [alert["id"]]
+
+    sync_alert_states(session=db_session, now=utc_now())  # step upkeep: no change points here
+    assert client.get(f"/api/v1/alerts/{alert['id']}").json()["state"] == "untriaged"
+
+    triage = {"Authorization": f"Bearer {make_token(session_factory, TokenScope.TRIAGE)}"}
+    answer = client.patch(
+        f"/api/v1/alerts/{alert['id']}",
+        json={"state": "expected", "note": "fp4 recipe retired"},
+        headers=triage,
+    )
+    assert answer.status_code == 200, answer.text
+    refused = client.patch(
+        f"/api/v1/alerts/{alert['id']}", json={"state": "resolved"}, headers=triage
+    )
+    assert refused.status_code == 422
+    assert "set by the tracker" in refused.text
+
+    # The config reports once more, then stops again: retired, it never alerts again.
+    post(client, auth, night(9, KEPT, STOPPED))
+    for number in range(10, 16):
+        post(client, auth, night(number, KEPT))
+    check(db_session)
+    (only,) = client.get("/api/v1/alerts?kind=stale").json()["items"]
+    assert only["id"] == alert["id"] and only["state"] == "expected"
+
+
+def test_the_digest_lists_stale_alerts_of_the_period_in_their_own_words(
+    client: TestClient, auth: dict[str, str], db_session: Session
+) -> None:
+    for number in range(6):
+        post(client, auth, night(number, KEPT, STOPPED))
+    for number in range(6, 9):
+        post(client, auth, night(number, KEPT))
+    check(db_session)
+    (alert,) = client.get("/api/v1/alerts?kind=stale").json()["items"]
+    digest = build_digest(session=db_session, days=7, now=utc_now(), title="Week over week")
+    text = "\n".join(message["text"] for message in digest_messages(digest))
+    assert "Stale configs — 1 alert" in text
+    assert f"#{alert['id']} {alert['summary']} (untriaged)" in text
+    notices = client.get("/api/v1/digest?days=7").json()["notices"]
+    assert notices == [
+        {
+            "alert_id": alert["id"],
+            "kind": "stale",
+            "engine": "sglang",
+            "state": "untriaged",
+            "summary": alert["summary"],
+        }
+    ]
+
+
+def engine_night(engine: str, number: int, level: float, **config: Any) -> dict[str, Any]:
+    return synthetic_body(engine=engine, night=number, level=level, **config)
+
+
+def test_a_change_of_leader_that_holds_is_one_rank_alert_and_a_single_night_none(
+    client: TestClient, auth: dict[str, str], db_session: Session
+) -> None:
+    for number in range(14):
+        # FP8: atom leads for ten nights, then sglang leads and holds.
+        post(client, auth, engine_night("atom", number, 1.1, precision="fp8"))
+        post(client, auth, engine_night("sglang", number, 1.0 if number < 10 else 1.2))
+        # FP4: trt leads throughout but for one night.
+        post(client, auth, engine_night("trt", number, 1.1, precision="fp4"))
+        post(
+            client, auth, engine_night("vllm", number, 1.2 if number == 8 else 1.0, precision="fp4")
+        )
+    check_rank_flips(
+        session=db_session, confirm_runs=3, routes=(), default_channel=None, now=utc_now()
+    )
+    check_rank_flips(  # a second look alerts nothing again
+        session=db_session, confirm_runs=3, routes=(), default_channel=None, now=utc_now()
+    )
+    (alert,) = client.get("/api/v1/alerts?kind=rank").json()["items"]
+    assert alert["engine"] == "sglang"
+    assert alert["summary"].startswith(
+        "At 35 tok/s/user on MI355X, deepseek-r1-0528 FP8 1k/1k: sglang "
+    )
+    assert "now leads atom" in alert["summary"]
+    assert "atom led for 10 days" in alert["summary"]
+    flips = alert["details"]["flips"]
+    assert {flip["new_leader"] for flip in flips} == {"sglang"}
+    assert all(flip["new_value"] > flip["old_value"] for flip in flips)
+    assert alert["details"]["day"] == "2026-06-11"  # night 10
