@@ -29,7 +29,7 @@ class Metric(enum.StrEnum):
     OUTPUT_TPUT_PER_GPU = "output_tput_per_gpu"
     MEDIAN_TTFT = "median_ttft"  # seconds
     P99_TTFT = "p99_ttft"  # seconds
-    JOULES_PER_TOKEN = "joules_per_token"  # joules per output token
+    JOULES_PER_TOKEN = "joules_per_token"  # noqa: S105 (joules per output token)
 
     @property
     def higher_is_better(self) -> bool:
