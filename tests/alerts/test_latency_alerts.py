@@ -14,7 +14,7 @@ import redis
 
 from tests.conftest import REDIS_URL, ScratchDatabases, make_token
 from tests.support.builders import nightly_levels, synthetic_body
-from tests.support.services import free_port, tracker_process, wait_for
+from tests.support.services import tracker_process, tracker_server, wait_for
 from tests.support.slack_stand_in import SlackStandIn
 from tracker.db.engine import create_db_engine, make_sessionmaker
 from tracker.vocabulary import TokenScope
@@ -37,7 +37,6 @@ def service(scratch_databases: ScratchDatabases, tmp_path: Path) -> Iterator[dic
     redis.Redis.from_url(BROKER_URL).flushdb()
     engine = create_db_engine(database_url)
     submit = make_token(make_sessionmaker(engine), TokenScope.SUBMIT)
-    url = f"http://127.0.0.1:{free_port()}"
     with SlackStandIn(token=SLACK_TOKEN) as slack:
         env = {
             "TRACKER_DATABASE_URL": database_url,
@@ -47,21 +46,12 @@ def service(scratch_databases: ScratchDatabases, tmp_path: Path) -> Iterator[dic
             "TRACKER_SLACK_API_URL": slack.base_url,
             "TRACKER_SLACK_CHANNEL": SLACK_CHANNEL,
         }
-        serve = ["serve", "--port", url.rsplit(":", 1)[1]]
         with (
-            tracker_process(serve, env, tmp_path / "api.log", cwd=tmp_path),
+            tracker_server(env, tmp_path) as url,
             tracker_process(["worker", "--concurrency", "2"], env, tmp_path / "worker.log"),
         ):
-            wait_for(lambda: _answers(url), 60, "the API")
             yield {"url": url, "submit": submit, "slack": slack}
     engine.dispose()
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def api(service: dict[str, Any]) -> httpx.Client:
