@@ -24,6 +24,13 @@ export function joules(value) {
   return value.toFixed(Math.max(2 - Math.floor(Math.log10(value)), 0)) + " J";
 }
 
+// How a value of each metric is written; throughput by default.
+const METRIC_FORMATS = { median_ttft: seconds, p99_ttft: seconds, joules_per_token: joules, cost_per_mtok: usd };
+
+export function metricFormat(metric) {
+  return METRIC_FORMATS[metric] ?? throughput;
+}
+
 export function usd(amount) {
   if (amount === null || amount === undefined) return "—";
   if (amount >= 100) return "$" + Math.round(amount).toLocaleString("en-US");

@@ -2,16 +2,15 @@
 // change point, suspected changes dashed, runs whose value failed requests withheld dotted. Used
 // by the trend page and by the alert page.
 import { createChart, DIRECTION_COLOURS, OKABE_ITO, timeAxis, valueAxis } from "./charts.js";
-import { day, escapeHtml, joules, seconds, shortCommit, signedPercent, throughput, usd } from "./format.js";
+import { day, escapeHtml, metricFormat, shortCommit, signedPercent, usd } from "./format.js";
 
 // The arrow says which way the value moved; the colour and the word say whether that is a
 // regression (a TTFT that rose is one: higher is worse for latency, energy and cost).
 const arrow = (relativeChange) => (relativeChange > 0 ? "▲" : "▼");
 const time = (iso) => Date.parse(iso);
-const FORMATS = { median_ttft: seconds, p99_ttft: seconds, joules_per_token: joules, cost_per_mtok: usd };
 
 export function trendText({ trend, isCost }) {
-  const formatValue = isCost ? usd : (FORMATS[trend.metric] ?? throughput);
+  const formatValue = isCost ? usd : metricFormat(trend.metric);
   return {
     formatValue,
     point: (point) => `${escapeHtml(point.timestamp.replace("T", " ").slice(0, 16))} UTC<br>`
