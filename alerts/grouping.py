@@ -30,6 +30,7 @@ from tracker.settings import SlackRoute
 from tracker.vocabulary import AlertState, ChangeDirection, ChangeState
 
 SETTLE_WINDOWS_AT_MOST = 3
+_REGRESSION_JOINED = "a regression joined: no longer an improvement"
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,9 @@ def _join_existing_alerts(
         match.range_end = max(match.range_end, change.range_end_timestamp)
         match.updated_at = now
         joined.add(match.id)
+        if match.state is AlertState.IMPROVEMENT and change.direction is ChangeDirection.REGRESSION:
+            # A gain the commit paid for elsewhere (a trade, or a mixed commit): triage it.
+            set_state(session, match, AlertState.UNTRIAGED, now=now, note=_REGRESSION_JOINED)
     mark_for_refresh(session, sorted(joined))  # late joiners: thread reply and parent edit
     return joined
 

@@ -21,10 +21,24 @@ class SubmissionStatus(enum.StrEnum):
 
 
 class Metric(enum.StrEnum):
-    """Throughput metrics read off a sweep's front; both are tracked by change-point detection."""
+    """What is read off a sweep's front at each target interactivity, every one tracked by
+    change-point detection: throughputs (higher is better), and the latency and energy of the
+    front's points there (higher is worse; docs/frontier.md#latency-and-energy)."""
 
     TPUT_PER_GPU = "tput_per_gpu"
     OUTPUT_TPUT_PER_GPU = "output_tput_per_gpu"
+    MEDIAN_TTFT = "median_ttft"  # seconds
+    P99_TTFT = "p99_ttft"  # seconds
+    JOULES_PER_TOKEN = "joules_per_token"  # noqa: S105 (joules per output token)
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self in THROUGHPUT_METRICS
+
+
+THROUGHPUT_METRICS = frozenset({Metric.TPUT_PER_GPU, Metric.OUTPUT_TPUT_PER_GPU})
+"""The metrics whose front they are read off is their own; the others are read along the
+`tput_per_gpu` front."""
 
 
 class NoValuesReason(enum.StrEnum):

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from alerts.messages import dimensions, formatting, markup, rollup
+from alerts.messages import dimensions, formatting, markup, metrics, rollup
 from alerts.messages.blocks import (
     Block,
     Context,
@@ -23,6 +23,7 @@ from alerts.messages.blocks import (
     render,
 )
 from alerts.messages.markup import Line, bold, line, link
+from alerts.messages.metrics import METRIC_LABEL
 from alerts.messages.model import AlertSummary, BisectionSummary, ChangeSummary, RelatedAlert
 from alerts.messages.rollup import SliceSummary
 from tracker.vocabulary import AlertState, BisectionState, ChangeDirection, Metric, RelationKind
@@ -43,7 +44,7 @@ STATE_EMOJI = {
     AlertState.RETRACTED: "↩️",
     AlertState.RESOLVED: "🟢",
 }
-METRIC_LABEL = {Metric.TPUT_PER_GPU: "tok/s/GPU", Metric.OUTPUT_TPUT_PER_GPU: "output tok/s/GPU"}
+TRADE_EMOJI = "⚖️"
 # Components people look for first; the rest follow alphabetically.
 _LEADING_COMPONENTS = ("engine_version", "image")
 
@@ -91,9 +92,9 @@ def series_line(changes: Sequence[ChangeSummary], *, engine: str | None = None) 
     for change in changes:
         by_metric[change.metric].append(change)
     moves = []
-    for metric in sorted(by_metric, key=lambda m: (m is not rollup.PRIMARY_METRIC, m)):
+    for metric in sorted(by_metric, key=metrics.metric_rank):
         steps = ", ".join(
-            f"{formatting.interactivity(change.interactivity)}: {_before_after(change)}"
+            f"{formatting.interactivity(change.interactivity)}: {metrics.before_after(change)}"
             for change in sorted(by_metric[metric], key=lambda c: c.interactivity)
         )
         moves.append(f"{METRIC_LABEL[metric]} at {steps}")
@@ -108,12 +109,17 @@ def _header(alert: AlertSummary, slices: Sequence[SliceSummary]) -> str:
     directions = {summary.direction for summary in slices}
     regressed = ChangeDirection.REGRESSION in directions
     kind = "Regression" if regressed else "Improvement" if directions else "Alert"
+    traded = rollup.trade(alert.changes) is not None
+    if traded:
+        kind = "Trade"
     subject = f"{kind} in {_engine_commits(alert)}"
     if alert.state is AlertState.RETRACTED:
         return f"{STATE_EMOJI[AlertState.RETRACTED]} Retracted: {subject[0].lower()}{subject[1:]}"
     emoji = STATE_EMOJI[alert.state]
     if alert.state is AlertState.UNTRIAGED and not regressed:
         emoji = STATE_EMOJI[AlertState.IMPROVEMENT]
+    if alert.state is AlertState.UNTRIAGED and traded:
+        emoji = TRADE_EMOJI
     if alert.state is AlertState.IMPROVEMENT:
         return f"{emoji} {subject}"
     return f"{emoji} {subject} · {alert.state}"
@@ -121,6 +127,9 @@ def _header(alert: AlertSummary, slices: Sequence[SliceSummary]) -> str:
 
 def _slice_lines(alert: AlertSummary, slices: Sequence[SliceSummary]) -> list[Line]:
     lines = [_slice_line(summary) for summary in slices]
+    traded = rollup.trade(alert.changes)
+    if traded is not None:
+        lines.insert(0, line(bold("Trade:"), f" {traded.phrase} — not an improvement"))
     if not lines:
         lines = [line("No confirmed changes remain in this alert.")]
     if alert.state is AlertState.RETRACTED:
@@ -175,7 +184,7 @@ def _top_lines(summary: SliceSummary, *, engine: str) -> list[Line]:
                 "• ",
                 dimensions.series_label(change.config, engine=engine),
                 f" at {formatting.interactivity(change.interactivity)} tok/s/user: ",
-                _before_after(change, unit=METRIC_LABEL[change.metric]),
+                metrics.before_after(change, labelled=True),
             )
         )
     return lines
@@ -337,14 +346,6 @@ def _series_group(
 
 def _direction_noun(summary: SliceSummary) -> str:
     return "regressions" if summary.direction is ChangeDirection.REGRESSION else "gains"
-
-
-def _before_after(change: ChangeSummary, *, unit: str = "") -> str:
-    unit_suffix = f" {unit}" if unit else ""
-    return (
-        f"{formatting.throughput(change.before)} → {formatting.throughput(change.after)}"
-        f"{unit_suffix} ({formatting.signed_percent(change.relative_change)})"
-    )
 
 
 def _engine_commits(alert: AlertSummary) -> str:

@@ -42,14 +42,33 @@ def throughput(tokens_per_s: float) -> str:
     return f"{tokens_per_s:.1f}"
 
 
+def seconds(amount_s: float) -> str:
+    """A latency: "91 ms" below a second (one decimal below 10 ms), "1.24 s" from one."""
+    if amount_s >= 1:
+        return f"{amount_s:,.2f} s"
+    milliseconds = amount_s * 1000
+    return f"{milliseconds:.1f} ms" if milliseconds < 10 else f"{milliseconds:.0f} ms"
+
+
+def joules(amount_j: float) -> str:
+    """An energy per token with three significant digits: "3.71 J", "0.409 J", "12.4 J"."""
+    if amount_j <= 0:
+        return f"{amount_j:.2f} J"
+    return f"{amount_j:,.{_three_significant_decimals(amount_j)}f} J"
+
+
 def usd(amount: float) -> str:
     """A cost in US dollars with three significant digits: "$0.206", "$4.11", "$1,234"."""
     if amount >= 100:
         return f"${amount:,.0f}"
     if amount <= 0:
         return f"${amount:.2f}"
-    decimals = max(2 - math.floor(math.log10(amount)), 0)
-    return f"${amount:.{decimals}f}"
+    return f"${amount:.{_three_significant_decimals(amount)}f}"
+
+
+def _three_significant_decimals(amount: float) -> int:
+    """Decimals that leave three significant digits of a positive amount below 1,000."""
+    return max(2 - math.floor(math.log10(amount)), 0)
 
 
 def interactivity(tokens_per_s_per_user: float) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import fmean
 
-from alerts.messages import dimensions, formatting
+from alerts.messages import dimensions, formatting, metrics
 from alerts.messages.dimensions import Config, Dimension
 from alerts.messages.model import AlertSummary, ChangeSummary
 from tracker.vocabulary import ChangeDirection, Metric
@@ -84,13 +84,13 @@ class SliceSummary:
 
     @property
     def range_phrase(self) -> str:
-        """ "−7.2 … −11.4 % at 35 tok/s/user" (naming the metric when it is output throughput)."""
+        """ "−7.2 … −11.4 % at 35 tok/s/user" (naming the metric when it is not tok/s/GPU)."""
         phrase = (
             f"{formatting.percent_range(self.reference_changes)} at "
             f"{formatting.interactivity(self.reference.interactivity)} tok/s/user"
         )
         if self.reference.metric is not PRIMARY_METRIC:
-            phrase += " (output tok/s/GPU)"
+            phrase += f" ({metrics.METRIC_LABEL[self.reference.metric]})"
         return phrase
 
     @property
@@ -155,10 +155,20 @@ def summaries(
 
 
 def headline(alert: AlertSummary) -> str:
-    """ "sglang 4f2c1e9…9a1b7c3: 11 series regressed, all FP8 on MI355X …"."""
+    """ "sglang 4f2c1e9…9a1b7c3: 11 series regressed, all FP8 on MI355X …"; a trade is said
+    first ("…: trade (+6.1 % tput/GPU at 35 tok/s/user, p99 TTFT +38.0 %); 1 series …")."""
     label = f"{alert.engine} {formatting.commit_range(alert.commit_from, alert.commit_to)}"
     description = describe_slice(alert.changes, engine=alert.engine)
+    traded = trade(alert.changes)
+    if traded is not None:
+        description = f"trade ({traded.phrase}); {description}"
     return f"{label}: {description or 'no confirmed changes'}"
+
+
+def trade(changes: Sequence[ChangeSummary]) -> metrics.Trade | None:
+    """The throughput-for-latency (or energy) trade the changes make, quoted at 35 tok/s/user
+    where throughput moved there."""
+    return metrics.trade(changes, reference_interactivity=REFERENCE_INTERACTIVITY)
 
 
 def top_series(changes: Sequence[ChangeSummary], n: int | None = None) -> tuple[ChangeSummary, ...]:
@@ -174,7 +184,8 @@ def top_series(changes: Sequence[ChangeSummary], n: int | None = None) -> tuple[
 
 def reference_track(changes: Sequence[ChangeSummary]) -> ReferenceTrack:
     """35 tok/s/user if it moved, else the target most changes share (the lower on a tie);
-    total throughput per GPU if it moved there, else output throughput."""
+    of the metrics that moved there, the first in `metrics.METRIC_ORDER` (total throughput per
+    GPU, output throughput, p99 TTFT, median TTFT, energy)."""
     count_by_target: dict[float, int] = defaultdict(int)
     for change in changes:
         count_by_target[change.interactivity] += 1
@@ -182,8 +193,10 @@ def reference_track(changes: Sequence[ChangeSummary]) -> ReferenceTrack:
         target = REFERENCE_INTERACTIVITY
     else:
         target = min(count_by_target, key=lambda t: (-count_by_target[t], t))
-    metrics = {change.metric for change in changes if change.interactivity == target}
-    metric = PRIMARY_METRIC if PRIMARY_METRIC in metrics else sorted(metrics)[0]
+    metric = min(
+        {change.metric for change in changes if change.interactivity == target},
+        key=metrics.metric_rank,
+    )
     return ReferenceTrack(metric=metric, interactivity=target)
 
 

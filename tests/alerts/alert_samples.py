@@ -17,6 +17,7 @@ from alerts.messages.model import (
     RelatedAlert,
     SeriesPoint,
 )
+from tracker.vocabulary import Metric
 
 RUN_AT = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 # USD per GPU-hour, hyperscaler / neocloud / rental (docs/frontier.md).
@@ -86,22 +87,25 @@ def change(
     metric: str = "tput_per_gpu",
     run_timestamp: datetime = RUN_AT,
 ) -> ChangeSummary:
-    """A confirmed change point; direction, level after and costs follow from the change."""
+    """A confirmed change point; direction (higher TTFT or energy is worse), level after and
+    costs (of total throughput only) follow from the change."""
     after = before * (1 + relative_change)
     hardware = str(series_config["hardware"])
+    higher_is_better = Metric(metric).higher_is_better
+    priced = metric == Metric.TPUT_PER_GPU
     return ChangeSummary(
         change_id=change_id,
         series_id=series_id,
         config=series_config,
         metric=metric,
         interactivity=interactivity,
-        direction="regression" if relative_change < 0 else "gain",
+        direction="gain" if (relative_change > 0) == higher_is_better else "regression",
         before=before,
         after=after,
         relative_change=relative_change,
         run_timestamp=run_timestamp,
-        cost_before=costs(hardware, before),
-        cost_after=costs(hardware, after),
+        cost_before=costs(hardware, before) if priced else None,
+        cost_after=costs(hardware, after) if priced else None,
     )
 
 
@@ -185,6 +189,31 @@ def alert(
         changes=tuple(changes),
         related=related,
         url=f"https://tracker.example/alerts/{alert_id}",
+    )
+
+
+def trade_changes(first_change_id: int = 700) -> tuple[ChangeSummary, ...]:
+    """One commit's trade on H200 dsr1 FP8: tput/GPU +6.1 % at 35 and +5.2 % at 50
+    tok/s/user, p99 TTFT +38 % and +41 %, median TTFT +12 % at 35."""
+    h200 = config(hardware="h200")
+    moves = (
+        ("tput_per_gpu", 35.0, 2400.0, 0.061),
+        ("tput_per_gpu", 50.0, 1900.0, 0.052),
+        ("p99_ttft", 35.0, 0.091, 0.38),
+        ("p99_ttft", 50.0, 0.074, 0.41),
+        ("median_ttft", 35.0, 0.067, 0.12),
+    )
+    return tuple(
+        change(
+            first_change_id + index,
+            301,
+            h200,
+            interactivity=target,
+            before=before,
+            relative_change=relative,
+            metric=metric,
+        )
+        for index, (metric, target, before, relative) in enumerate(moves)
     )
 
 

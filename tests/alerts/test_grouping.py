@@ -146,6 +146,28 @@ def test_a_late_change_joins_the_earliest_overlapping_alert(
     assert len(alert["change_ids"]) > len(first["change_ids"])
 
 
+def test_a_regression_joining_an_improvement_makes_it_untriaged(
+    client: TestClient, auth: dict[str, str], session_factory: sessionmaker[Session]
+) -> None:
+    post_history(client, auth, engine="sglang", configs=MI355X_FP8[:2], nights=26, steps={20: 1.1})
+    group(session_factory)
+    (first,) = alerts(client)
+    assert first["state"] == "improvement"
+    # The same commit cost another config: the gain was paid for, so people must look.
+    post_history(
+        client, auth, engine="sglang", configs=MI355X_FP8[2:3], nights=26, steps={20: 0.9}, seed=21
+    )
+    group(session_factory)
+    (alert,) = alerts(client)
+    assert alert["id"] == first["id"]
+    assert alert["state"] == "untriaged"
+    assert alert["regressions"] > 0 and alert["gains"] > 0
+    history = client.get(f"/api/v1/alerts/{alert['id']}").json()["history"]
+    assert history[-1]["state"] == "untriaged"
+    assert history[-1]["who"] == "tracker"
+    assert "regression joined" in history[-1]["note"]
+
+
 def test_the_settle_window_restarts_when_a_change_joins_up_to_three_windows(
     client: TestClient, auth: dict[str, str], db_session: Session
 ) -> None:

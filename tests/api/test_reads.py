@@ -11,7 +11,9 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import api_client, make_token
-from tests.support.builders import gpt_oss_body, synthetic_body
+from tests.support import real_clients
+from tests.support.builders import gpt_oss_body, source, synthetic_body
+from tests.support.independent import by_label, independent_readings
 from tracker import models
 from tracker.settings import Settings
 from tracker.vocabulary import Metric, TokenScope
@@ -276,3 +278,87 @@ def test_latest_is_the_newest_run_even_when_an_older_one_arrives_later(
     (item,) = client.get("/api/v1/series").json()["items"]
     assert item["latest"]["commit"] == "0009abcdef"
     assert item["latest"]["values"]["tput_per_gpu"]["35"] > explorer_value
+
+
+@pytest.fixture
+def power_and_no_power(client: TestClient, auth: dict[str, str]) -> dict[str, Any]:
+    """The real single-node sweep on H200 (InferenceX power fields) and the same sweep on
+    runner b200-new (`power_valid: 0`, no energy)."""
+    for night, path in enumerate((real_clients.SINGLE_NODE, real_clients.RUNNER_LABELS[1])):
+        body = {
+            "source": source(engine="sglang", run_key=f"power:{night}", repo=None),
+            "format": "inferencex",
+            "results": real_clients.json_rows(path),
+        }
+        assert client.post("/api/v1/submissions", json=body, headers=auth).status_code == 202
+    series = client.get("/api/v1/series").json()["items"]
+    return {item["config"]["hardware"]: item for item in series}
+
+
+def test_latency_and_energy_are_read_along_the_throughput_front(
+    power_and_no_power: dict[str, Any], client: TestClient
+) -> None:
+    assert real_clients.RUNNER_LABELS[1].name == "agg_bmk_b200-new.json"
+    rows = real_clients.json_rows(real_clients.SINGLE_NODE)
+    frontier = client.get(f"/api/v1/sweeps/{power_and_no_power['h200']['latest']['sweep_id']}")
+    values = frontier.json()["frontier"]
+    for metric, key in (
+        ("median_ttft", "median_ttft"),
+        ("p99_ttft", "p99_ttft"),
+        ("joules_per_token", "joules_per_output_token"),
+    ):
+        expected = independent_readings(
+            [(row["median_intvty"], row["tput_per_gpu"], row[key]) for row in rows],
+            [35, 50, 75, 100, 125],
+        )
+        assert values[metric] == pytest.approx(by_label(expected), rel=1e-9), metric
+    # never extrapolated: the front spans 23–136 tok/s/user
+    assert set(values["p99_ttft"]) == {"35", "50", "75", "100", "125"}
+    no_power = power_and_no_power["b200"]["latest"]
+    assert no_power["values"]["joules_per_token"] == {}
+    assert no_power["values"]["p99_ttft"] == values["p99_ttft"]
+
+
+def test_latency_and_energy_trends_say_higher_is_worse(
+    power_and_no_power: dict[str, Any], client: TestClient
+) -> None:
+    series_id = power_and_no_power["h200"]["id"]
+    sweep = client.get(f"/api/v1/sweeps/{power_and_no_power['h200']['latest']['sweep_id']}")
+    for metric in ("median_ttft", "p99_ttft", "joules_per_token"):
+        trend = client.get(f"/api/v1/series/{series_id}/trend?interactivity=50&metric={metric}")
+        assert trend.status_code == 200
+        body = trend.json()
+        assert body["higher_is_better"] is False
+        assert [p["value"] for p in body["points"]] == [sweep.json()["frontier"][metric]["50"]]
+    tput = client.get(f"/api/v1/series/{series_id}/trend?interactivity=50").json()
+    assert tput["higher_is_better"] is True
+
+
+def test_an_unknown_trend_metric_is_a_422_naming_the_allowed_ones(
+    power_and_no_power: dict[str, Any], client: TestClient
+) -> None:
+    series_id = power_and_no_power["h200"]["id"]
+    response = client.get(f"/api/v1/series/{series_id}/trend?interactivity=50&metric=ttft")
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["query", "metric"]
+    for allowed in ("tput_per_gpu", "median_ttft", "p99_ttft", "joules_per_token"):
+        assert allowed in error["msg"]
+
+
+def test_compare_gives_latency_and_energy_where_the_rows_carry_them(
+    power_and_no_power: dict[str, Any], client: TestClient
+) -> None:
+    query = (
+        "model=fake-org/Fake-Model-8B&precision=fp8&isl=1024&osl=128&framework=sglang"
+        "&interactivity=50"
+    )
+    items = client.get(f"/api/v1/compare?{query}").json()["items"]
+    by_gpu = {item["config"]["hardware"]: item for item in items}
+    h200 = client.get(f"/api/v1/sweeps/{power_and_no_power['h200']['latest']['sweep_id']}")
+    frontier = h200.json()["frontier"]
+    assert by_gpu["h200"]["p99_ttft"] == pytest.approx(frontier["p99_ttft"]["50"])
+    assert by_gpu["h200"]["median_ttft"] == pytest.approx(frontier["median_ttft"]["50"])
+    assert by_gpu["h200"]["joules_per_token"] == pytest.approx(frontier["joules_per_token"]["50"])
+    assert by_gpu["b200"]["joules_per_token"] is None
+    assert by_gpu["b200"]["p99_ttft"] == pytest.approx(by_gpu["h200"]["p99_ttft"])

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import math
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import sample_rows
+from tests.support import real_clients
 from tracker.ingest.formats import FORMATS, ResultRow, parse_results
 
 GPT_OSS_CONFIG = {
@@ -489,3 +491,53 @@ def test_five_hundred_rows_of_fifty_fields_parse_fast() -> None:
         elapsed_s.append(time.perf_counter() - start)
     assert len(rows) == 500
     assert min(elapsed_s) < 0.1
+
+
+@pytest.mark.parametrize(
+    ("path", "format_name", "config_path"),
+    [
+        (real_clients.SINGLE_NODE, "inferencex", None),
+        (real_clients.RUNNER_LABELS[0], "inferencex", None),
+        (real_clients.SGLANG_SWEEP, "sglang-bench", real_clients.SGLANG_BENCH / "config.json"),
+        (real_clients.VLLM_APPEND, "vllm-bench", real_clients.VLLM_BENCH / "config.json"),
+    ],
+)
+def test_every_real_client_format_carries_median_and_p99_ttft(
+    path: Path, format_name: str, config_path: Path | None
+) -> None:
+    samples = real_clients.json_rows(path)
+    config = json.loads(config_path.read_text()) if config_path else None
+    rows = parsed(format=format_name, results=samples, config=config)
+
+    assert rows
+    for row in rows:
+        assert row.median_ttft_s is not None and row.p99_ttft_s is not None
+        assert row.p99_ttft_s >= row.median_ttft_s
+        assert "p99_ttft" not in row.extra
+    by_sample = {sample.get("conc", sample.get("max_concurrency")): sample for sample in samples}
+    for row in rows:
+        sample = by_sample.get(row.conc)
+        if sample is not None and "p99_ttft" in sample:
+            assert row.p99_ttft_s == sample["p99_ttft"]
+        elif sample is not None:
+            assert row.p99_ttft_s == pytest.approx(sample["p99_ttft_ms"] / 1000)
+
+
+def test_joules_per_output_token_only_from_valid_power_fields() -> None:
+    powered = real_clients.json_rows(real_clients.SINGLE_NODE)
+    rows = by_conc(parsed(format="inferencex", results=powered, config=None))
+    for sample in powered:
+        row = rows[sample["conc"]]
+        assert row.joules_per_output_token == sample["joules_per_output_token"]
+        assert "joules_per_output_token" not in row.extra
+        assert row.extra["avg_power_w"] == sample["avg_power_w"]  # the rest is kept as sent
+    unpowered = real_clients.json_rows(real_clients.RUNNER_LABELS[0])
+    assert all(
+        row.joules_per_output_token is None
+        for row in parsed(format="inferencex", results=unpowered, config=None)
+    )
+    # a reading the row itself marks invalid is not an energy: kept as sent, never tracked
+    invalid = [{**sample, "power_valid": 0} for sample in powered]
+    for row in parsed(format="inferencex", results=invalid, config=None):
+        assert row.joules_per_output_token is None
+        assert row.extra["joules_per_output_token"] > 0

@@ -16,7 +16,12 @@ from tests.conftest import sample_rows
 from tests.support.builders import gpt_oss_body, minimax_body, processed_body
 from tests.support.independent import independent_frontier
 from tracker import models
-from tracker.processing.frontier import monotone_cubic, pareto_front, values_at_targets
+from tracker.processing.frontier import (
+    monotone_cubic,
+    pareto_front,
+    readings_along_front,
+    values_at_targets,
+)
 from tracker.settings import DEFAULT_INTERACTIVITY_TARGETS
 
 GPUS = 16  # 8 prefill + 8 decode
@@ -126,3 +131,31 @@ def test_interpolated_values_never_overshoot_the_front() -> None:
     ordered = [values[t] for t in sorted(values)]
     assert all(a >= b for a, b in itertools.pairwise(ordered))
     assert max(ordered) <= 5000.0 and min(ordered) >= 900.0
+
+
+def test_readings_follow_the_throughput_front_not_their_own() -> None:
+    # (interactivity, throughput, p99 TTFT): the point at 60 tok/s/user is dominated by the one
+    # at 70, so its low TTFT is never read, however good it looks.
+    interactivity = [30.0, 60.0, 70.0, 100.0]
+    throughput = [1000.0, 500.0, 700.0, 400.0]
+    ttft = [0.30, 0.05, 0.20, 0.10]
+
+    values = readings_along_front(interactivity, throughput, ttft, [30, 50, 70, 100, 120])
+
+    assert sorted(values) == [30, 50, 70, 100]  # inside the front's range only
+    assert values[30] == pytest.approx(0.30) and values[70] == pytest.approx(0.20)
+    curve = PchipInterpolator([30.0, 70.0, 100.0], [0.30, 0.20, 0.10])
+    assert values[50] == pytest.approx(float(curve(50)))
+
+
+def test_a_front_point_without_its_reading_gives_no_reading() -> None:
+    interactivity, throughput = [30.0, 70.0, 100.0], [1000.0, 700.0, 400.0]
+
+    assert readings_along_front(interactivity, throughput, [3.1, None, 2.0], [50]) == {}
+    # a dominated point may lack it: it is not on the front
+    assert (
+        readings_along_front(
+            [*interactivity, 60.0], [*throughput, 500.0], [3.1, 2.5, 2.0, None], [50]
+        )
+        != {}
+    )

@@ -83,8 +83,14 @@ def synthetic_rows(
     isl: int = 1024,
     osl: int = 1024,
     tp: int = 8,
+    p99_ttft_level: float | None = None,
+    joules_level: float | None = None,
 ) -> list[dict[str, Any]]:
-    """A plausible single-node sweep: interactivity falls and throughput rises with concurrency."""
+    """A plausible single-node sweep: interactivity falls and throughput rises with concurrency.
+
+    With `p99_ttft_level` the rows carry p99 TTFT (its level times a curve rising with
+    concurrency); with `joules_level` InferenceX's valid power fields (joules per output token
+    falling with concurrency)."""
     rows = []
     for conc in (4, 8, 16, 32, 64, 128, 256):
         interactivity = 160.0 / (1 + (conc / 48) ** 0.9)
@@ -110,6 +116,11 @@ def synthetic_rows(
                 "input_tput_per_gpu": output_per_gpu * isl / osl,
             }
         )
+        if p99_ttft_level is not None:
+            rows[-1]["p99_ttft"] = 0.12 * (1 + conc / 24) * p99_ttft_level
+        if joules_level is not None:
+            rows[-1]["power_valid"] = 1
+            rows[-1]["joules_per_output_token"] = 2.5 * (1 + 32 / conc) * joules_level
     return rows
 
 

@@ -240,6 +240,10 @@ class Trend(BaseModel):
     metric: TrendMetric
     interactivity: float
     price_set: PriceSet | None = Field(default=None, description="Only for cost_per_mtok.")
+    higher_is_better: bool = Field(
+        description="True for throughput; false for TTFT, energy and cost, where a rise is a "
+        "regression."
+    )
     points: list[TrendPoint]
     changes: list[ChangeView] = Field(description="Confirmed change points of this track.")
     suspected: list[SuspectedChange] = Field(
@@ -271,8 +275,12 @@ class SweepPointView(BaseModel):
     tput_per_gpu: float
     output_tput_per_gpu: float | None
     median_ttft_s: float | None
+    p99_ttft_s: float | None
     median_tpot_s: float | None
     median_e2el_s: float | None
+    joules_per_output_token: float | None = Field(
+        description="Only from rows with valid power fields (InferenceX)."
+    )
     on_front: bool = Field(
         description="On the tput_per_gpu Pareto front (of the points that are not degraded)."
     )
@@ -282,6 +290,13 @@ class SweepPointView(BaseModel):
 class SweepFrontier(BaseModel):
     tput_per_gpu: ValuesByTarget
     output_tput_per_gpu: ValuesByTarget
+    median_ttft: ValuesByTarget = Field(
+        description="Seconds, read along the tput_per_gpu front (as p99_ttft and joules_per_token)."
+    )
+    p99_ttft: ValuesByTarget
+    joules_per_token: ValuesByTarget = Field(
+        description="Joules per output token; empty when the rows carry no power fields."
+    )
     cost_per_mtok: dict[str, ValuesByTarget] = Field(
         description="USD per million tokens by price set (hyperscaler, neocloud, rental)."
     )
@@ -309,6 +324,14 @@ class CompareItem(BaseModel):
     interactivity: float
     tput_per_gpu: float | None = Field(description="null when out of the front's range.")
     output_tput_per_gpu: float | None
+    median_ttft: float | None = Field(
+        description="Seconds, read along the tput_per_gpu front; null as tput_per_gpu, or when "
+        "a front point lacks it."
+    )
+    p99_ttft: float | None = Field(description="Seconds, as median_ttft.")
+    joules_per_token: float | None = Field(
+        description="Joules per output token; null without power fields."
+    )
     cost_per_mtok: dict[str, float | None]
     sweep_id: int | None
     commit: str | None

@@ -126,8 +126,11 @@ class ResultRow(Base):
     output_tput_per_gpu: Mapped[float | None] = mapped_column(Float)
     input_tput_per_gpu: Mapped[float | None] = mapped_column(Float)
     median_ttft_s: Mapped[float | None] = mapped_column(Float)
+    p99_ttft_s: Mapped[float | None] = mapped_column(Float)
     median_tpot_s: Mapped[float | None] = mapped_column(Float)
     median_e2el_s: Mapped[float | None] = mapped_column(Float)
+    # Only from rows with valid power fields (docs/formats.md#energy).
+    joules_per_output_token: Mapped[float | None] = mapped_column(Float)
     # Request counts as the row states them (docs/formats.md#failed-requests).
     completed: Mapped[int | None]
     requested: Mapped[int | None]
@@ -136,7 +139,7 @@ class ResultRow(Base):
 
 
 class FrontierValue(Base):
-    """Throughput read off a sweep's Pareto front at one target interactivity (docs/frontier.md)."""
+    """A metric read off a sweep's Pareto front at one target interactivity (docs/frontier.md)."""
 
     __tablename__ = "frontier_values"
     __table_args__ = (

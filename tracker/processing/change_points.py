@@ -112,7 +112,7 @@ def detect_on_tracks(
         analysis, new_state = analyse_incremental(
             history.values,
             previous=_previous_state(track),
-            higher_is_better=True,
+            higher_is_better=track.metric.higher_is_better,
             options=options,
             timestamps=history.times,
         )

@@ -1,5 +1,5 @@
-"""The Pareto frontier of a sweep and throughput read off it at fixed interactivity
-(docs/frontier.md)."""
+"""The Pareto frontier of a sweep, and throughput (or a latency or energy of its points) read
+off it at fixed interactivity (docs/frontier.md)."""
 
 from __future__ import annotations
 
@@ -96,11 +96,30 @@ def values_at_targets(
     Targets outside the front's range are absent: never extrapolated, never clamped. A front of
     one point yields nothing.
     """
+    return readings_along_front(interactivity, throughput, throughput, targets)
+
+
+def readings_along_front(
+    interactivity: Sequence[float],
+    throughput: Sequence[float],
+    readings: Sequence[float | None],
+    targets: Iterable[float],
+) -> dict[float, float]:
+    """Another measurement of the points (a latency, an energy) read along their throughput
+    front: the front points' `readings` interpolated at each target inside the front's range.
+
+    The same front, range and interpolation as `values_at_targets`, so that a target's latency
+    belongs to the operating point its throughput value describes. Nothing when a front point
+    lacks its reading (None): a reading from part of the front would describe another curve.
+    """
     front = pareto_front(interactivity, throughput)
     if len(front) < 2:
         return {}
+    along = [readings[i] for i in front]
+    if any(reading is None for reading in along):
+        return {}
     return monotone_cubic(
-        [interactivity[i] for i in front], [throughput[i] for i in front], targets
+        [interactivity[i] for i in front], [float(r) for r in along if r is not None], targets
     )
 
 

@@ -1,12 +1,13 @@
-"""Frontier values: each sweep's throughput at the target interactivities, for its tracks, with
-the points failed requests degraded left out (docs/frontier.md)."""
+"""Frontier values: each sweep's throughput, latency and energy at the target interactivities,
+for its tracks, with the points failed requests degraded left out (docs/frontier.md)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import Row, select, update
@@ -15,9 +16,9 @@ from sqlalchemy.orm import Session
 from tracker import models
 from tracker.db.bulk import bulk_insert
 from tracker.processing.degraded import DegradedPoint, RequestCounts, degraded_points
-from tracker.processing.frontier import pareto_front, target_label, values_at_targets
+from tracker.processing.frontier import pareto_front, readings_along_front, target_label
 from tracker.processing.tracks import TrackKey
-from tracker.vocabulary import Metric, NoValuesReason
+from tracker.vocabulary import THROUGHPUT_METRICS, Metric, NoValuesReason
 
 FRONTIER_VALUE_COLUMNS = ("sweep_id", "metric", "interactivity", "config_id", "timestamp", "value")
 CANDIDATE_VALUE_COLUMNS = ("sweep_id", "metric", "interactivity", "config_id", "value")
@@ -36,6 +37,9 @@ class MeasuredPoint(NamedTuple):
     completed: int | None
     requested: int | None
     failed: int | None
+    median_ttft_s: float | None = None
+    p99_ttft_s: float | None = None
+    joules_per_output_token: float | None = None
 
 
 @dataclass(frozen=True)
@@ -126,12 +130,13 @@ def sweep_points(*, session: Session, sweep_ids: Sequence[int]) -> dict[int, lis
             models.ResultRow.completed,
             models.ResultRow.requested,
             models.ResultRow.failed,
+            models.ResultRow.median_ttft_s,
+            models.ResultRow.p99_ttft_s,
+            models.ResultRow.joules_per_output_token,
         ).where(models.ResultRow.sweep_id.in_(sweep_ids))
     )
-    for sweep_id, intvty, tput, output_tput, conc, completed, requested, failed in rows:
-        points[sweep_id].append(
-            MeasuredPoint(intvty, tput, output_tput, conc, completed, requested, failed)
-        )
+    for sweep_id, *measured in rows:
+        points[sweep_id].append(MeasuredPoint(*measured))
     return points
 
 
@@ -203,38 +208,47 @@ def _degraded(points: Sequence[MeasuredPoint], max_failed_fraction: float) -> li
 def front_values(
     points: Sequence[MeasuredPoint], degraded_concs: Collection[int], targets: Sequence[float]
 ) -> tuple[list[tuple[Metric, float, float]], dict[Metric, list[float]]]:
-    """(metric, target, value) for both throughput metrics, read off the fronts of the points
-    that are not degraded; a target whose value the degraded points would change is withheld
-    instead (second element, by metric). The output-throughput front uses only the points
-    that report output throughput."""
+    """(metric, target, value) for every metric, read off the fronts of the points that are not
+    degraded; a target whose value the degraded points would change is withheld instead (second
+    element, by metric). The output-throughput front uses only the points that report output
+    throughput; latency and energy are read along the `tput_per_gpu` front."""
     values: list[tuple[Metric, float, float]] = []
     withheld: dict[Metric, list[float]] = {}
     for metric in Metric:
         every = _metric_points(points, metric, ())
         clean = _metric_points(points, metric, degraded_concs) if degraded_concs else every
-        clean_values = values_at_targets(clean[0], clean[1], targets)
+        clean_values = readings_along_front(*clean, targets)
         kept = clean_values
         if len(clean[0]) < len(every[0]):
-            every_values = values_at_targets(every[0], every[1], targets)
+            every_values = readings_along_front(*every, targets)
             kept = {t: v for t, v in clean_values.items() if every_values.get(t) == v}
             withheld[metric] = sorted((clean_values.keys() | every_values.keys()) - kept.keys())
         values.extend((metric, target, value) for target, value in kept.items())
     return values, withheld
 
 
+_READING: dict[Metric, Callable[[MeasuredPoint], float | None]] = {
+    Metric.TPUT_PER_GPU: attrgetter("tput_per_gpu"),
+    Metric.OUTPUT_TPUT_PER_GPU: attrgetter("output_tput_per_gpu"),
+    Metric.MEDIAN_TTFT: attrgetter("median_ttft_s"),
+    Metric.P99_TTFT: attrgetter("p99_ttft_s"),
+    Metric.JOULES_PER_TOKEN: attrgetter("joules_per_output_token"),
+}
+
+
 def _metric_points(
     points: Sequence[MeasuredPoint], metric: Metric, left_out: Collection[int]
-) -> tuple[list[float], list[float]]:
-    """(interactivities, throughputs) of the points that report `metric`, but `left_out`."""
-    if metric is Metric.TPUT_PER_GPU:
-        pairs = [(p.median_intvty, p.tput_per_gpu) for p in points if p.conc not in left_out]
-    else:
-        pairs = [
-            (p.median_intvty, p.output_tput_per_gpu)
-            for p in points
-            if p.output_tput_per_gpu is not None and p.conc not in left_out
-        ]
-    return [x for x, _ in pairs], [y for _, y in pairs]
+) -> tuple[list[float], list[float], list[float | None]]:
+    """(interactivities, throughputs the front is ranked by, readings of `metric`) of the points
+    but `left_out`: a throughput metric is its own front, of the points that report it; the
+    others are read along the `tput_per_gpu` front of every point."""
+    reading = _READING[metric]
+    kept = [p for p in points if p.conc not in left_out]
+    if metric in THROUGHPUT_METRICS:
+        pairs = [(p.median_intvty, value) for p in kept if (value := reading(p)) is not None]
+        values = [y for _, y in pairs]
+        return [x for x, _ in pairs], values, list(values)
+    return [p.median_intvty for p in kept], [p.tput_per_gpu for p in kept], list(map(reading, kept))
 
 
 def _no_values_reason(points: Sequence[MeasuredPoint], targets: Sequence[float]) -> NoValuesReason:

@@ -28,6 +28,11 @@ class CompareItem:
     interactivity: float
     tput_per_gpu: float | None
     output_tput_per_gpu: float | None
+    median_ttft: float | None
+    """Seconds, read along the tput_per_gpu front, as p99_ttft."""
+    p99_ttft: float | None
+    joules_per_token: float | None
+    """Joules per output token, from rows with power fields."""
     cost_per_mtok: dict[str, float | None]
     sweep_id: int | None
     commit: str | None
@@ -52,7 +57,8 @@ def compare(
     limit: int,
     cursor: str | None,
 ) -> Page[CompareItem]:
-    """Throughput and cost at ``interactivity`` (any value) for every matching config.
+    """Throughput, latency, energy and cost at ``interactivity`` (any value) for every matching
+    config.
 
     Read off the Pareto front of each config's latest sweep with values (the points processing
     left out for failed requests stay out); a config whose front does not reach that
@@ -82,6 +88,9 @@ def compare(
                 interactivity=interactivity,
                 tput_per_gpu=tput,
                 output_tput_per_gpu=values.get(Metric.OUTPUT_TPUT_PER_GPU),
+                median_ttft=values.get(Metric.MEDIAN_TTFT),
+                p99_ttft=values.get(Metric.P99_TTFT),
+                joules_per_token=values.get(Metric.JOULES_PER_TOKEN),
                 cost_per_mtok={
                     price_set.value: (
                         None if tput is None else cost_per_mtok(tput, config, price_set)

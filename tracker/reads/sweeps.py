@@ -47,8 +47,10 @@ class SweepPoint:
     tput_per_gpu: float
     output_tput_per_gpu: float | None
     median_ttft_s: float | None
+    p99_ttft_s: float | None
     median_tpot_s: float | None
     median_e2el_s: float | None
+    joules_per_output_token: float | None
     on_front: bool
     degraded: bool
 
@@ -57,6 +59,9 @@ class SweepPoint:
 class SweepFrontier:
     tput_per_gpu: ValuesByTarget
     output_tput_per_gpu: ValuesByTarget
+    median_ttft: ValuesByTarget
+    p99_ttft: ValuesByTarget
+    joules_per_token: ValuesByTarget
     cost_per_mtok: dict[str, ValuesByTarget]
     """By price set, then target."""
 
@@ -114,8 +119,10 @@ def _points_by_sweep(
                 tput_per_gpu=row.tput_per_gpu,
                 output_tput_per_gpu=row.output_tput_per_gpu,
                 median_ttft_s=row.median_ttft_s,
+                p99_ttft_s=row.p99_ttft_s,
                 median_tpot_s=row.median_tpot_s,
                 median_e2el_s=row.median_e2el_s,
+                joules_per_output_token=row.joules_per_output_token,
                 on_front=row.conc in on_front,
                 degraded=row.conc in degraded,
             )
@@ -165,6 +172,9 @@ def _sweep_details(session: Session, records: Sequence[SweepRecord]) -> list[Swe
                 frontier=SweepFrontier(
                     tput_per_gpu=tput,
                     output_tput_per_gpu=sweep_values[Metric.OUTPUT_TPUT_PER_GPU.value],
+                    median_ttft=sweep_values[Metric.MEDIAN_TTFT.value],
+                    p99_ttft=sweep_values[Metric.P99_TTFT.value],
+                    joules_per_token=sweep_values[Metric.JOULES_PER_TOKEN.value],
                     cost_per_mtok=costs_per_mtok(tput, config),
                 ),
                 components=sweep.components,

@@ -64,6 +64,8 @@ class Trend:
     interactivity: float
     price_set: PriceSet | None
     """Only for cost_per_mtok."""
+    higher_is_better: bool
+    """Throughput: true; TTFT, energy and cost: a rise is a regression."""
     points: list[TrendPoint]
     changes: list[Change]
     suspected: list[SuspectedChange]
@@ -71,9 +73,18 @@ class Trend:
 
 
 class TrendMetric(enum.StrEnum):
+    """The tracked metrics (`Metric`), and cost per million tokens computed from throughput."""
+
     TPUT_PER_GPU = "tput_per_gpu"
     OUTPUT_TPUT_PER_GPU = "output_tput_per_gpu"
+    MEDIAN_TTFT = "median_ttft"
+    P99_TTFT = "p99_ttft"
+    JOULES_PER_TOKEN = "joules_per_token"  # noqa: S105 (a metric, not a secret)
     COST_PER_MTOK = "cost_per_mtok"
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self is not TrendMetric.COST_PER_MTOK and Metric(self.value).higher_is_better
 
 
 def require_target(interactivity: float, targets: Sequence[float]) -> None:
@@ -223,6 +234,7 @@ def trend(
         metric=metric,
         interactivity=interactivity,
         price_set=price_set if is_cost else None,
+        higher_is_better=metric.higher_is_better,
         points=points,
         changes=(
             track_changes(

@@ -13,10 +13,13 @@ from alerts.messages.blocks import Message
 from alerts.messages.model import Digest, RelatedAlert
 from tests.alerts.alert_samples import (
     alert,
+    change,
+    config,
     improvement_alert,
     many_series_alert,
     month_digest,
     thirty_regressions,
+    trade_changes,
     two_gains,
 )
 from tests.alerts.conftest import GoldenCheck
@@ -238,3 +241,49 @@ def test_a_monstrous_component_name_is_cut_visibly_not_sent_over_the_limit() -> 
     (components,) = [row for row in parent["text"].splitlines() if row.startswith("Components:")]
     assert components.startswith("Components: &&&")
     assert components.endswith("…")
+
+
+def test_a_commit_that_bought_throughput_with_latency_is_a_trade(golden: GoldenCheck) -> None:
+    parent = alert_message.parent_message(alert(trade_changes()))
+
+    golden("parent_trade", parent)
+    assert parent["blocks"][0]["text"]["text"] == "⚖️ Trade in sglang 4f2c1e9…9a1b7c3 · untriaged"
+    text = parent["text"]
+    assert "Trade: +6.1 % tput/GPU at 35 tok/s/user, p99 TTFT +38.0 % — not an improvement" in text
+    # a higher TTFT reads as a regression, with its unit, named before its values
+    assert "1 series regressed, dsr1 FP8 1k/1k single-node on H200, +38.0 % at 35 tok/s/user " in (
+        text
+    )
+    assert "(p99 TTFT)" in text
+    assert "p99 TTFT 74 ms → 104 ms (+41.0 %)" in text
+    assert "nice work" not in text
+
+
+def test_the_thread_lists_latency_beside_throughput_with_units() -> None:
+    (thread,) = alert_message.detail_messages(alert(trade_changes()))
+
+    assert (
+        "p99 TTFT at 35: 91 ms → 126 ms (+38.0 %), 50: 74 ms → 104 ms (+41.0 %); "
+        in (thread["text"])
+    )
+    assert "median TTFT at 35: 67 ms → 75 ms (+12.0 %)" in thread["text"]
+    assert "tok/s/GPU at 35: 2,400 → 2,546 (+6.1 %)" in thread["text"]
+
+
+def test_latency_and_throughput_moving_the_same_way_for_people_is_no_trade() -> None:
+    better_latency = [
+        change(
+            800,
+            301,
+            config(hardware="h200"),
+            interactivity=35.0,
+            before=0.09,
+            relative_change=-0.2,
+            metric="p99_ttft",
+        )
+    ]
+    both_better = alert((*two_gains(), *better_latency))
+
+    assert rollup.trade(both_better.changes) is None
+    header = alert_message.parent_message(both_better)["blocks"][0]["text"]["text"]
+    assert header.startswith("📈 Improvement in sglang")

@@ -274,3 +274,35 @@ def test_a_candidate_page_shows_its_verdict_and_each_front_over_the_baseline(
         )
         assert page.get_attribute(f"#front-{each}", "data-baseline") == str(baseline)
     screenshot(page, "submission")
+
+
+def test_latency_trend_and_metric_pickers_say_higher_is_worse(
+    page: Page, dashboard: Dashboard
+) -> None:
+    stepped = series_id(dashboard, framework="sglang", hardware="mi355x", precision="fp8")
+    trend = dashboard.api(f"/api/v1/series/{stepped}/trend?interactivity=35&metric=median_ttft")
+    points = trend.json()["points"]
+    assert points and trend.json()["higher_is_better"] is False
+
+    page.goto(f"/series/{stepped}?target=35&metric=median_ttft")
+    wait_for_chart(page, "#trend-chart")
+    assert page.get_attribute("#trend-chart", "data-points") == str(len(points))
+    option = chart_option(page, "#trend-chart")
+    assert option["yAxis"][0]["name"] == "median TTFT (s; higher is worse)"  # type: ignore[index]
+    expect(page.locator("#trend-form select[name=metric] option:checked")).to_have_text(
+        "median TTFT (s; higher is worse)"
+    )
+
+    page.goto("/?metric=p99_ttft")
+    wait_for_chart(page, "#explorer-chart")
+    offered = page.locator("#filter-form select[name=metric] option").all_inner_texts()
+    assert offered == [
+        "throughput per GPU (tok/s/GPU)",
+        "output throughput per GPU (tok/s/GPU)",
+        "median TTFT (s; higher is worse)",
+        "p99 TTFT (s; higher is worse)",
+        "energy per output token (J; higher is worse)",
+    ]
+    expect(page.locator("#filter-form select[name=metric] option:checked")).to_have_text(
+        "p99 TTFT (s; higher is worse)"
+    )

@@ -15,6 +15,7 @@ from alerts.messages import dimensions
 from tracker.api.dashboard.access import page_router
 from tracker.api.dashboard.query import choice_from, config_filters_from, number_from, target_from
 from tracker.api.dashboard.rendering import render
+from tracker.api.dashboard.trend import METRIC_LABELS
 from tracker.api.deps import SessionDep, SettingsDep
 from tracker.configs.fields import CONFIG_FIELD_TYPES
 from tracker.reads.changes import Change, latest_changes
@@ -162,6 +163,7 @@ def explorer(request: Request, session: SessionDep, settings: SettingsDep) -> HT
             "target": target,
             "metric": metric,
             "metrics": METRICS,
+            "metric_labels": METRIC_LABELS,
             "sort": sort,
             "rows": ordered[start : start + ROWS_PER_PAGE],
             "row_count": len(ordered),

@@ -13,8 +13,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from alerts.messages import dimensions, formatting
+from alerts.messages import dimensions, formatting, metrics
 from tracker import jsonio
+from tracker.vocabulary import Metric
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -40,6 +41,11 @@ def optional(formatter: Any) -> Any:
         return "—" if value is None else str(formatter(value))
 
     return format_or_dash
+
+
+def metric_value(value: float | None, metric: str) -> str:
+    """A value of `metric` as the alerts write it ("1,843", "91 ms", "3.71 J"), or a dash."""
+    return "—" if value is None else metrics.value(Metric(metric), value)
 
 
 def web_link(url: str | None) -> str | None:
@@ -75,6 +81,7 @@ def _environment() -> jinja2.Environment:
             "date_only": date_only,
             "percent": optional(formatting.signed_percent),
             "throughput": optional(formatting.throughput),
+            "metric_value": metric_value,
             "usd": optional(formatting.usd),
             "interactivity": formatting.interactivity,
             "short_commit": optional(formatting.short_commit),

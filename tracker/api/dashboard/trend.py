@@ -21,6 +21,9 @@ router = page_router()
 METRIC_LABELS = {
     TrendMetric.TPUT_PER_GPU: "throughput per GPU (tok/s/GPU)",
     TrendMetric.OUTPUT_TPUT_PER_GPU: "output throughput per GPU (tok/s/GPU)",
+    TrendMetric.MEDIAN_TTFT: "median TTFT (s; higher is worse)",
+    TrendMetric.P99_TTFT: "p99 TTFT (s; higher is worse)",
+    TrendMetric.JOULES_PER_TOKEN: "energy per output token (J; higher is worse)",
     TrendMetric.COST_PER_MTOK: "cost per million tokens (USD)",
 }
 

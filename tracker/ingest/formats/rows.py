@@ -46,8 +46,12 @@ class ResultRow:
     output_tput_per_gpu: float | None
     input_tput_per_gpu: float | None
     median_ttft_s: float | None
+    p99_ttft_s: float | None
     median_tpot_s: float | None
     median_e2el_s: float | None
+    joules_per_output_token: float | None
+    """GPU energy per output token, J, when the row carries valid power fields (InferenceX's
+    `power_valid` not 0)."""
     components: dict[str, str]
     """recipe_fingerprint, router, kv_p2p_transfer, image (those present and not empty), the
     runner label and the benchmark client; not in the key."""
@@ -94,12 +98,20 @@ _COUNT_KEYS = frozenset({_COMPLETED_KEY, _REQUESTED_KEY, _FAILED_KEY, _ERRORS_KE
 _REQUIRED_THROUGHPUT = "tput_per_gpu"
 _OPTIONAL_THROUGHPUTS = ("output_tput_per_gpu", "input_tput_per_gpu")
 _INTERACTIVITY_SOURCES = ("median_intvty", "median_tpot", "median_tpot_ms")
-_HEADLINE_LATENCIES = ("median_ttft", "median_tpot", "median_e2el")
+_HEADLINE_LATENCIES = ("median_ttft", "p99_ttft", "median_tpot", "median_e2el")
+_ENERGY = "joules_per_output_token"
+_POWER_VALID = "power_valid"
 _HEADLINE_KEYS = frozenset(
-    (_REQUIRED_THROUGHPUT, *_OPTIONAL_THROUGHPUTS, *_INTERACTIVITY_SOURCES, *_HEADLINE_LATENCIES)
+    (
+        _REQUIRED_THROUGHPUT,
+        *_OPTIONAL_THROUGHPUTS,
+        *_INTERACTIVITY_SOURCES,
+        *_HEADLINE_LATENCIES,
+        _ENERGY,
+    )
 )
 _COMPONENT_KEYS = frozenset(COMPONENT_FIELDS)
-_HEADLINE_LATENCIES_MAY_BE_ZERO = frozenset({"median_ttft", "median_e2el"})
+_HEADLINE_LATENCIES_MAY_BE_ZERO = frozenset({"median_ttft", "p99_ttft", "median_e2el"})
 
 
 class _KeyKind(Enum):
@@ -249,6 +261,10 @@ def read_result_row(
     median_tpot_ms = headline.get("median_tpot_ms")
     if median_tpot_s is None and median_tpot_ms is not None:
         median_tpot_s = median_tpot_ms / 1000
+    joules_per_output_token = headline.get(_ENERGY)
+    if joules_per_output_token is not None and row.get(_POWER_VALID, 1) in (0, False):
+        joules_per_output_token = None  # measured without a valid power reading: kept as sent
+        extra[_ENERGY] = row[_ENERGY]
     return ResultRow(
         config=config,
         conc=conc,
@@ -257,8 +273,10 @@ def read_result_row(
         output_tput_per_gpu=headline.get("output_tput_per_gpu"),
         input_tput_per_gpu=headline.get("input_tput_per_gpu"),
         median_ttft_s=headline.get("median_ttft"),
+        p99_ttft_s=headline.get("p99_ttft"),
         median_tpot_s=median_tpot_s,
         median_e2el_s=headline.get("median_e2el"),
+        joules_per_output_token=joules_per_output_token,
         components=components,
         extra=extra,
         completed=counts[0],

@@ -2,7 +2,7 @@
 // a group (colour and symbol both name the engine). A click opens the series' trend.
 import { createChart, readPageData, SERIES_COLOURS, SERIES_SYMBOLS, valueAxis } from "./charts.js";
 import { enhanceFilterForm } from "./filter-form.js";
-import { escapeHtml, throughput } from "./format.js";
+import { escapeHtml, metricFormat } from "./format.js";
 
 const data = readPageData();
 const { engines, gpus, labels, points } = data.chart;
@@ -34,7 +34,7 @@ const chart = createChart(element, {
     formatter: (item) => {
       const [seriesId, engine, gpu, value, label] = points[item.value[2]];
       return `#${seriesId} ${escapeHtml(engines[engine])} on ${escapeHtml(gpus[gpu])}<br>`
-        + `${escapeHtml(labels[label])}<br><b>${throughput(value)}</b>`;
+        + `${escapeHtml(labels[label])}<br><b>${metricFormat(data.metric)(value)}</b>`;
     },
   },
   xAxis: {

@@ -9,6 +9,28 @@ export function throughput(value) {
   return value.toFixed(1);
 }
 
+// A latency in seconds: "91 ms" below a second (one decimal below 10 ms), "1.24 s" from one.
+export function seconds(value) {
+  if (value === null || value === undefined) return "—";
+  if (value >= 1) return value.toFixed(2) + " s";
+  const milliseconds = value * 1000;
+  return (milliseconds < 10 ? milliseconds.toFixed(1) : Math.round(milliseconds).toString()) + " ms";
+}
+
+// An energy per token with three significant digits: "3.71 J".
+export function joules(value) {
+  if (value === null || value === undefined) return "—";
+  if (value <= 0) return value.toFixed(2) + " J";
+  return value.toFixed(Math.max(2 - Math.floor(Math.log10(value)), 0)) + " J";
+}
+
+// How a value of each metric is written; throughput by default.
+const METRIC_FORMATS = { median_ttft: seconds, p99_ttft: seconds, joules_per_token: joules, cost_per_mtok: usd };
+
+export function metricFormat(metric) {
+  return METRIC_FORMATS[metric] ?? throughput;
+}
+
 export function usd(amount) {
   if (amount === null || amount === undefined) return "—";
   if (amount >= 100) return "$" + Math.round(amount).toLocaleString("en-US");

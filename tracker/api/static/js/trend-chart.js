@@ -2,13 +2,15 @@
 // change point, suspected changes dashed, runs whose value failed requests withheld dotted. Used
 // by the trend page and by the alert page.
 import { createChart, DIRECTION_COLOURS, OKABE_ITO, timeAxis, valueAxis } from "./charts.js";
-import { day, escapeHtml, shortCommit, signedPercent, throughput, usd } from "./format.js";
+import { day, escapeHtml, metricFormat, shortCommit, signedPercent, usd } from "./format.js";
 
-const ARROWS = { regression: "▼", gain: "▲" };
+// The arrow says which way the value moved; the colour and the word say whether that is a
+// regression (a TTFT that rose is one: higher is worse for latency, energy and cost).
+const arrow = (relativeChange) => (relativeChange > 0 ? "▲" : "▼");
 const time = (iso) => Date.parse(iso);
 
 export function trendText({ trend, isCost }) {
-  const formatValue = isCost ? usd : throughput;
+  const formatValue = isCost ? usd : metricFormat(trend.metric);
   return {
     formatValue,
     point: (point) => `${escapeHtml(point.timestamp.replace("T", " ").slice(0, 16))} UTC<br>`
@@ -17,7 +19,7 @@ export function trendText({ trend, isCost }) {
       + (point.front_lost_points.length
         ? `<br>failed requests took conc ${point.front_lost_points.join(", ")} off the front; this value does not depend on them`
         : ""),
-    change: (change) => `<b>${ARROWS[change.direction]} ${signedPercent(change.relative_change)} ${change.direction}</b>`
+    change: (change) => `<b>${arrow(change.relative_change)} ${signedPercent(change.relative_change)} ${change.direction}</b>`
       + ` from ${day(change.run_timestamp)}<br>level ${formatValue(change.before)} → ${formatValue(change.after)}`
       + `<br>most likely from ${day(change.run_timestamp)}; the cause is in runs after ${day(change.commit_range.runs_after)}`
       + ` up to ${day(change.commit_range.runs_through)}`
@@ -58,7 +60,7 @@ export function drawTrend(element, view, onSelect, extra = {}) {
       name: `change:${index}`,
       xAxis: time(change.run_timestamp),
       lineStyle: { color: DIRECTION_COLOURS[change.direction], type: "solid", width: 2 },
-      label: { formatter: `${ARROWS[change.direction]} ${signedPercent(change.relative_change)}` },
+      label: { formatter: `${arrow(change.relative_change)} ${signedPercent(change.relative_change)}` },
     })),
     ...suspected.map((suspect, index) => ({
       name: `suspected:${index}`,
