@@ -75,6 +75,8 @@ def advance_bisections() -> None:
 @app.task(name=Stage.REPORT_PULL_REQUESTS.value, **RETRIED_ON_OUTAGE)  # type: ignore[untyped-decorator]
 def report_pull_requests() -> None:
     _run(Stage.REPORT_PULL_REQUESTS)
+
+
 @app.task(name=Stage.CHECK_STALE_CONFIGS.value, **RETRIED_ON_OUTAGE)  # type: ignore[untyped-decorator]
 def check_stale_configs() -> None:
     _run(Stage.CHECK_STALE_CONFIGS)

@@ -5,9 +5,9 @@ best of Nov 2 in 4 steps below the threshold (−2.0, −1.9, −2.1, −1.8 %)"
 from __future__ import annotations
 
 from alerts.messages import dimensions, formatting
-from alerts.messages.alert import METRIC_LABEL
 from alerts.messages.blocks import Message
 from alerts.messages.markup import Line, bold, line
+from alerts.messages.metrics import METRIC_LABEL
 from alerts.messages.model import DriftSummary, DriftTrack
 from alerts.messages.notice import notice_message, resolution_message
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from alerts.messages import dimensions, formatting
-from alerts.messages.alert import METRIC_LABEL
+from alerts.messages.metrics import METRIC_LABEL
 from tracker.vocabulary import CandidateVerdict, Metric
 
 VERDICT_WORDS = {

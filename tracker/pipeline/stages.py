@@ -99,20 +99,7 @@ def run_stage(
     if stage is Stage.PROCESS_SUBMISSION:
         (submission_id,) = arguments
         assert isinstance(submission_id, int)
-        processed = jobs.run_process_submission(
-            session_factory=session_factory, settings=settings, submission_id=submission_id
-        )
-        if processed.awaits_backfill_pass:
-            # Here, not through the scheduler: mostly it finds backfills still arriving.
-            _plan_backfill_pass(session_factory, settings, scheduler)
-        if processed.changes_found:
-            scheduler.schedule(Stage.GROUP_ALERTS, delay_s=settings.alert_settle_seconds)
-        if processed.bisection_result:
-            scheduler.schedule(Stage.ADVANCE_BISECTIONS)
-        if processed.assembly_due_in_s is not None:
-            scheduler.schedule(Stage.ASSEMBLE_SWEEPS, delay_s=processed.assembly_due_in_s)
-        if processed.report_due:
-            scheduler.schedule(Stage.REPORT_PULL_REQUESTS)
+        _process_submission(submission_id, session_factory, settings, scheduler)
     elif stage is Stage.ASSEMBLE_SWEEPS:
         assembled = jobs.run_sweep_assembly(session_factory=session_factory, settings=settings)
         if assembled.changes_found:
@@ -165,6 +152,28 @@ def run_stage(
         jobs.run_payload_retention(
             session_factory=session_factory, retention_days=settings.payload_retention_days
         )
+
+
+def _process_submission(
+    submission_id: int,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    scheduler: Scheduler,
+) -> None:
+    processed = jobs.run_process_submission(
+        session_factory=session_factory, settings=settings, submission_id=submission_id
+    )
+    if processed.awaits_backfill_pass:
+        # Here, not through the scheduler: mostly it finds backfills still arriving.
+        _plan_backfill_pass(session_factory, settings, scheduler)
+    if processed.changes_found:
+        scheduler.schedule(Stage.GROUP_ALERTS, delay_s=settings.alert_settle_seconds)
+    if processed.bisection_result:
+        scheduler.schedule(Stage.ADVANCE_BISECTIONS)
+    if processed.assembly_due_in_s is not None:
+        scheduler.schedule(Stage.ASSEMBLE_SWEEPS, delay_s=processed.assembly_due_in_s)
+    if processed.report_due:
+        scheduler.schedule(Stage.REPORT_PULL_REQUESTS)
 
 
 def _report_pull_requests(
