@@ -141,11 +141,15 @@ def submission_verdict(
             f"submission {submission_id} is not a candidate (a run of a pull request, or of a "
             f"branch other than the tracked one): it has no verdict"
         )
-    if submission.status is not SubmissionStatus.PROCESSED:
-        detail = f": {submission.error}" if submission.error else ""
+    if submission.status is SubmissionStatus.FAILED:
         raise Conflict(
-            f"submission {submission_id} is {submission.status.value}, not processed yet{detail}; "
-            "its verdict is read once it is processed"
+            f"submission {submission_id} failed ({submission.error}): it has no verdict; post "
+            "the run again"
+        )
+    if submission.status is not SubmissionStatus.PROCESSED:
+        raise Conflict(
+            f"submission {submission_id} is {submission.status.value}, not processed yet; its "
+            "verdict is read once it is processed"
         )
     repeats = _repeats(session, source)
     candidate_values = _candidate_values(session, [run_id for run_id, _ in repeats])
