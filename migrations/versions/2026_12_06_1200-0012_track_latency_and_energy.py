@@ -1,6 +1,6 @@
 """Latency and energy at fixed interactivity: p99 TTFT and joules per output token as row
 columns, and the three new metrics (`median_ttft`, `p99_ttft`, `joules_per_token`) allowed in
-frontier values, tracks and change points.
+frontier values (candidates' too), tracks and change points.
 
 Rows stored before kept `p99_ttft` and `joules_per_output_token` in `extra`; they move to the
 columns (joules only when the row's `power_valid` is not 0, and positive, as ingest reads them).
@@ -22,7 +22,7 @@ depends_on: str | Sequence[str] | None = None
 
 _OLD_METRICS = ("tput_per_gpu", "output_tput_per_gpu")
 _NEW_METRICS = ("median_ttft", "p99_ttft", "joules_per_token")
-_METRIC_TABLES = ("frontier_values", "tracks", "change_points")
+_METRIC_TABLES = ("frontier_values", "candidate_frontier_values", "tracks", "change_points")
 
 # (column, key in extra, the condition beyond "the key is a number")
 _MOVED = (
@@ -80,7 +80,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     new = ", ".join(f"'{metric}'" for metric in _NEW_METRICS)
-    for table in ("change_points", "tracks", "frontier_values"):
+    for table in ("change_points", "tracks", "candidate_frontier_values", "frontier_values"):
         op.execute(f"DELETE FROM {table} WHERE metric IN ({new})")  # noqa: S608
     _set_metric_checks(_OLD_METRICS)
     _move_into_extra(op.get_bind().dialect.name == "postgresql")

@@ -14,7 +14,7 @@ from alerts.messages.verdict import COLUMNS, VERDICT_WORDS, verdict_heading, ver
 from tracker.api.dashboard.access import page_router
 from tracker.api.dashboard.rendering import render
 from tracker.api.dashboard.sweep import chart_sweep
-from tracker.api.deps import SessionDep, SettingsDep
+from tracker.api.deps import RowId, SessionDep, SettingsDep
 from tracker.errors import Conflict
 from tracker.reads.sweeps import get_sweep
 from tracker.reads.verdicts import VerdictOptions, candidate_sweeps, submission_verdict
@@ -24,7 +24,7 @@ router = page_router()
 
 @router.get("/submissions/{submission_id}", name="submission")
 def submission_page(
-    submission_id: int, request: Request, session: SessionDep, settings: SettingsDep
+    submission_id: RowId, request: Request, session: SessionDep, settings: SettingsDep
 ) -> HTMLResponse:
     try:
         verdict = submission_verdict(

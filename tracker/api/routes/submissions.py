@@ -89,13 +89,17 @@ def get_submission(submission_id: RowId, session: SessionDep) -> SubmissionView:
         "request and commit are combined. docs/api.md#verdicts."
     ),
     responses={
-        404: {"description": "No such submission, or it is not a candidate."},
-        409: {"description": "The candidate is not processed yet (or failed)."},
+        **answers.READ_ONE,
+        404: {**answers.READ_ONE[404], "description": "No such submission, or not a candidate."},
+        409: {
+            **answers.answers(409)[409],
+            "description": "The candidate is not processed yet (or failed).",
+        },
     },
     dependencies=[Depends(read_access)],
 )
 def get_verdict(
-    submission_id: int, session: SessionDep, settings: SettingsDep
+    submission_id: RowId, session: SessionDep, settings: SettingsDep
 ) -> SubmissionVerdict:
     return submission_verdict(
         session=session,
