@@ -22,6 +22,7 @@ from tests.support.candidates import (
     night_rows,
     nightly_body,
     scaled,
+    throughput_items,
 )
 from tests.support.stored import scratch_tracker, store_bodies
 from tracker import models
@@ -227,7 +228,9 @@ def test_a_regression_on_one_gpu_regresses_exactly_its_items(tracked: Tracked) -
     assert verdict["baseline"] == {"branch": "main", "commit": commit_of(NIGHTS - 1)}
     regressed = {item["series_id"] for item in verdict["items"] if item["verdict"] == "regression"}
     assert {hardware[i] for i in regressed} == {"b200"}
-    b200_items = [item for item in verdict["items"] if hardware[item["series_id"]] == "b200"]
+    b200_items = [
+        item for item in throughput_items(verdict["items"]) if hardware[item["series_id"]] == "b200"
+    ]
     assert b200_items and all(item["verdict"] == "regression" for item in b200_items)
     for item in b200_items:
         low, high = item["interval"]
@@ -260,9 +263,9 @@ def test_repeats_of_one_pull_request_and_commit_are_combined(tracked: Tracked) -
     widths = {
         (item["series_id"], item["metric"], item["interactivity"]): item["interval"][1]
         - item["interval"][0]
-        for item in once["items"]
+        for item in throughput_items(once["items"])
     }
-    for item in twice["items"]:
+    for item in throughput_items(twice["items"]):
         key = (item["series_id"], item["metric"], item["interactivity"])
         assert item["interval"][1] - item["interval"][0] < widths[key]
 
@@ -274,7 +277,9 @@ def test_a_small_change_on_a_noisy_track_is_inconclusive_with_the_repeats_to_set
     answer = _post_candidate(tracked, rows, pull_request=13, commit="a0b0c0d013")
     verdict = _verdict(tracked, answer["id"])
     hardware = _hardware_of(tracked)
-    noisy = [item for item in verdict["items"] if hardware[item["series_id"]] == "h200"]
+    noisy = [
+        item for item in throughput_items(verdict["items"]) if hardware[item["series_id"]] == "h200"
+    ]
 
     assert verdict["verdict"] == "inconclusive"
     assert {item["verdict"] for item in noisy} == {"inconclusive"}
@@ -307,8 +312,8 @@ def test_the_baseline_as_of_a_base_commit_is_the_level_that_commit_was_on(
 
     assert {item["verdict"] for item in now["items"]} == {"unchanged"}
     assert then["baseline"] == {"branch": "main", "commit": commit_of(10)}
-    assert {item["verdict"] for item in then["items"]} == {"improvement"}
-    for item in then["items"]:
+    assert {item["verdict"] for item in throughput_items(then["items"])} == {"improvement"}
+    for item in throughput_items(then["items"]):
         assert item["relative_change"] == pytest.approx(0.10, abs=0.015)
         assert item["baseline"]["runs"] == 15  # nights 0-14, the level before the gain
         assert item["baseline"]["commit"] == commit_of(14)

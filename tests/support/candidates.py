@@ -77,6 +77,15 @@ def scaled(
     return copies
 
 
+THROUGHPUT_METRICS = frozenset({"tput_per_gpu", "output_tput_per_gpu"})
+"""What `scaled` changes; a verdict's latency items stay as the history had them."""
+
+
+def throughput_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A verdict's items for the throughput metrics."""
+    return [item for item in items if item["metric"] in THROUGHPUT_METRICS]
+
+
 def candidate_body(
     rows: list[dict[str, Any]],
     *,

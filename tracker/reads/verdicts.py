@@ -54,6 +54,14 @@ _VERDICT_OF_SIDE = {
 }
 
 
+
+def _verdict_of(side: Side, metric: Metric) -> CandidateVerdict:
+    """The verdict of a change on this side of the margin; a latency or energy rise is worse."""
+    if not metric.higher_is_better:
+        side = {Side.BELOW: Side.ABOVE, Side.ABOVE: Side.BELOW}.get(side, side)
+    return _VERDICT_OF_SIDE[side]
+
+
 @dataclass(frozen=True)
 class VerdictOptions:
     """What a verdict needs from the settings."""
@@ -379,7 +387,7 @@ def _item(
         noise=noise,
         confidence=options.confidence,
     )
-    verdict = _VERDICT_OF_SIDE[comparison.side(options.min_relative_change)]
+    verdict = _verdict_of(comparison.side(options.min_relative_change), metric)
     newest = level[-1]
     return VerdictItem(
         series_id=config_id,
