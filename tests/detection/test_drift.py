@@ -21,13 +21,15 @@ def track(
     return (level * np.exp(rng.normal(0, noise, nights))).tolist()
 
 
-def drift_of(values: list[float], options: DetectionOptions) -> Drift | None:
+def drift_of(
+    values: list[float], options: DetectionOptions, *, higher_is_better: bool = True
+) -> Drift | None:
     times = [night * DAY_S for night in range(len(values))]
-    analysis = analyse(values, higher_is_better=True, options=options, timestamps=times)
+    analysis = analyse(values, higher_is_better=higher_is_better, options=options, timestamps=times)
     return find_drift(
         values,
         times,
-        higher_is_better=True,
+        higher_is_better=higher_is_better,
         reported=(*analysis.change_points, *analysis.suspected),
         outliers=analysis.outliers,
         options=DriftOptions(),
@@ -58,6 +60,15 @@ def test_small_steps_under_the_threshold_in_all_are_no_drift() -> None:
 def test_a_gain_is_never_a_drift() -> None:
     options = DetectionOptions(min_relative_change=0.08)
     assert drift_of(track({28: 1.02, 35: 1.02, 42: 1.02, 49: 1.02}), options) is None
+
+
+def test_a_latency_that_creeps_up_drifts_and_one_that_falls_does_not() -> None:
+    options = DetectionOptions(min_relative_change=0.08)
+    creeping = track({28: 1.02, 35: 1.02, 42: 1.02, 49: 1.02})
+    found = drift_of(creeping, options, higher_is_better=False)
+    assert found is not None and found.relative_change > 0.05
+    falling = track({28: 0.98, 35: 0.98, 42: 0.98, 49: 0.98})
+    assert drift_of(falling, options, higher_is_better=False) is None
 
 
 def test_a_best_level_older_than_the_window_is_forgotten() -> None:

@@ -118,7 +118,13 @@ def detect_on_tracks(
         )
         row: dict[str, Any] = {}
         if drift is not None:
-            row["drift"] = _drift(history, analysis, drift, drifting=bool(track.drifting))
+            row["drift"] = _drift(
+                history,
+                analysis,
+                drift,
+                drifting=bool(track.drifting),
+                higher_is_better=track.metric.higher_is_better,
+            )
             drift_changed += (row["drift"] is not None) != track.drifting
         analysed.append(
             {
@@ -172,12 +178,17 @@ def _suspected(history: TrackHistory, analysis: TrackAnalysis) -> list[dict[str,
 
 
 def _drift(
-    history: TrackHistory, analysis: TrackAnalysis, options: DriftOptions, *, drifting: bool
+    history: TrackHistory,
+    analysis: TrackAnalysis,
+    options: DriftOptions,
+    *,
+    drifting: bool,
+    higher_is_better: bool,
 ) -> dict[str, Any] | None:
     found = find_drift(
         history.values,
         history.times,
-        higher_is_better=True,
+        higher_is_better=higher_is_better,
         reported=(*analysis.change_points, *analysis.suspected),
         outliers=analysis.outliers,
         options=options,

@@ -54,7 +54,6 @@ _VERDICT_OF_SIDE = {
 }
 
 
-
 def _verdict_of(side: Side, metric: Metric) -> CandidateVerdict:
     """The verdict of a change on this side of the margin; a latency or energy rise is worse."""
     if not metric.higher_is_better:
