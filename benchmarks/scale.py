@@ -110,7 +110,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--configs", type=int, default=20_000)
     parser.add_argument("--nights", type=int, default=72)
-    parser.add_argument("--configs-per-post", type=int, default=500)
+    parser.add_argument("--configs-per-post", type=int, default=100)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--api-workers", type=int, default=2)
     parser.add_argument("--worker-concurrency", type=int, default=2)
