@@ -4,8 +4,9 @@ A fleet of 24 configs of one engine, 12 quiet (nightly noise 0.5 %) and 12 noisy
 30 tracked nights. Then each candidate is one config's run re-measured with a fresh draw of its
 noise, its throughput times a known factor: no change, −5 %, −12 % or +8 %, on quiet and noisy
 tracks alike (the same number of each), each config in turn. Every candidate is a pull request of
-its own; its verdict is read as CI reads it. Its items (5 targets × 2 metrics) all carry the
-candidate's truth and move together (one sweep), so a candidate counts 10 items.
+its own; its verdict is read as CI reads it. Its throughput items (5 targets × 2 metrics) all
+carry the candidate's truth and move together (one sweep), so a candidate counts 10 items; its
+latency items (TTFT, left as the history had it) are not counted.
 
 Figures: the false-regression rate (regression items among those with no change; target ≤ 1 %),
 the detection rate of −5 % and −12 % (regression items; targets ≥ 0.9 and ≥ 0.99), the share
@@ -31,7 +32,7 @@ import httpx
 
 from benchmarks.stack import running_stack
 from tests.support.builders import night_timestamp, nightly_levels, synthetic_rows
-from tests.support.candidates import SeriesPlan, candidate_body, nightly_body
+from tests.support.candidates import SeriesPlan, candidate_body, nightly_body, throughput_items
 
 BROKER_DB = 10
 NIGHTS = 30
@@ -112,7 +113,7 @@ def rates(verdicts: dict[Candidate, dict[str, Any]]) -> dict[tuple[str, float], 
     counts: dict[tuple[str, float], Counter[str]] = defaultdict(Counter)
     for candidate, verdict in verdicts.items():
         noise = "quiet" if candidate.plan.noise == QUIET else "noisy"
-        for item in verdict["items"]:
+        for item in throughput_items(verdict["items"]):
             counts[(noise, candidate.truth)][item["verdict"]] += 1
     return counts
 
@@ -214,9 +215,10 @@ def main() -> None:
                     runs += 1
                     reruns += 1
             settled[candidate] = verdict
+    counted = sum(len(throughput_items(verdict["items"])) for verdict in first.values())
     print(
         f"{len(candidates)} candidates ({len(candidates) // len(TRUTHS)} per truth, half on quiet "
-        f"tracks, half on noisy), {sum(len(v['items']) for v in first.values())} items; "
+        f"tracks, half on noisy), {counted} throughput items; "
         f"{reruns} reruns posted on the verdicts' advice"
     )
     report("first run of each candidate (item verdicts):", first)
