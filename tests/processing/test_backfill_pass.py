@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import ScratchDatabases
@@ -21,9 +21,12 @@ from tests.support.stored import (
 from tracker import models
 from tracker.clock import utc_now
 from tracker.db.engine import transaction
+from tracker.db.locks import track_locks_for
 from tracker.pipeline.jobs import (
     analyse_backfill_batch,
     plan_backfill_pass,
+    plan_written_backfills,
+    run_backfill_pass,
     run_process_submission,
 )
 from tracker.processing import backfill_pass
@@ -74,13 +77,25 @@ def _changed_nights(factory: sessionmaker[Session]) -> set[str]:
         }
 
 
+def _plan_in_background(factory: sessionmaker[Session]) -> tuple[threading.Thread, threading.Event]:
+    """A planner in a thread of its own; the event is set once it has planned."""
+    planned = threading.Event()
+
+    def plan() -> None:
+        plan_written_backfills(session_factory=factory)
+        planned.set()
+
+    planner = threading.Thread(target=plan)
+    planner.start()
+    return planner, planned
+
+
 def test_a_backfill_written_while_a_batch_runs_waits_for_a_pass_that_sees_it(
     scratch_databases: ScratchDatabases,
 ) -> None:
     engine, factory, settings = scratch_tracker(scratch_databases, pool_size=4)
     early = _write_backfill(factory, settings, range(0, 30))
-    with transaction(factory) as session:
-        assert backfill_pass.plan_pass(session=session, now=utc_now()) == 30
+    assert plan_written_backfills(session_factory=factory) == 30
     with factory() as session:
         flagged = backfill_pass.tracks_awaiting_pass(session=session)
     assert flagged
@@ -97,15 +112,7 @@ def test_a_backfill_written_while_a_batch_runs_waits_for_a_pass_that_sees_it(
     )
     late = _write_backfill(factory, settings, range(30, 45))  # does not wait for the batch
 
-    planned = threading.Event()
-
-    def plan_the_late_backfill() -> None:
-        with transaction(factory) as session:
-            backfill_pass.plan_pass(session=session, now=utc_now())
-        planned.set()
-
-    planner = threading.Thread(target=plan_the_late_backfill)
-    planner.start()
+    planner, planned = _plan_in_background(factory)
     assert not planned.wait(0.5), "the planner waits for the batch holding the tracks"
     batch.commit()
     batch.close()
@@ -128,6 +135,66 @@ def test_a_backfill_written_while_a_batch_runs_waits_for_a_pass_that_sees_it(
 
     reanalyse_every_track(factory, settings)
     assert confirmed_changes(factory) == found, "the passes found what a full re-analysis finds"
+    engine.dispose()
+
+
+_ADVISORY_LOCKS_BY_BACKEND = text(
+    "SELECT pid, count(*) FILTER (WHERE granted), bool_or(NOT granted) FROM pg_locks"
+    " WHERE locktype = 'advisory'"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " GROUP BY pid"
+)
+
+
+def test_planning_a_backfill_holds_a_bounded_number_of_track_locks_at_once(
+    scratch_databases: ScratchDatabases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Postgres keeps advisory locks in a shared table of fixed size (a backfill of a year of a
+    fleet's history reaches tens of thousands of tracks, more than it holds): the planner waits
+    for the analyses holding the backfill's tracks a batch at a time, never holding more locks
+    than a batch of the pass — and still waits for each of them."""
+    engine, factory, settings = scratch_tracker(scratch_databases, pool_size=4)
+    early = _write_backfill(factory, settings, range(0, 30))
+    time.sleep(backfill_pass.QUIET_MAX_SECONDS)
+    run_backfill_pass(session_factory=factory, settings=settings)
+    assert _statuses(factory, early) == {SubmissionStatus.PROCESSED}
+    with factory() as session:
+        track_ids = sorted(session.execute(select(models.Track.id)).scalars())
+    locks_at_once = 2
+    assert len(track_ids) > 2 * locks_at_once
+    monkeypatch.setattr(backfill_pass, "BATCH_TRACKS", locks_at_once)
+    late = _write_backfill(factory, settings, range(30, 45))
+
+    analysis = factory()  # an analysis in flight on the last track
+    analysis.begin()
+    track_locks_for(analysis).lock(analysis, [track_ids[-1]])
+    holder_pid = analysis.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+    planner, planned = _plan_in_background(factory)
+    held_while_waiting: int | None = None
+    deadline = time.monotonic() + 30
+    with factory() as observer:
+        while held_while_waiting is None and time.monotonic() < deadline:
+            for pid, granted, waiting in observer.execute(_ADVISORY_LOCKS_BY_BACKEND):
+                if pid != holder_pid and waiting:
+                    held_while_waiting = granted
+            observer.rollback()
+            time.sleep(0.02)
+    assert held_while_waiting is not None, "the planner waits for the analysis on the last track"
+    assert held_while_waiting < locks_at_once, (
+        f"the planner held {held_while_waiting} track locks while waiting for one more"
+    )
+    assert not planned.is_set()
+    analysis.commit()
+    analysis.close()
+    assert planned.wait(30)
+    planner.join()
+
+    with factory() as session:
+        assert backfill_pass.tracks_awaiting_pass(session=session) == track_ids
+    assert _statuses(factory, late) == {SubmissionStatus.ACCEPTED}
+    analyse_backfill_batch(session_factory=factory, settings=settings, track_ids=track_ids)
+    assert _statuses(factory, early + late) == {SubmissionStatus.PROCESSED}
     engine.dispose()
 
 

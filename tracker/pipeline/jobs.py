@@ -212,6 +212,21 @@ class BackfillPassProgress:
     retry_in_s: float | None
 
 
+def plan_written_backfills(*, session_factory: sessionmaker[Session]) -> int:
+    """Flag for the pass the tracks of the backfills written so far, once every analysis that
+    held one of those tracks before has ended (`backfill_pass.plan_pass`). The wait takes the
+    tracks' locks `backfill_pass.BATCH_TRACKS` at a time, each batch in a transaction of its own,
+    so that the planner holds no more locks than a batch of the pass. Returns how many backfills
+    were claimed."""
+    with session_factory() as session:
+        scope = backfill_pass.pass_scope(session=session)
+    for batch in backfill_pass.batches(scope.track_ids):
+        with transaction(session_factory) as session:
+            backfill_pass.wait_for_analyses(session=session, track_ids=batch)
+    with transaction(session_factory) as session:
+        return backfill_pass.plan_pass(session=session, now=utc_now(), scope=scope)
+
+
 def plan_backfill_pass(
     *, session_factory: sessionmaker[Session], stalled_after_s: float
 ) -> BackfillPassPlan:
@@ -232,8 +247,7 @@ def plan_backfill_pass(
         wait_s = backfill_pass.quiet_seconds(writes) - (utc_now() - writes.latest).total_seconds()
         if wait_s > 0:
             return BackfillPassPlan((), retry_in_s=wait_s)
-        with transaction(session_factory) as session:
-            claimed = backfill_pass.plan_pass(session=session, now=utc_now())
+        claimed = plan_written_backfills(session_factory=session_factory)
     with session_factory() as session:
         if not claimed and not backfill_pass.pass_stalled(
             session=session, now=utc_now(), stalled_after_s=stalled_after_s

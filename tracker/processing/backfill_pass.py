@@ -3,7 +3,8 @@ runs, what it covers, how it is handed out, when it is done (docs/data-flow.md#t
 
 A backfill's worker writes its frontier values only. Once no backfill has been written for ten
 of the stream's typical gaps (`quiet_seconds`), one planner claims the written backfills,
-creates and flags their tracks under the tracks' locks (`plan_pass`) and hands the flagged tracks
+waits for the analyses holding their tracks (`wait_for_analyses`, a bounded number of locks at a
+time), creates and flags their tracks (`plan_pass`) and hands the flagged tracks
 out in batches (`batches`); each batch analyses its tracks from scratch
 (`change_points.detect_on_tracks`), and the backfills are marked processed once no track waits
 (`mark_backfills_processed`). A pass whose batch was lost with its worker is handed out again
@@ -104,30 +105,101 @@ def quiet_seconds(writes: BackfillWrites) -> float:
 
 
 TRACKS_PER_STATEMENT = 5_000
-"""Track ids bound in one statement: well under every driver's limit on parameters."""
+"""Track (or backfill) ids bound in one statement: well under every driver's limit on
+parameters."""
+
+_UNPLANNED_WRITTEN_BACKFILL = (
+    *_ACCEPTED_BACKFILL,
+    models.Submission.frontier_written_at.is_not(None),
+    models.Submission.detection_planned_at.is_(None),
+)
 
 
-def plan_pass(*, session: Session, now: datetime) -> int:
-    """Flag for the pass the tracks of every backfill written and not yet planned.
+@dataclass(frozen=True)
+class PassScope:
+    """What the next plan covers: the backfills written and not yet planned, and the tracks
+    that existed for their values when they were read."""
+
+    backfill_ids: tuple[int, ...]
+    track_ids: tuple[int, ...]
+
+
+def pass_scope(*, session: Session) -> PassScope:
+    """The backfills the next `plan_pass` may claim, and the existing tracks they reach (every
+    one of them: a backfill written after its ids were read adds tracks here, never removes)."""
+    backfill_ids = tuple(
+        session.execute(
+            select(models.Submission.id)
+            .where(*_UNPLANNED_WRITTEN_BACKFILL)
+            .order_by(models.Submission.id)
+        ).scalars()
+    )
+    if not backfill_ids:
+        return PassScope((), ())
+    unplanned_sweeps = (
+        select(models.Sweep.id)
+        .join(models.Submission, models.Submission.source_run_id == models.Sweep.source_run_id)
+        .where(*_UNPLANNED_WRITTEN_BACKFILL)
+    )
+    reached = (
+        select(
+            models.FrontierValue.config_id,
+            models.FrontierValue.metric,
+            models.FrontierValue.interactivity,
+        )
+        .where(models.FrontierValue.sweep_id.in_(unplanned_sweeps))
+        .distinct()
+        .subquery()
+    )
+    track_ids = tuple(
+        session.execute(
+            select(models.Track.id)
+            .join(
+                reached,
+                (models.Track.config_id == reached.c.config_id)
+                & (models.Track.metric == reached.c.metric)
+                & (models.Track.interactivity == reached.c.interactivity),
+            )
+            .order_by(models.Track.id)
+        ).scalars()
+    )
+    return PassScope(backfill_ids, track_ids)
+
+
+def wait_for_analyses(*, session: Session, track_ids: Sequence[int]) -> None:
+    """Block until no analysis that began earlier holds any of ``track_ids``: it takes their
+    locks, which the caller's commit releases. Callers pass at most `BATCH_TRACKS` tracks a
+    transaction, so that the locks held at once stay bounded whatever the backfill's size
+    (Postgres keeps advisory locks in a shared table of fixed size)."""
+    track_locks_for(session).lock(session, track_ids)
+
+
+def plan_pass(*, session: Session, now: datetime, scope: PassScope) -> int:
+    """Flag for the pass the tracks of the backfills in ``scope`` not planned meanwhile.
+
+    Call it after `wait_for_analyses` has taken and released, in transactions of its own, the
+    locks of every track in ``scope``: an analysis holds a track's lock from reading its history
+    to clearing its flag, so every analysis that could have read a history without the
+    backfills' values (committed before ``scope`` was read) has ended, and a flag set here is
+    never cleared by one that did not see the data it was set for. Later analyses see that data.
 
     Claims those backfills (stamped ``detection_planned_at``), creates the tracks they brought
-    (flagged already: no batch sees them before this commits), and flags the ones that existed
-    under the tracks' locks: a batch of the pass holds a track's lock from reading its history
-    to clearing its flag, so a flag is never cleared by a batch that did not see the data it was
-    set for. A track another transaction created meanwhile is analysed by whoever sees it, after
-    the claimed backfills' values were committed. Returns how many backfills were claimed.
-    Never commits.
+    (flagged already: no batch sees them before this commits), and flags the ones that existed.
+    A track another transaction created since ``scope`` was read is analysed by whoever sees it,
+    after the claimed backfills' values were committed. Returns how many backfills were
+    claimed. Never commits.
     """
-    claimed = (
-        update(models.Submission)
-        .where(
-            *_ACCEPTED_BACKFILL,
-            models.Submission.frontier_written_at.is_not(None),
-            models.Submission.detection_planned_at.is_(None),
+    claimed_count = 0
+    for start in range(0, len(scope.backfill_ids), TRACKS_PER_STATEMENT):
+        claimed = (
+            update(models.Submission)
+            .where(
+                models.Submission.id.in_(scope.backfill_ids[start : start + TRACKS_PER_STATEMENT]),
+                *_UNPLANNED_WRITTEN_BACKFILL,
+            )
+            .values(detection_planned_at=now)
         )
-        .values(detection_planned_at=now)
-    )
-    claimed_count = int(session.execute(claimed).rowcount)  # type: ignore[attr-defined]
+        claimed_count += int(session.execute(claimed).rowcount)  # type: ignore[attr-defined]
     if not claimed_count:
         return 0
     planned_sweeps = (
@@ -146,10 +218,8 @@ def plan_pass(*, session: Session, now: datetime) -> int:
     ).all()
     track_keys = [(config_id, metric, x) for config_id, metric, x in keys]
     tracks = ensure_tracks(session=session, keys=track_keys, flag_new=True)
-    track_ids = sorted(tracks.ids.values())
-    track_locks_for(session).lock(session, track_ids)
     # A track new to this transaction has no analysis older than the data planned here.
-    existing = [track_id for track_id in track_ids if track_id not in tracks.new]
+    existing = sorted(track_id for track_id in tracks.ids.values() if track_id not in tracks.new)
     for start in range(0, len(existing), TRACKS_PER_STATEMENT):
         session.execute(
             update(models.Track)
