@@ -46,7 +46,8 @@ COST = "cost_per_mtok"
 @dataclass(frozen=True)
 class Flip:
     """A confirmed change of leader on one slice, target and ranking; the values are the two
-    competitors' on the day the new lead was confirmed."""
+    competitors' on the day the new lead was confirmed (the old leader's last before it, if it
+    did not run that day)."""
 
     mode: str
     slice: tuple[object, ...]
@@ -60,7 +61,7 @@ class Flip:
     led_days: int  # how long the old leader had led
 
 
-def _daily_best(
+def daily_best(
     rows: Sequence[tuple[models.Config, float, float, datetime]],
     mode: tuple[str, tuple[str, ...], str],
 ) -> dict[tuple[tuple[object, ...], str, float], dict[date, dict[str, float]]]:
@@ -145,17 +146,21 @@ def check_rank_flips(
     }
     events: dict[tuple[object, ...], list[Flip]] = defaultdict(list)
     for mode in (ENGINES_ON_A_GPU, GPUS_UNDER_AN_ENGINE):
-        for (key, ranking, target), days in _daily_best(rows, mode).items():
+        for (key, ranking, target), days in daily_best(rows, mode).items():
             last_day = max(days)
             for day, confirmed, new, old, led in find_flips(
                 days, ranking=ranking, confirm_runs=confirm_runs
             ):
                 if (last_day - day).days > RECENT_DAYS:
                     continue
-                values = days[confirmed]
-                flip = Flip(
-                    mode[0], key, ranking, target, day, new, old, values[new], values[old], led
+                new_value = days[confirmed][new]
+                # With three or more competitors the old leader may not have run that day.
+                old_value = next(
+                    days[d][old]
+                    for d in sorted(days, reverse=True)
+                    if d <= confirmed and old in days[d]
                 )
+                flip = Flip(mode[0], key, ranking, target, day, new, old, new_value, old_value, led)
                 if _flip_key(flip) in told:
                     continue
                 events[(mode[0], key, ranking, day, new, old)].append(flip)

@@ -1,14 +1,18 @@
-"""Stale and drift alerts on the simulated history, and what they cost nightly processing.
+"""Stale, drift, rank and latency alerts on the simulated history, and what they cost.
 
 The simulated history (`tracker.demo.simulation`, DEMO scale: 63 configs over 180 nights) is
 drawn with `alert_kind_events` planted events of each kind besides its usual ones: configs of an
 engine that stop reporting while the engine goes on (one in four never come back), configs that
-slide in four regressions of 1.6–2.0 % a week apart, and engines that pause entirely for five
-nights. The history is processed night by night, in this process, into two scratch Postgres
-databases through the real code: one with drift assessed (today's branch) and one without (the
-processing this branch started from), submission by submission interleaved, so both see the
-same machine load. After each night the first database runs alert grouping (step and drift
-alerts, settle window 0) and the stale check, as beat would at least once a night.
+slide in four regressions of 1.6–2.0 % a week apart, engines that pause entirely for five
+nights, rank flips (one engine's best config steps 5–12 % past another's at a target
+interactivity on one GPU and slice, and holds), single-night flips (the leader's bad night) and
+latency regressions (median and p99 TTFT +10–45 %, every second one with a throughput gain of
+4–8 % on the same commit: a trade). The history is processed night by night, in this process,
+into two scratch Postgres databases through the real code: one with drift assessed (today's
+branch) and one without (the processing this branch started from), submission by submission
+interleaved, so both see the same machine load. After each night the first database runs alert
+grouping (step and drift alerts, settle window 0), the stale check and the rank check, as beat
+would at least once a night.
 
 Figures:
 - stale: planted events found (an alert of the engine naming at least one of the event's configs,
@@ -20,8 +24,18 @@ Figures:
   step regressions, drift alerts on configs with another true regression in the 35 nights before
   (a real slide the steps left unexplained), and false drift alerts (naming no config that truly
   regressed);
+- rank: planted flips that hold found (a rank alert of the slice at the planted target naming
+  the new and the old leader, within 10 nights), delay in nights after the flip, single-night
+  flips alerted (each one a false alert), and the rank alerts that match a flip of the noise-free
+  truth (each config's frontier value without noise: its median value over the nights divided
+  by its true level, times the true level; run through the rank check's own daily leaders and
+  confirmation) or none (false);
+- latency: planted TTFT regressions found (a confirmed median or p99 TTFT regression of the
+  config within a night of the event, in a step alert), delay, trades whose alert says it is a
+  trade and was never marked improvement, and false latency alerts (step alerts whose latency
+  changes match no planted latency event);
 - cost: processing time per submission with drift assessed against without (median and mean,
-  target ≤ 1.5×), and the stale check's and grouping's time per night.
+  target ≤ 1.5×), and the stale check's, the rank check's and grouping's time per night.
 
     python -m benchmarks.alert_kinds                  # DEMO scale, 24 events of each kind
     python -m benchmarks.alert_kinds --nights 90 --events 20
@@ -34,26 +48,38 @@ import statistics
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.jobs import run_alert_grouping, run_stale_check
+from alerts.jobs import run_alert_grouping, run_rank_check, run_stale_check
+from alerts.rank import ENGINES_ON_A_GPU, GPUS_UNDER_AN_ENGINE, daily_best, find_flips
 from tests.conftest import ScratchDatabases
 from tests.support.stored import store_bodies
 from tracker import models
 from tracker.clock import utc_now
 from tracker.db.engine import create_db_engine, make_sessionmaker, transaction
-from tracker.demo.simulation import DEMO, ConfigKey, History, generate_history
+from tracker.demo.simulation import (
+    DEMO,
+    ConfigKey,
+    History,
+    TrueLatency,
+    TrueRankFlip,
+    generate_history,
+)
 from tracker.pipeline.jobs import processing_options
 from tracker.processing import submissions
 from tracker.settings import Settings
-from tracker.vocabulary import AlertKind, AlertState, ChangeDirection, ChangeState
+from tracker.vocabulary import AlertKind, AlertState, ChangeDirection, ChangeState, Metric
 
 DRIFT_THRESHOLD = 0.05
 DRIFT_LATE_NIGHTS = 21
 COST_TARGET = 1.5
+RANK_LATE_NIGHTS = 10
+RANK_DAY_SLACK = 2  # nights between an alerted flip's first day and the truth's
+LATENCY_METRICS = (Metric.MEDIAN_TTFT, Metric.P99_TTFT)
 
 
 @dataclass
@@ -79,11 +105,13 @@ class Tracker:
 
 @dataclass
 class Seen:
-    """Each alert of a kind the night it first appeared, and the night it was resolved."""
+    """Each alert the night it first appeared and the night it was resolved; the rows of the
+    kinds other than `step`, and the step alerts ever marked improvement."""
 
     created: dict[int, int] = field(default_factory=dict)
     resolved: dict[int, int] = field(default_factory=dict)
     rows: dict[int, models.Alert] = field(default_factory=dict)
+    ever_improvement: set[int] = field(default_factory=set)
 
 
 def config_keys(factory: sessionmaker[Session]) -> dict[int, ConfigKey]:
@@ -96,6 +124,12 @@ def config_keys(factory: sessionmaker[Session]) -> dict[int, ConfigKey]:
 
 def look(factory: sessionmaker[Session], seen: Seen, night: int) -> None:
     with factory() as session:
+        for alert_id, state in session.execute(
+            select(models.Alert.id, models.Alert.state).where(models.Alert.kind == AlertKind.STEP)
+        ):
+            seen.created.setdefault(alert_id, night)
+            if state is AlertState.IMPROVEMENT:
+                seen.ever_improvement.add(alert_id)
         for alert in session.execute(
             select(models.Alert).where(models.Alert.kind != AlertKind.STEP)
         ).scalars():
@@ -107,7 +141,7 @@ def look(factory: sessionmaker[Session], seen: Seen, night: int) -> None:
 
 
 def alert_configs(alert: models.Alert, keys: dict[int, ConfigKey]) -> set[ConfigKey]:
-    if alert.kind is AlertKind.STALE:
+    if alert.kind in (AlertKind.STALE, AlertKind.RANK):
         return {keys[i] for i in alert.details["config_ids"] if i in keys}
     return {keys[t["series_id"]] for t in alert.details["tracks"] if t["series_id"] in keys}
 
@@ -248,6 +282,202 @@ def regression_nights(
     return found
 
 
+def night_of(history: History, moment: datetime) -> int:
+    return (moment.date() - history.nights[0].timestamp.date()).days
+
+
+class FlipKey(NamedTuple):
+    """One change of leader: the rank check's slice, ranking and target, its first night."""
+
+    mode: str
+    place: tuple[object, ...]
+    ranking: str
+    target: float
+    night: int
+    new: str
+    old: str
+
+
+def true_flips(
+    factory: sessionmaker[Session], history: History, keys: dict[int, ConfigKey], confirm_runs: int
+) -> set[FlipKey]:
+    """(mode, slice, ranking, target, first night, new leader, old leader) of every flip the
+    noise-free frontier values make, as the rank check confirms them."""
+    with factory() as session:
+        configs = {config.id: config for config in session.execute(select(models.Config)).scalars()}
+        rows = session.execute(
+            select(
+                models.FrontierValue.config_id,
+                models.FrontierValue.interactivity,
+                models.FrontierValue.value,
+                models.FrontierValue.timestamp,
+            ).where(models.FrontierValue.metric == Metric.TPUT_PER_GPU)
+        ).all()
+        session.expunge_all()
+    ratios: dict[tuple[int, float], list[float]] = defaultdict(list)
+    for config_id, target, value, moment in rows:
+        ratios[(config_id, target)].append(
+            value / history.true_levels[keys[config_id]][night_of(history, moment)]
+        )
+    baseline = {key: statistics.median(values) for key, values in ratios.items()}
+    truth = [
+        (
+            configs[config_id],
+            target,
+            baseline[(config_id, target)]
+            * history.true_levels[keys[config_id]][night_of(history, moment)],
+            moment,
+        )
+        for config_id, target, _, moment in rows
+    ]
+    first = history.nights[0].timestamp.date()
+    flips: set[FlipKey] = set()
+    for mode in (ENGINES_ON_A_GPU, GPUS_UNDER_AN_ENGINE):
+        for (place, ranking, target), days in daily_best(truth, mode).items():
+            for day, _, new, old, _ in find_flips(days, ranking=ranking, confirm_runs=confirm_runs):
+                flips.add(FlipKey(mode[0], place, ranking, target, (day - first).days, new, old))
+    return flips
+
+
+def rank_flips_of(alert: models.Alert, history: History) -> list[FlipKey]:
+    details = alert.details
+    night = (date.fromisoformat(details["day"]) - history.nights[0].timestamp.date()).days
+    return [
+        FlipKey(
+            details["mode"],
+            tuple(details["slice"]),
+            details["ranking"],
+            flip["target"],
+            night,
+            flip["new_leader"],
+            flip["old_leader"],
+        )
+        for flip in details["flips"]
+    ]
+
+
+def judge_rank(history: History, seen: Seen, truth: set[FlipKey]) -> dict[str, Any]:
+    alerts = {i: a for i, a in seen.rows.items() if a.kind is AlertKind.RANK}
+
+    def is_true(flip: FlipKey) -> bool:
+        return any(
+            abs(other.night - flip.night) <= RANK_DAY_SLACK
+            and other._replace(night=flip.night) == flip
+            for other in truth
+        )
+
+    def planted_hits(flip: TrueRankFlip, late: int) -> list[int]:
+        key = flip.new_config
+        shared = key.hardware if flip.mode == "engines" else key.framework
+        place = (key.model, key.precision, key.isl, key.osl, shared)
+        return [
+            i
+            for i, alert in alerts.items()
+            if flip.night <= seen.created[i] <= flip.night + late
+            and any(
+                (told.mode, told.place, told.target) == (flip.mode, place, flip.target)
+                and (told.new, told.old) == (flip.new_leader, flip.old_leader)
+                for told in rank_flips_of(alert, history)
+            )
+        ]
+
+    held = [flip for flip in history.rank_flips if flip.holds]
+    single = [flip for flip in history.rank_flips if not flip.holds]
+    found, delays, planted_alerts = 0, [], set()
+    for flip in held:
+        hits = planted_hits(flip, RANK_LATE_NIGHTS)
+        planted_alerts.update(hits)
+        if hits:
+            found += 1
+            delays.append(min(seen.created[i] for i in hits) - flip.night)
+    single_alerts = {i for flip in single for i in planted_hits(flip, 5)}
+    true_alerts = {
+        i for i, alert in alerts.items() if any(is_true(f) for f in rank_flips_of(alert, history))
+    }
+    false = [i for i in alerts if i not in true_alerts]
+    return {
+        "held": len(held),
+        "found": found,
+        "delays": delays,
+        "single": len(single),
+        "single_alerted": len({i for i in single_alerts if i not in true_alerts}),
+        "alerts": len(alerts),
+        "planted_alerts": len(planted_alerts),
+        "other_true": len(true_alerts - planted_alerts),
+        "true_flips": len(truth),
+        "false": len(false),
+        "false_alerts": [(seen.created[i], alerts[i].summary) for i in false],
+    }
+
+
+def judge_latency(
+    factory: sessionmaker[Session], history: History, seen: Seen, keys: dict[int, ConfigKey]
+) -> dict[str, Any]:
+    with factory() as session:
+        changes = session.execute(
+            select(
+                models.ChangePoint.config_id,
+                models.ChangePoint.run_timestamp,
+                models.ChangePoint.direction,
+                models.ChangePoint.alert_id,
+            ).where(
+                models.ChangePoint.metric.in_(LATENCY_METRICS),
+                models.ChangePoint.state == ChangeState.CONFIRMED,
+                models.ChangePoint.alert_id.is_not(None),
+            )
+        ).all()
+        alerted = [(c, moment, d, int(a)) for c, moment, d, a in changes if a is not None]
+        summaries = dict(
+            session.execute(
+                select(models.Alert.id, models.Alert.summary).where(
+                    models.Alert.id.in_({change[3] for change in alerted})
+                )
+            ).all()
+        )
+    planted = {(event.config, event.night) for event in history.latency_changes}
+
+    def matches(event: TrueLatency, config_id: int, moment: datetime) -> bool:
+        return keys.get(config_id) == event.config and (
+            event.night - 1 <= night_of(history, moment) <= event.night + 1
+        )
+
+    found, delays, trades, said, never_improvement = 0, [], 0, 0, 0
+    for event in history.latency_changes:
+        hits = {
+            alert_id
+            for config_id, moment, direction, alert_id in alerted
+            if direction is ChangeDirection.REGRESSION and matches(event, config_id, moment)
+        }
+        trades += event.throughput_change > 0
+        if not hits:
+            continue
+        found += 1
+        delays.append(min(seen.created.get(i, len(history.nights)) for i in hits) - event.night)
+        if event.throughput_change > 0:
+            said += any("trade (" in summaries[i] for i in hits)
+            never_improvement += all(i not in seen.ever_improvement for i in hits)
+    true_alerts = {
+        alert_id
+        for config_id, moment, _, alert_id in alerted
+        if any(
+            (keys.get(config_id), n) in planted
+            for n in range(night_of(history, moment) - 1, night_of(history, moment) + 2)
+        )
+    }
+    false = {change[3] for change in alerted} - true_alerts
+    return {
+        "events": len(history.latency_changes),
+        "found": found,
+        "delays": delays,
+        "trades": trades,
+        "said_as_trades": said,
+        "never_improvement": never_improvement,
+        "alerts": len({change[3] for change in alerted}),
+        "false": len(false),
+        "false_alerts": [(seen.created.get(i, -1), summaries[i]) for i in sorted(false)],
+    }
+
+
 def summary(values: list[float]) -> str:
     if not values:
         return "—"
@@ -273,7 +503,7 @@ def main() -> None:
             trackers.append(Tracker(make_sessionmaker(create_db_engine(url)), settings, assess))
         kinds, today = trackers
         seen = Seen()
-        stale_s, grouping_s = [], []
+        stale_s, grouping_s, rank_s = [], [], []
         started = time.perf_counter()
         for night in history.nights:
             bodies = list(night.submissions)
@@ -288,11 +518,17 @@ def main() -> None:
             moment = time.perf_counter()
             run_stale_check(session_factory=kinds.factory, settings=kinds.settings)
             stale_s.append(time.perf_counter() - moment)
+            moment = time.perf_counter()
+            run_rank_check(session_factory=kinds.factory, settings=kinds.settings)
+            rank_s.append(time.perf_counter() - moment)
             look(kinds.factory, seen, night.index)
         elapsed = time.perf_counter() - started
         keys = config_keys(kinds.factory)
         stale = judge_stale(history, seen, keys)
         drift = judge_drift(history, seen, keys, regression_nights(kinds.factory, history, keys))
+        truth = true_flips(kinds.factory, history, keys, kinds.settings.confirm_runs)
+        rank = judge_rank(history, seen, truth)
+        latency = judge_latency(kinds.factory, history, seen, keys)
     finally:
         databases.drop_all()
 
@@ -317,8 +553,29 @@ def main() -> None:
         f"{drift['on_other_regressions']} on other true regressions, "
         f"{drift['false']} false"
     )
+    print(
+        f"rank: {rank['found']}/{rank['held']} planted flips that hold found "
+        f"({rank['found'] / max(rank['held'], 1):.0%}); delay after the flip "
+        f"{summary(rank['delays'])} nights; single-night flips alerted "
+        f"{rank['single_alerted']}/{rank['single']}; {rank['alerts']} alerts: "
+        f"{rank['planted_alerts']} on planted flips, {rank['other_true']} on other flips of the "
+        f"noise-free truth ({rank['true_flips']} in all), {rank['false']} false"
+    )
+    print(
+        f"latency: {latency['found']}/{latency['events']} planted TTFT regressions found "
+        f"({latency['found'] / max(latency['events'], 1):.0%}); delay "
+        f"{summary(latency['delays'])} nights; trades said as trades "
+        f"{latency['said_as_trades']}/{latency['trades']}, never marked improvement "
+        f"{latency['never_improvement']}/{latency['trades']}; {latency['alerts']} step alerts with "
+        f"latency changes, {latency['false']} false"
+    )
     if args.verbose:
-        for kind, judged in (("stale", stale), ("drift", drift)):
+        for kind, judged in (
+            ("stale", stale),
+            ("drift", drift),
+            ("rank", rank),
+            ("latency", latency),
+        ):
             for night_index, text in judged["false_alerts"]:
                 print(f"  false {kind} alert, night {night_index}: {text}")
     for name, values in (("with drift", kinds.seconds), ("without (base)", today.seconds)):
@@ -335,7 +592,8 @@ def main() -> None:
     )
     print(
         f"per night: stale check {statistics.median(stale_s) * 1000:.1f} ms median "
-        f"(max {max(stale_s) * 1000:.1f}), grouping with drift "
+        f"(max {max(stale_s) * 1000:.1f}), rank check {statistics.median(rank_s) * 1000:.1f} ms "
+        f"median (max {max(rank_s) * 1000:.1f}), grouping with drift "
         f"{statistics.median(grouping_s) * 1000:.1f} ms median"
     )
 

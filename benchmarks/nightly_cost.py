@@ -5,8 +5,11 @@ A simulated history (`tracker.demo.simulation`, DEMO scale: 63 configs, one subm
 and night; its rows carry median and p99 TTFT, no power fields) is stored night by night in a
 scratch Postgres database; each submission is then processed by the worker's job, timed alone
 (wall clock and this process's CPU). The first `--warm-nights` build the tracks' histories and
-are not counted. Printed: submissions timed, rows and frontier values per submission, and the
-median and mean cost per submission.
+are not counted. After each night, alert grouping and, where the code has them, the periodic
+stale and rank checks run once, as beat runs them at least once a night; their time is spread
+over the night's submissions. Printed: submissions timed, rows and frontier values per
+submission, the median and mean processing cost per submission, each check's time per night, and
+the whole night's cost per submission (processing plus checks).
 
 To compare two commits, run this file from each commit's tree with the same environment, in
 turns (benchmarks/README.md says how):
@@ -22,6 +25,7 @@ import time
 
 from sqlalchemy import func, select
 
+from alerts import jobs as alert_jobs
 from tests.conftest import ScratchDatabases
 from tracker import jsonio, models
 from tracker.db.engine import create_db_engine, make_sessionmaker
@@ -30,6 +34,9 @@ from tracker.pipeline.accept import accept_submission
 from tracker.pipeline.jobs import run_process_submission
 from tracker.pipeline.stages import Stage, StageArgument
 from tracker.settings import Settings
+
+NIGHTLY_CHECKS = ("run_alert_grouping", "run_stale_check", "run_rank_check")
+"""The per-night jobs timed; the code before issue 16 has only the first."""
 
 
 class CollectingScheduler:
@@ -49,10 +56,15 @@ def measure(*, seed: int, nights: int, warm_nights: int) -> None:
     url = databases.create()
     engine = create_db_engine(url)
     session_factory = make_sessionmaker(engine)
-    settings = Settings(database_url=url)
+    settings = Settings(database_url=url, broker_url=None, alert_settle_seconds=0)
     scheduler = CollectingScheduler()
+    checks = {
+        name: getattr(alert_jobs, name) for name in NIGHTLY_CHECKS if hasattr(alert_jobs, name)
+    }
     wall_ms: list[float] = []
     cpu_ms: list[float] = []
+    check_wall_ms: dict[str, list[float]] = {name: [] for name in checks}
+    check_cpu_ms: dict[str, list[float]] = {name: [] for name in checks}
     rows = 0
     try:
         for index, night in enumerate(history.nights):
@@ -71,6 +83,12 @@ def measure(*, seed: int, nights: int, warm_nights: int) -> None:
                     wall_ms.append((time.perf_counter() - started_wall) * 1000)
                     cpu_ms.append((time.process_time() - started_cpu) * 1000)
             scheduler.submission_ids.clear()
+            for name, check in checks.items():
+                started_wall, started_cpu = time.perf_counter(), time.process_time()
+                check(session_factory=session_factory, settings=settings)
+                if index >= warm_nights:
+                    check_wall_ms[name].append((time.perf_counter() - started_wall) * 1000)
+                    check_cpu_ms[name].append((time.process_time() - started_cpu) * 1000)
         with session_factory() as session:
             values = session.scalar(select(func.count()).select_from(models.FrontierValue)) or 0
             tracks = session.scalar(select(func.count()).select_from(models.Track)) or 0
@@ -88,6 +106,18 @@ def measure(*, seed: int, nights: int, warm_nights: int) -> None:
         f"per submission: wall median {statistics.median(wall_ms):.1f} ms, "
         f"mean {statistics.fmean(wall_ms):.1f} ms; "
         f"CPU median {statistics.median(cpu_ms):.1f} ms, mean {statistics.fmean(cpu_ms):.1f} ms"
+    )
+    for name in checks:
+        print(
+            f"{name} per night: wall median {statistics.median(check_wall_ms[name]):.1f} ms, "
+            f"mean {statistics.fmean(check_wall_ms[name]):.1f} ms; "
+            f"CPU mean {statistics.fmean(check_cpu_ms[name]):.1f} ms"
+        )
+    night_wall = sum(wall_ms) + sum(sum(values) for values in check_wall_ms.values())
+    night_cpu = sum(cpu_ms) + sum(sum(values) for values in check_cpu_ms.values())
+    print(
+        f"nightly cost per submission (processing and checks): wall {night_wall / timed:.1f} ms, "
+        f"CPU {night_cpu / timed:.1f} ms"
     )
 
 

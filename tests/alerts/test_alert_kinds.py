@@ -154,3 +154,21 @@ def test_a_change_of_leader_that_holds_is_one_rank_alert_and_a_single_night_none
     assert {flip["new_leader"] for flip in flips} == {"sglang"}
     assert all(flip["new_value"] > flip["old_value"] for flip in flips)
     assert alert["details"]["day"] == "2026-06-11"  # night 10
+
+
+def test_a_flip_confirmed_on_a_night_the_old_leader_missed_is_alerted_with_its_last_value(
+    client: TestClient, auth: dict[str, str], db_session: Session
+) -> None:
+    for number in range(14):
+        if number != 12:  # atom misses the night sglang's third run in the lead confirms it
+            post(client, auth, engine_night("atom", number, 1.1))
+        post(client, auth, engine_night("sglang", number, 1.0 if number < 10 else 1.2))
+        post(client, auth, engine_night("vllm", number, 0.8))
+    check_rank_flips(
+        session=db_session, confirm_runs=3, routes=(), default_channel=None, now=utc_now()
+    )
+    (alert,) = client.get("/api/v1/alerts?kind=rank").json()["items"]
+    assert "sglang" in alert["summary"] and "now leads atom" in alert["summary"]
+    flips = alert["details"]["flips"]
+    assert {(flip["new_leader"], flip["old_leader"]) for flip in flips} == {("sglang", "atom")}
+    assert all(flip["old_value"] < flip["new_value"] < 1.2 * flip["old_value"] for flip in flips)

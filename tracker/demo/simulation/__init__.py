@@ -24,6 +24,8 @@ from tracker.demo.simulation.history import (
     Outlier,
     TrueChange,
     TrueDrift,
+    TrueLatency,
+    TrueRankFlip,
     TrueStale,
     generate_history,
 )
@@ -44,6 +46,8 @@ __all__ = [
     "PlannedSubmission",
     "TrueChange",
     "TrueDrift",
+    "TrueLatency",
+    "TrueRankFlip",
     "TrueStale",
     "generate_history",
 ]

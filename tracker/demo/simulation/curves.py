@@ -219,12 +219,15 @@ def sweep_metrics(
     concurrency: np.ndarray,
     level: np.ndarray,
     rng: np.random.Generator,
+    ttft_level: np.ndarray | None = None,
 ) -> np.ndarray:
     """Metrics of several sweeps at once, shaped (configs, points, len(METRIC_NAMES)).
 
     `concurrency` is (configs, points) (pad with any positive value; padded points are simply
-    not used); `level` is each config's throughput level this night. Latencies are in seconds,
-    interactivity in tok/s/user, throughput in tok/s/GPU.
+    not used); `level` is each config's throughput level this night; `ttft_level` (default 1)
+    scales each config's time to first token at every load, a latency change that leaves the
+    decode speed alone. Latencies are in seconds, interactivity in tok/s/user, throughput in
+    tok/s/GPU.
     """
 
     def column(values: np.ndarray) -> np.ndarray:
@@ -245,6 +248,8 @@ def sweep_metrics(
         * (1.0 + concurrency / (scale * column(table.ttft_knee_concurrency)))
         * jitter[1]
     )
+    if ttft_level is not None:
+        median_ttft = median_ttft * ttft_level[:, None]
     mean_ttft = median_ttft * (1.08 + 0.12 * busy)
     mean_tpot = median_tpot * 1.008
     osl, isl = column(table.osl), column(table.isl)

@@ -88,6 +88,37 @@ class TrueDrift:
 
 
 @dataclass(frozen=True)
+class TrueRankFlip:
+    """At `target` interactivity on the slice of `new_config` (`mode` "engines": its model,
+    precision, ISL/OSL and GPU, engines compete; "gpus": the same with its engine, GPUs compete),
+    that config's engine or GPU (`new_leader`) overtakes `old_leader` (all of its `old_configs`
+    there): from `night` on (`holds`), or on that night only (the old leader's bad night, which
+    must not alert)."""
+
+    night: int
+    mode: str
+    target: float
+    holds: bool
+    new_leader: str
+    new_config: ConfigKey
+    old_leader: str
+    old_configs: tuple[ConfigKey, ...]
+
+
+@dataclass(frozen=True)
+class TrueLatency:
+    """From `night` on, one config's median and p99 time to first token are `ttft_change` higher
+    at every interactivity; a trade when the same commit gains `throughput_change` (else 0)."""
+
+    night: int
+    engine: str
+    commit: str
+    config: ConfigKey
+    ttft_change: float
+    throughput_change: float
+
+
+@dataclass(frozen=True)
 class Outlier:
     """A bad night: the config's throughput is `factor` (0.6–0.85) of its level that night only."""
 
@@ -142,6 +173,8 @@ class History:
     drift_events: tuple[TrueDrift, ...] = ()
     engine_pauses: tuple[MissingRun, ...] = ()
     """Nights an engine posted nothing (whole-engine missing runs): never a stale alert."""
+    rank_flips: tuple[TrueRankFlip, ...] = ()
+    latency_changes: tuple[TrueLatency, ...] = ()
 
     def submissions(self) -> Iterator[JsonObject]:
         """Every submission body in time order, built one at a time."""
@@ -174,7 +207,9 @@ def generate_history(
 ) -> History:
     """Draw a nightly history of `nights` (default: the scale's) from `start`, deterministically;
     with `alert_kind_events`, that many stale events (configs that stop while their engine goes
-    on) and drift events (small regressions adding up) besides, and engine pauses.
+    on), drift events (small regressions adding up), rank flips that hold (one engine overtakes
+    another at a target interactivity) and latency regressions (every second one a trade)
+    besides, a third as many single-night rank flips, and engine pauses.
 
     Raises ValueError when `nights` is too short to place the scenario's events or `start`
     has no time zone.
@@ -188,7 +223,7 @@ def generate_history(
     specs = select_configs(configs_per_engine=scale.configs_per_engine, rng=rng)
     fleet = build_fleet(specs, rng)
     scenario = plan_scenario(
-        configs=specs, nights=night_count, rng=rng, alert_kind_events=alert_kind_events
+        configs=specs, nights=night_count, rng=rng, alert_kind_events=alert_kind_events, fleet=fleet
     )
     night_list = [
         _plan_night(seed=seed, night=night, start=start, fleet=fleet, scenario=scenario)
@@ -222,6 +257,30 @@ def generate_history(
         ),
         engine_pauses=tuple(
             MissingRun(night, engine, None) for night, engine in scenario.missing_engine_nights
+        ),
+        rank_flips=tuple(
+            TrueRankFlip(
+                e.night,
+                e.mode,
+                e.target,
+                e.holds,
+                keys[e.new_index].framework if e.mode == "engines" else keys[e.new_index].hardware,
+                keys[e.new_index],
+                e.old_leader,
+                tuple(keys[i] for i in e.old_indices),
+            )
+            for e in scenario.rank_events
+        ),
+        latency_changes=tuple(
+            TrueLatency(
+                e.night,
+                e.engine,
+                commit_sha(seed=seed, engine=e.engine, night=e.night),
+                keys[e.config_index],
+                e.ttft_change,
+                e.throughput_change,
+            )
+            for e in scenario.latency_events
         ),
     )
 
@@ -261,6 +320,7 @@ def _plan_night(
                 levels=scenario.observed_level[indices, night],
                 fleet=fleet,
                 jitter_seed=(seed, night, engine_position),
+                ttft_levels=scenario.ttft_level[indices, night],
             )
         )
     return Night(index=night, timestamp=timestamp, planned=tuple(planned))

@@ -107,6 +107,31 @@ def build_fleet(specs: Sequence[ConfigSpec], rng: np.random.Generator) -> Fleet:
     )
 
 
+def frontier_throughput(
+    fleet: Fleet, index: int, interactivity: float, level: float
+) -> float | None:
+    """A config's `tput_per_gpu` at a fixed interactivity on a night of throughput `level`,
+    without noise; None where its sweep does not reach that interactivity (never extrapolated)."""
+    table = fleet.curves
+    load = table.interactivity_at_zero_load_tok_s[index] / interactivity - 1.0
+    if load <= 0:
+        return None
+    concurrency = (
+        level * table.saturation_concurrency[index] * load ** (1.0 / table.knee_exponent[index])
+    )
+    swept = fleet.concurrency[index, : int(fleet.point_counts[index])]
+    if not swept.min() <= concurrency <= swept.max():
+        return None
+    metrics = sweep_metrics(
+        table=table,
+        config_indices=np.array([index]),
+        concurrency=np.array([[concurrency]]),
+        level=np.array([level]),
+        rng=np.random.default_rng(0),  # point jitter of one draw (0.4 %): a planning estimate
+    )
+    return float(metrics[0, 0, METRIC_NAMES.index("tput_per_gpu")])
+
+
 @dataclass(frozen=True, eq=False)
 class PlannedSubmission:
     """One engine's run of one night: which configs ran, at which level; the body on demand."""
@@ -118,6 +143,7 @@ class PlannedSubmission:
     levels: np.ndarray  # each config's throughput level this night (noise and outliers included)
     fleet: Fleet
     jitter_seed: tuple[int, ...]
+    ttft_levels: np.ndarray | None = None  # each config's time-to-first-token factor (None: 1)
 
     @property
     def row_count(self) -> int:
@@ -138,6 +164,7 @@ class PlannedSubmission:
             concurrency=fleet.concurrency[self.config_indices],
             level=self.levels,
             rng=np.random.default_rng(self.jitter_seed),
+            ttft_level=self.ttft_levels,
         ).tolist()
         version = str(self.source["engine_version"])
         results: list[JsonObject] = []

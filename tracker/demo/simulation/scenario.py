@@ -10,17 +10,26 @@ they touch.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
 from tracker.demo.simulation.catalogue import ENGINES
 from tracker.demo.simulation.configs import ConfigSpec
+from tracker.demo.simulation.rows import Fleet, frontier_throughput
 
 ChangeKind = Literal[
-    "engine-wide", "single-config", "campaign-step", "regression", "fix", "drift-step"
+    "engine-wide",
+    "single-config",
+    "campaign-step",
+    "regression",
+    "fix",
+    "drift-step",
+    "rank-step",
+    "trade-gain",
 ]
 
 MIN_CHANGE_GAP_NIGHTS = 6
@@ -32,6 +41,12 @@ DRIFT_STEPS = 4
 DRIFT_STEP_SPACING_NIGHTS = 7
 DRIFT_STEP_RANGE = (0.016, 0.02)  # each step's regression: below the drift threshold alone
 STALE_NIGHTS_RANGE = (5, 10)  # nights a stale event's configs stay away before they return
+RANK_TARGETS = (20.0, 35.0, 50.0, 75.0, 100.0)  # interactivities a planted flip happens at
+RANK_LEAD_GAP = (1.03, 1.3)  # a planted flip's leader is this far ahead of the runner-up
+RANK_MARGIN_RANGE = (0.05, 0.12)  # how far the new leader ends ahead (or the old one below)
+RANK_HOLD_NIGHTS = 10  # neither engine's configs change this long after a flip that holds
+TTFT_RISE_RANGE = (0.10, 0.45)  # a planted latency regression: median and p99 TTFT this much up
+TRADE_GAIN_RANGE = (0.04, 0.08)  # the throughput a trade gains on the same commit
 
 
 @dataclass(frozen=True)
@@ -54,6 +69,34 @@ class DriftEvent:
     engine: str
     config_index: int
     relative_changes: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class RankEvent:
+    """At `target` interactivity on one slice (`mode` engines: model, precision, ISL/OSL, GPU;
+    gpus: the same with an engine instead of a GPU), another competitor's config `new_index`
+    overtakes the leader's configs `old_indices`: from `night` on by a throughput step (`holds`),
+    or on that night only, the leader's bad night (not `holds`)."""
+
+    night: int
+    mode: str
+    target: float
+    holds: bool
+    new_index: int
+    old_leader: str
+    old_indices: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class LatencyEvent:
+    """From `night` on, one config's time to first token rises by `ttft_change`; a trade when
+    the same commit gains `throughput_change` (0: the latency regression alone)."""
+
+    night: int
+    engine: str
+    config_index: int
+    ttft_change: float
+    throughput_change: float
 
 
 @dataclass(frozen=True)
@@ -84,6 +127,9 @@ class Scenario:
     quiet: list[int]  # config indices that never change
     stale_events: list[StaleEvent]
     drift_events: list[DriftEvent]
+    ttft_level: np.ndarray  # (configs, nights): product of the latency changes so far
+    rank_events: list[RankEvent]
+    latency_events: list[LatencyEvent]
 
 
 class _Planner:
@@ -251,11 +297,13 @@ def plan_scenario(
     nights: int,
     rng: np.random.Generator,
     alert_kind_events: int = 0,
+    fleet: Fleet | None = None,
 ) -> Scenario:
     """Draw the whole scenario: changes, quiet configs, noise, bad nights and missing runs; with
-    `alert_kind_events`, that many stale events and as many drift events besides, and engine
-    pauses (the same generator draws them, so the nightly noise differs from a history without
-    them)."""
+    `alert_kind_events`, that many stale, drift, held rank-flip and latency events besides, a
+    third as many single-night rank flips, and engine pauses (the same generator draws them, so
+    the nightly noise differs from a history without them). Rank flips need the `fleet`'s
+    curves; without it none are planted."""
     planner = _Planner(configs, nights, rng)
     engines = [engine.name for engine in ENGINES if planner.by_engine[engine.name]]
     planner.plan_campaign()
@@ -303,12 +351,19 @@ def plan_scenario(
         observed_level[index, night] *= factor
     present = np.ones((len(configs), nights), dtype=bool)
     missing_engine_nights, missing_config_nights = _plan_missing(planner, engines)
+    ttft_level = np.ones((len(configs), nights))
+    kinds = _AlertKindEvents()
+    if alert_kind_events:
+        levels = (true_level, observed_level, ttft_level)
+        kinds = _plan_alert_kind_events(
+            planner, engines, fleet, levels, alert_kind_events, reserved
+        )
+    missing_engine_nights += kinds.engine_pauses
+    outliers += kinds.bad_nights
     engine_present = {engine: np.ones(nights, dtype=bool) for engine in engines}
     for night, engine in missing_engine_nights:
         engine_present[engine][night] = False
-    stale_events = _plan_stale(planner, engines, alert_kind_events) if alert_kind_events else []
-    if alert_kind_events:
-        missing_engine_nights += _plan_engine_pauses(planner, engines)
+    stale_events = kinds.stale_events
     for event in stale_events:
         last = nights if event.returns_night is None else event.returns_night
         missing_config_nights += [
@@ -336,7 +391,48 @@ def plan_scenario(
         quiet=[index for index, nights_ in enumerate(planner.change_nights) if not nights_],
         stale_events=stale_events,
         drift_events=drift_events,
+        ttft_level=ttft_level,
+        rank_events=kinds.rank_events,
+        latency_events=kinds.latency_events,
     )
+
+
+@dataclass
+class _AlertKindEvents:
+    """What `alert_kind_events` plants besides the drift slides."""
+
+    stale_events: list[StaleEvent] = field(default_factory=list)
+    engine_pauses: list[tuple[int, str]] = field(default_factory=list)
+    rank_events: list[RankEvent] = field(default_factory=list)
+    bad_nights: list[tuple[int, int, float]] = field(default_factory=list)  # single-night flips
+    latency_events: list[LatencyEvent] = field(default_factory=list)
+
+
+def _plan_alert_kind_events(
+    planner: _Planner,
+    engines: list[str],
+    fleet: Fleet | None,
+    levels: tuple[np.ndarray, np.ndarray, np.ndarray],
+    count: int,
+    reserved: set[int],
+) -> _AlertKindEvents:
+    """Stale configs, engine pauses, rank flips (with the fleet's curves) and latency changes,
+    drawn in this order; `levels` (true, observed, TTFT) take the planted steps."""
+    true_level, observed_level, ttft_level = levels
+    events = _AlertKindEvents(
+        stale_events=_plan_stale(planner, engines, count),
+        engine_pauses=_plan_engine_pauses(planner, engines),
+    )
+    if fleet is not None:
+        events.rank_events, events.bad_nights = _plan_rank(
+            planner, fleet, (true_level, observed_level), count
+        )
+    # A trade's gain on a config of a flip would move that flip's levels after it was planted.
+    flipped = {i for event in events.rank_events for i in (event.new_index, *event.old_indices)}
+    events.latency_events = _plan_latency(
+        planner, (true_level, observed_level), ttft_level, count, reserved | flipped
+    )
+    return events
 
 
 def _bad_factor(rng: np.random.Generator) -> float:
@@ -488,3 +584,216 @@ def _plan_engine_pauses(planner: _Planner, engines: list[str]) -> list[tuple[int
             for index in members:
                 planner.disturbed[index].add(night + offset)
     return nights
+
+
+def _plan_rank(
+    planner: _Planner, fleet: Fleet, levels: tuple[np.ndarray, np.ndarray], count: int
+) -> tuple[list[RankEvent], list[tuple[int, int, float]]]:
+    """`count` flips that hold and a third as many for one night, and the bad nights of those.
+
+    A flip picks a slice (engines on one GPU, or GPUs under one engine, of one model,
+    precision and ISL/OSL), a target and a night where the leader is 3–30 % ahead of the
+    runner-up; the runner-up's best config steps up past the leader by 5–12 % and
+    neither it nor the leader's configs there change for `RANK_HOLD_NIGHTS` (held), or every
+    config of the leader in the slice has a bad night 5–12 % below the runner-up (single night).
+    A step lasts, so the configs of a flip take no flip of an earlier night later.
+    """
+    rng = planner.rng
+    slices: dict[tuple[object, ...], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for index, spec in enumerate(planner.configs):
+        common = (spec.model.prefix, spec.precision, spec.isl, spec.osl)
+        slices[("engines", *common, spec.gpu.name)][spec.engine.name].append(index)
+        slices[("gpus", *common, spec.engine.name)][spec.gpu.name].append(index)
+    contested = [(str(place[0]), rivals) for place, rivals in slices.items() if len(rivals) >= 2]
+    last_flip: dict[int, int] = {}  # config → the night of its latest planted flip
+    events: list[RankEvent] = []
+    bad_nights: list[tuple[int, int, float]] = []
+    busy: dict[int, list[int]] = defaultdict(list)  # slice → nights of its planted flips
+    wanted = {True: count, False: max(1, count // 3)}
+    attempts = 0
+    while contested and any(wanted.values()) and attempts < 1000 * count:
+        attempts += 1
+        holds = wanted[True] > 0 and (wanted[False] == 0 or rng.random() < 0.75)
+        position = int(rng.integers(len(contested)))
+        mode, rivals = contested[position]
+        target = float(RANK_TARGETS[int(rng.integers(len(RANK_TARGETS)))])
+        # A step lasts: flips of one slice are planted in time order, each on the levels the
+        # earlier ones left.
+        lo = max([planner.edge] + [other + RANK_HOLD_NIGHTS for other in busy[position]])
+        hi = planner.nights - planner.edge - RANK_HOLD_NIGHTS
+        if lo >= hi:
+            continue
+        night = int(rng.integers(lo, min(hi, lo + 2 * RANK_HOLD_NIGHTS)))
+        contest = _contest(fleet, rivals, target, levels[0][:, night])
+        if contest is None:
+            continue
+        involved = (*contest.old_indices, contest.second_index)
+        quiet_until = night + (RANK_HOLD_NIGHTS if holds else 3)
+        if any(
+            night - 3 <= other <= quiet_until
+            for i in involved
+            for other in planner.change_nights[i]
+        ) or any(last_flip.get(i, -1) + RANK_HOLD_NIGHTS > night for i in involved):
+            continue
+        margin = float(rng.uniform(*RANK_MARGIN_RANGE))
+        if holds:
+            planted = _overtake(planner, fleet, levels, contest, target, night, margin)
+        else:
+            bad_factor = _leader_bad_night(planner, levels[1], contest, night, margin)
+            bad_nights += [
+                (night, index, bad_factor) for index in contest.old_indices if bad_factor
+            ]
+            planted = bad_factor > 0
+        if not planted:
+            continue
+        busy[position].append(night)
+        last_flip.update(dict.fromkeys(involved, night))
+        wanted[holds] -= 1
+        events.append(
+            RankEvent(
+                night,
+                mode,
+                target,
+                holds,
+                contest.second_index,
+                contest.leader,
+                contest.old_indices,
+            )
+        )
+    return sorted(events, key=lambda e: (e.night, e.new_index)), bad_nights
+
+
+@dataclass(frozen=True)
+class _Contest:
+    """The leading competitor (engine or GPU) of a slice at a target and the runner-up, by their
+    best configs."""
+
+    leader: str
+    lead: float
+    lead_index: int
+    second: float
+    second_index: int
+    old_indices: tuple[int, ...]  # every config of the leader in the slice
+
+
+def _contest(
+    fleet: Fleet, rivals: dict[str, list[int]], target: float, level: np.ndarray
+) -> _Contest | None:
+    """The slice's two best competitors at `target` on a night of these true levels, when the leader
+    is 3–30 % ahead (`RANK_LEAD_GAP`): clearly ahead, and not out of reach."""
+    best: list[tuple[float, str, int]] = []
+    for rival, indices in rivals.items():
+        values = [
+            (value, i)
+            for i in indices
+            if (value := frontier_throughput(fleet, i, target, float(level[i])))
+        ]
+        if values:
+            value, index = max(values)
+            best.append((value, rival, index))
+    if len(best) < 2:
+        return None
+    best.sort(reverse=True)
+    (lead, leader, lead_index), (second, _, second_index) = best[0], best[1]
+    if not RANK_LEAD_GAP[0] <= lead / second <= RANK_LEAD_GAP[1]:
+        return None
+    return _Contest(leader, lead, lead_index, second, second_index, tuple(rivals[leader]))
+
+
+def _overtake(
+    planner: _Planner,
+    fleet: Fleet,
+    levels: tuple[np.ndarray, np.ndarray],
+    contest: _Contest,
+    target: float,
+    night: int,
+    margin: float,
+) -> bool:
+    """The runner-up's best config steps up `margin` past the leader from `night` on."""
+    index = contest.second_index
+    factor = contest.lead / contest.second * (1.0 + margin)
+    watched = [contest.lead_index, index]
+    if not all(planner.is_calm(watched, n) for n in range(night - 1, night + 5)):
+        return False
+    if not frontier_throughput(fleet, index, target, float(levels[0][index, night]) * factor):
+        return False  # the step would carry the sweep past the target
+    spec = planner.configs[index]
+    planner.add_change(
+        night,
+        [index],
+        factor - 1.0,
+        "rank-step",
+        f"{spec.engine.name}: {spec.key.label} {factor - 1.0:+.0%}, overtakes {contest.leader} "
+        f"at {target:g} tok/s/user",
+    )
+    for level in levels:
+        level[index, night:] *= factor
+    return True
+
+
+def _leader_bad_night(
+    planner: _Planner, observed_level: np.ndarray, contest: _Contest, night: int, margin: float
+) -> float:
+    """Every config of the leader in the slice falls `margin` below the runner-up on `night`
+    only; the bad night's factor, or 0 when the night is not calm."""
+    old = contest.old_indices
+    if not all(
+        planner.is_calm([*old, contest.second_index], n) for n in range(night - 1, night + 2)
+    ):
+        return 0.0
+    factor = contest.second / contest.lead * (1.0 - margin)
+    for index in old:
+        observed_level[index, night] *= factor
+        planner.disturbed[index].add(night)
+    return factor
+
+
+def _plan_latency(
+    planner: _Planner,
+    levels: tuple[np.ndarray, np.ndarray],
+    ttft_level: np.ndarray,
+    count: int,
+    reserved: set[int],
+) -> list[LatencyEvent]:
+    """`count` latency regressions (TTFT +10–45 %), every second one a trade (throughput +4–8 % on
+    the same night, so the same commit). Only configs whose prompt is no longer than their
+    output: there the first token is a small share of a request, so the latency alone barely
+    moves throughput at a fixed interactivity (never a quiet config)."""
+    rng, (true_level, observed_level) = planner.rng, levels
+    candidates = [
+        i for i, spec in enumerate(planner.configs) if i not in reserved and spec.isl <= spec.osl
+    ]
+    events: list[LatencyEvent] = []
+    for _ in range(3):
+        for position in rng.permutation(len(candidates)):
+            if len(events) == count:
+                break
+            index = candidates[int(position)]
+            nights = [
+                night
+                for night in range(planner.edge, planner.nights - planner.edge)
+                if planner.is_free([index], night)
+                and all(planner.is_calm([index], n) for n in (night - 1, night, night + 1))
+            ]
+            if not nights:
+                continue
+            night = int(rng.choice(nights))
+            rise = float(rng.uniform(*TTFT_RISE_RANGE))
+            gain = float(rng.uniform(*TRADE_GAIN_RANGE)) if len(events) % 2 else 0.0
+            ttft_level[index, night:] *= 1.0 + rise
+            label = planner.configs[index].key.label
+            engine = planner.configs[index].engine.name
+            if gain:
+                planner.add_change(
+                    night,
+                    [index],
+                    gain,
+                    "trade-gain",
+                    f"{engine}: {label} {gain:+.0%}, TTFT {rise:+.0%} (a trade)",
+                )
+                true_level[index, night:] *= 1.0 + gain
+                observed_level[index, night:] *= 1.0 + gain
+            else:
+                planner.change_nights[index].append(night)
+            events.append(LatencyEvent(night, engine, index, rise, gain))
+    return sorted(events, key=lambda e: (e.night, e.config_index))
