@@ -5,6 +5,7 @@ and the storage per result row.
 
     python -m benchmarks.scale                             # 20,000 configs × 72 nights ≈ 10 M rows
     python -m benchmarks.scale --configs 2000 --nights 30  # a smaller run
+    python -m benchmarks.scale --keep-database             # then: --database NAME [--night 73]
 
 Configs are synthetic single-node sweeps (7 concurrencies each, `tests.support.builders`) over the
 known GPUs, four TP sizes and as many ISLs as it takes; one config in 50 steps down by 15 % at
@@ -29,7 +30,7 @@ import httpx
 import psycopg
 
 from benchmarks.ingest import wait_until_processed
-from benchmarks.stack import running_stack
+from benchmarks.stack import Stack, running_stack
 from tests.support.builders import night_timestamp, synthetic_rows
 from tracker.configs.hardware import KNOWN_GPUS
 
@@ -106,6 +107,25 @@ def timed(http: httpx.Client, paths: list[str]) -> tuple[float, float]:
     return statistics.median(seconds), quantiles[18]
 
 
+def build(
+    stack: Stack, posts: int, backfill_body: Callable[[int], bytes], clients: int, rows: int
+) -> None:
+    """Post every backfill, wait until all are processed, and print the build's figures."""
+    started = time.perf_counter()
+    answered = post_bodies(stack.url, stack.token, posts, backfill_body, clients)
+    wait_until_processed(stack.database_url, timeout_s=24 * 3600)
+    build_s = time.perf_counter() - started
+    tenth = max(len(answered) // 10, 2)
+    rows_per_post = rows / posts
+    first_rate = (tenth - 1) * rows_per_post / (answered[tenth - 1] - answered[0])
+    last_rate = (tenth - 1) * rows_per_post / (answered[-1] - answered[-tenth])
+    print(f"build: {build_s:,.0f} s, {rows / build_s:,.0f} rows/s processed end to end")
+    print(
+        f"accepted rows/s: first tenth {first_rate:,.0f}, last tenth {last_rate:,.0f} "
+        f"(last / first {last_rate / first_rate:.2f}; target ≥ 0.80)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--configs", type=int, default=20_000)
@@ -115,6 +135,20 @@ def main() -> None:
     parser.add_argument("--api-workers", type=int, default=2)
     parser.add_argument("--worker-concurrency", type=int, default=2)
     parser.add_argument("--reads", type=int, default=60)
+    parser.add_argument(
+        "--keep-database", action="store_true", help="keep the built database (its name is printed)"
+    )
+    parser.add_argument(
+        "--database",
+        help="skip the build: measure a database kept by an earlier run with the same --configs "
+        "and --nights (migrated to head first)",
+    )
+    parser.add_argument(
+        "--night",
+        type=int,
+        help="which night the timed nightly run posts (default: the one after the history; give "
+        "a later one to measure a kept database again)",
+    )
     arguments = parser.parse_args()
     configs, nights, per_post = arguments.configs, arguments.nights, arguments.configs_per_post
     posts_per_night = -(-configs // per_post)
@@ -132,23 +166,16 @@ def main() -> None:
         api_workers=arguments.api_workers,
         worker_concurrency=arguments.worker_concurrency,
         environment={"TRACKER_ALERT_SETTLE_SECONDS": "0"},
+        database=arguments.database,
+        keep_database=arguments.keep_database,
     ) as stack:
-        started = time.perf_counter()
-        answered = post_bodies(
-            stack.url, stack.token, nights * posts_per_night, backfill_body, arguments.clients
-        )
-        wait_until_processed(stack.database_url, timeout_s=24 * 3600)
-        build_s = time.perf_counter() - started
-        tenth = max(len(answered) // 10, 2)
-        rows_per_post = per_post * POINTS_PER_SWEEP
-        first_rate = (tenth - 1) * rows_per_post / (answered[tenth - 1] - answered[0])
-        last_rate = (tenth - 1) * rows_per_post / (answered[-1] - answered[-tenth])
-        print(f"build: {build_s:,.0f} s, {rows / build_s:,.0f} rows/s processed end to end")
-        print(
-            f"accepted rows/s: first tenth {first_rate:,.0f}, last tenth {last_rate:,.0f} "
-            f"(last / first {last_rate / first_rate:.2f}; target ≥ 0.80)"
-        )
         database = stack.database_url.replace("+psycopg", "")
+        if arguments.database:
+            print(f"measuring the kept database {arguments.database} (no build)")
+        else:
+            build(stack, nights * posts_per_night, backfill_body, arguments.clients, rows)
+            if arguments.keep_database:
+                print(f"kept: --database {database.rsplit('/', 1)[1]}")
         with psycopg.connect(database, autocommit=True) as connection:
             connection.execute("ANALYZE")
             size = connection.execute("SELECT pg_database_size(current_database())").fetchone()
@@ -198,7 +225,7 @@ def main() -> None:
                     f"(target p95 < {target * 1000:.0f} ms)"
                 )
 
-        night = nights
+        night = nights if arguments.night is None else arguments.night
         night_started = time.perf_counter()
         post_bodies(
             stack.url,

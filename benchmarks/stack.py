@@ -41,12 +41,15 @@ def running_stack(
     api_workers: int = 1,
     worker_concurrency: int = 1,
     environment: dict[str, str] | None = None,
+    database: str | None = None,
+    keep_database: bool = False,
 ) -> Iterator[Stack]:
-    """Everything up and answering; stopped and the database dropped on exit."""
+    """Everything up and answering; stopped and the database dropped on exit, unless it is kept
+    (``keep_database``) or was given: ``database`` names an existing one, migrated to head first."""
     databases = ScratchDatabases()
     broker_url = f"{REDIS_URL}/{redis_db}"
     try:
-        database_url = databases.create()
+        database_url = databases.existing(database) if database else databases.create()
         redis.Redis.from_url(broker_url).flushdb()
         engine = create_db_engine(database_url)
         token = make_token(make_sessionmaker(engine), TokenScope.SUBMIT)
@@ -67,4 +70,5 @@ def running_stack(
             wait_for(lambda: api_answers(url), 60, f"the API (logs in {logs})")
             yield Stack(url=url, token=token, database_url=database_url, logs=logs)
     finally:
-        databases.drop_all()
+        if not keep_database and database is None:
+            databases.drop_all()

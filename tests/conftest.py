@@ -52,6 +52,12 @@ class ScratchDatabases:
             migrations.upgrade(url)
         return url
 
+    def existing(self, name: str) -> str:
+        """An existing database (not dropped by ``drop_all``), migrated to head."""
+        url = _sqlalchemy_url(name)
+        migrations.upgrade(url)
+        return url
+
     def drop_all(self) -> None:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
             for name in self._names:
