@@ -83,6 +83,7 @@ def track_locks_for(session: Session) -> TrackLocks:
 # never meet a track's lock (one key).
 _NAMED_LOCK_SPACE = 0x54524B  # "TRK"
 _ALERT_GROUPING = 1
+_PLANNER_STATISTICS = 2
 
 _ADVISORY_NAMED_LOCK = text("SELECT pg_advisory_xact_lock(:space, :key)")
 _PROCESS_NAMED_LOCKS = ProcessTrackLocks()
@@ -95,3 +96,15 @@ def lock_alert_grouping(session: Session) -> None:
         session.execute(_ADVISORY_NAMED_LOCK, {"space": _NAMED_LOCK_SPACE, "key": _ALERT_GROUPING})
     else:
         _PROCESS_NAMED_LOCKS.lock(session, [_ALERT_GROUPING])
+
+
+_ADVISORY_NAMED_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:space, :key)")
+
+
+def try_lock_planner_statistics(session: Session) -> bool:
+    """Whether this transaction is now the only one refreshing planner statistics (Postgres);
+    False at once when another holds it, since one refresh at a time is all that is needed."""
+    held = session.execute(
+        _ADVISORY_NAMED_TRY_LOCK, {"space": _NAMED_LOCK_SPACE, "key": _PLANNER_STATISTICS}
+    ).scalar_one()
+    return bool(held)

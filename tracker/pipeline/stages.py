@@ -15,6 +15,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import jobs as alert_jobs
+from tracker.db.statistics import refresh_planner_statistics
 from tracker.pipeline import jobs
 from tracker.settings import Settings
 
@@ -109,6 +110,7 @@ def run_stage(
     elif stage is Stage.ANALYSE_BACKFILL_BATCH:
         (track_ids,) = arguments
         assert isinstance(track_ids, list)
+        refresh_planner_statistics(session_factory)
         progress = jobs.analyse_backfill_batch(
             session_factory=session_factory, settings=settings, track_ids=track_ids
         )
@@ -160,6 +162,9 @@ def _process_submission(
     settings: Settings,
     scheduler: Scheduler,
 ) -> None:
+    # Before the submission's rows are read back: a bulk load may have just outgrown the
+    # planner's picture of the tables (tracker/db/statistics.py).
+    refresh_planner_statistics(session_factory)
     processed = jobs.run_process_submission(
         session_factory=session_factory, settings=settings, submission_id=submission_id
     )
