@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from tracker import models
@@ -130,6 +130,16 @@ class SeriesValue:
     latest_at: datetime | None
 
 
+def latest_value_of(metric: Metric, interactivity: float) -> ColumnElement[bool]:
+    """The join condition of a config's latest sweep's value of one metric at one target (a
+    primary-key lookup per config)."""
+    return (
+        (models.FrontierValue.sweep_id == models.Config.latest_sweep_id)
+        & (models.FrontierValue.metric == metric)
+        & (models.FrontierValue.interactivity == interactivity)
+    )
+
+
 def latest_values(
     *,
     session: Session,
@@ -143,12 +153,7 @@ def latest_values(
     config_columns = [models.Config.__table__.c[name] for name in ("id", *CONFIG_FIELD_TYPES)]
     rows = session.execute(
         select(*config_columns, models.Config.latest_at, models.FrontierValue.value)
-        .outerjoin(
-            models.FrontierValue,
-            (models.FrontierValue.sweep_id == models.Config.latest_sweep_id)
-            & (models.FrontierValue.metric == metric)
-            & (models.FrontierValue.interactivity == interactivity),
-        )
+        .outerjoin(models.FrontierValue, latest_value_of(metric, interactivity))
         .where(*config_conditions(filters), in_history())
         .order_by(models.Config.id)
     ).all()
