@@ -4,7 +4,6 @@ slice of that order at a time. Nothing here loads every matching series into Pyt
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, Select, Subquery, select
@@ -103,8 +102,3 @@ def sorted_slice(
         )
         for row in rows
     ]
-
-
-def narrowing_field(filters: dict[str, Any], fields: Sequence[str]) -> str | None:
-    """The first of ``fields`` the filters leave open: the one a broad view is split by."""
-    return next((name for name in fields if name not in filters), None)

@@ -19,7 +19,7 @@ from tracker.api.deps import SessionDep, SettingsDep
 from tracker.configs.fields import CONFIG_FIELD_TYPES
 from tracker.reads.changes import Change, latest_changes
 from tracker.reads.facets import Facet, config_field_facets
-from tracker.reads.latest_table import SORT_KEYS, narrowing_field, sorted_slice
+from tracker.reads.latest_table import SORT_KEYS, sorted_slice
 from tracker.reads.series import SeriesValue
 from tracker.vocabulary import Metric
 
@@ -30,7 +30,10 @@ CHART_SERIES = 500
 """The chart draws the first this many series of the table's order; past it, the page says how
 many more match and offers links that narrow the filter."""
 NARROWING_FIELDS = ("hardware", "framework", "model", "precision", "isl")
-"""The fields a broad view is split by, in order: the first the filters leave open."""
+"""The fields a broad view is split by, in order: the first whose matching series take more than
+one value."""
+NARROWING_LINKS = 20
+"""At most this many narrowing links (the values with the most series)."""
 SORTS = tuple(f"{sign}{key}" for key in SORT_KEYS for sign in ("", "-"))
 METRICS = tuple(Metric)
 FIELD_LABELS = {
@@ -116,18 +119,32 @@ class ExplorerView:
     chart: list[SeriesValue]
     facets: dict[str, list[Facet]]
     series: int
-    narrow_by: str | None
     page_number: int
     page_count: int
 
     @property
+    def narrow_by(self) -> str | None:
+        """The first of `NARROWING_FIELDS` that splits the matching series, when the chart
+        cannot draw them all."""
+        if self.series <= len(self.chart):
+            return None
+        return next((name for name in NARROWING_FIELDS if len(self._matching(name)) > 1), None)
+
+    @property
     def narrowing(self) -> list[Facet]:
-        """The values of ``narrow_by`` that match, most series first, when the chart cannot
-        draw every series."""
-        if self.narrow_by is None or self.series <= len(self.chart):
+        """The values of ``narrow_by`` with the most matching series, most first."""
+        if self.narrow_by is None:
             return []
-        found = [facet for facet in self.facets[self.narrow_by] if facet.matching]
-        return sorted(found, key=lambda facet: -facet.matching) if len(found) > 1 else []
+        found = sorted(self._matching(self.narrow_by), key=lambda facet: -facet.matching)
+        return found[:NARROWING_LINKS]
+
+    @property
+    def narrowing_values(self) -> int:
+        """How many values of ``narrow_by`` the matching series take (links show the first)."""
+        return 0 if self.narrow_by is None else len(self._matching(self.narrow_by))
+
+    def _matching(self, name: str) -> list[Facet]:
+        return [facet for facet in self.facets[name] if facet.matching]
 
 
 def explorer_view(
@@ -143,8 +160,7 @@ def explorer_view(
     over the matching series and one over the configs for the menus and counts, never every
     series into Python."""
     facets = config_field_facets(session=session, fields=list(FIELD_LABELS), filters=filters)
-    narrow_by = narrowing_field(filters, NARROWING_FIELDS)
-    series = sum(facet.matching for facet in facets[narrow_by or NARROWING_FIELDS[0]])
+    series = sum(facet.matching for facet in facets[NARROWING_FIELDS[0]])
     page_count = max(-(-series // ROWS_PER_PAGE), 1)
     page = min(page, page_count)
     start = (page - 1) * ROWS_PER_PAGE
@@ -169,7 +185,6 @@ def explorer_view(
         chart=chart,
         facets=facets,
         series=series,
-        narrow_by=narrow_by,
         page_number=page,
         page_count=page_count,
     )
@@ -220,5 +235,6 @@ def explorer(request: Request, session: SessionDep, settings: SettingsDep) -> HT
             "chart_series": len(view.chart),
             "narrow_by": view.narrow_by,
             "narrowing": view.narrowing,
+            "narrowing_values": view.narrowing_values,
         },
     )
