@@ -169,6 +169,8 @@ def read_bisection(session: Session, alert_id: int) -> BisectionRead | None:
 
 
 def alert_items(session: Session, alerts: Sequence[models.Alert]) -> list[AlertItem]:
+    if not alerts:
+        return []
     alert_ids = [alert.id for alert in alerts]
     change_ids: dict[int, list[int]] = defaultdict(list)
     directions: dict[int, Counter[ChangeDirection]] = defaultdict(Counter)

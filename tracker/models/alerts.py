@@ -26,7 +26,8 @@ class Alert(Base):
     __tablename__ = "alerts"
     __table_args__ = (
         Index(None, "engine", "range_start"),
-        Index(None, "state", "created_at"),
+        Index(None, "created_at", "id"),  # the alert list's keyset order, with a state or not
+        Index(None, "state", "created_at", "id"),
         Index(None, "kind", "state"),
     )
 

@@ -51,7 +51,7 @@ class ChangePoint(Base):
     __tablename__ = "change_points"
     __table_args__ = (
         Index(None, "track_id", "state"),
-        Index(None, "state", "run_timestamp"),
+        Index(None, "state", "run_timestamp", "id"),  # the changes list's keyset order
         Index(None, "config_id", "run_timestamp"),
         Index(None, "engine", "state"),
         Index(None, "engine", "range_end_timestamp"),

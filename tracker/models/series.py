@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,6 +28,14 @@ class Config(Base):
     __table_args__ = (
         Index(None, "model", "hardware", "precision", "isl", "osl"),
         Index(None, "framework", "hardware"),
+        # The few configs whose history has no value yet: the lists' "in the history" test
+        # searches their sweeps only (tracker.reads.filters.in_history).
+        Index(
+            "ix_configs_without_latest_sweep",
+            "id",
+            postgresql_where=text("latest_sweep_id IS NULL"),
+            sqlite_where=text("latest_sweep_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,6 +99,21 @@ class Sweep(Base):
         UniqueConstraint("assembly_id", "config_id"),
         Index(None, "config_id", "timestamp"),
         Index(None, "source_run_id"),
+        # A series' few sweeps without values, or with degraded points, among its whole history.
+        Index(
+            "ix_sweeps_without_values",
+            "config_id",
+            "timestamp",
+            postgresql_where=text("no_values_reason IS NOT NULL"),
+            sqlite_where=text("no_values_reason IS NOT NULL"),
+        ),
+        Index(
+            "ix_sweeps_degraded",
+            "config_id",
+            "timestamp",
+            postgresql_where=text("degraded IS NOT NULL"),
+            sqlite_where=text("degraded IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

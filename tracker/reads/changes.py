@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, func, select
 from sqlalchemy.orm import Session
 
 from tracker import models
@@ -161,35 +161,41 @@ def track_changes(
     return [change_of(change, config) for change, config in rows]
 
 
+def newest_change_per_config(config_ids: Sequence[int] | None = None) -> Subquery:
+    """Each config's newest confirmed change point, of any metric or target, not suppressed:
+    ``config_id``, ``id``, ``relative_change``, ``run_timestamp`` (only ``config_ids``' when
+    given)."""
+    point = models.ChangePoint
+    ranked = with_alert(
+        select(
+            point.config_id,
+            point.id,
+            point.relative_change,
+            point.run_timestamp,
+            func.row_number()
+            .over(
+                partition_by=point.config_id,
+                order_by=(point.run_timestamp.desc(), point.id.desc()),
+            )
+            .label("rank"),
+        )
+    ).where(point.state == ChangeState.CONFIRMED, NOT_SUPPRESSED)
+    if config_ids is not None:
+        ranked = ranked.where(point.config_id.in_(config_ids))
+    newest = ranked.subquery()
+    return (
+        select(newest.c.config_id, newest.c.id, newest.c.relative_change, newest.c.run_timestamp)
+        .where(newest.c.rank == 1)
+        .subquery()
+    )
+
+
 def latest_changes(*, session: Session, config_ids: Sequence[int]) -> dict[int, Change]:
     """Each series' newest confirmed change point, of any metric or target, not suppressed."""
     if not config_ids:
         return {}
-    ranked = (
-        with_alert(
-            select(
-                models.ChangePoint.id,
-                func.row_number()
-                .over(
-                    partition_by=models.ChangePoint.config_id,
-                    order_by=(
-                        models.ChangePoint.run_timestamp.desc(),
-                        models.ChangePoint.id.desc(),
-                    ),
-                )
-                .label("rank"),
-            )
-        )
-        .where(
-            models.ChangePoint.config_id.in_(config_ids),
-            models.ChangePoint.state == ChangeState.CONFIRMED,
-            NOT_SUPPRESSED,
-        )
-        .subquery()
-    )
+    newest = newest_change_per_config(config_ids)
     rows = session.execute(
-        changes_with_configs()
-        .join(ranked, ranked.c.id == models.ChangePoint.id)
-        .where(ranked.c.rank == 1)
+        changes_with_configs().join(newest, newest.c.id == models.ChangePoint.id)
     ).all()
     return {change.config_id: change_of(change, config) for change, config in rows}

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists
+from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.orm import aliased
 
 from tracker import models
 from tracker.configs.normalise import parse_config_filter
@@ -21,11 +22,17 @@ def config_conditions(filters: dict[str, Any]) -> list[ColumnElement[bool]]:
 
 def in_history() -> ColumnElement[bool]:
     """A config with a sweep of the tracked history: one seen only in candidate (or bisection)
-    runs is no series of the explorer's."""
-    return exists().where(
-        models.Sweep.config_id == models.Config.id,
+    runs is no series of the explorer's. A config with a latest-sweep pointer has one (only the
+    history's sweeps get frontier values), so the sweeps are searched only for the few configs
+    without: a list over the fleet never joins its whole history."""
+    without_values = aliased(models.Config)
+    has_history_sweep = exists().where(
+        models.Sweep.config_id == without_values.id,
         models.SourceRun.id == models.Sweep.source_run_id,
         models.SourceRun.purpose == SubmissionPurpose.HISTORY,
+    )
+    return models.Config.latest_sweep_id.is_not(None) | models.Config.id.in_(
+        select(without_values.id).where(without_values.latest_sweep_id.is_(None), has_history_sweep)
     )
 
 

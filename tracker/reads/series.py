@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from tracker import models
@@ -79,12 +79,18 @@ METRIC_NAMES = tuple(metric.value for metric in Metric)
 
 
 def frontier_values_by_sweep(
-    session: Session, sweep_ids: Sequence[int]
+    session: Session, sweep_ids: Sequence[int], *, history_only: bool = False
 ) -> dict[int, dict[str, dict[str, float]]]:
     """Stored frontier values: sweep id → metric → target label → value (a candidate's sweep
-    has its values in their own table)."""
+    has its values in their own table, not read when the sweeps are known to be the
+    history's)."""
     values: dict[int, dict[str, dict[str, float]]] = defaultdict(_empty_values)
-    for table in (models.FrontierValue, models.CandidateFrontierValue):
+    tables: tuple[type[models.FrontierValue] | type[models.CandidateFrontierValue], ...] = (
+        (models.FrontierValue,)
+        if history_only
+        else (models.FrontierValue, models.CandidateFrontierValue)
+    )
+    for table in tables:
         rows = session.execute(
             select(table.sweep_id, table.metric, table.interactivity, table.value)
             .where(table.sweep_id.in_(sweep_ids))
@@ -130,6 +136,16 @@ class SeriesValue:
     latest_at: datetime | None
 
 
+def latest_value_of(metric: Metric, interactivity: float) -> ColumnElement[bool]:
+    """The join condition of a config's latest sweep's value of one metric at one target (a
+    primary-key lookup per config)."""
+    return (
+        (models.FrontierValue.sweep_id == models.Config.latest_sweep_id)
+        & (models.FrontierValue.metric == metric)
+        & (models.FrontierValue.interactivity == interactivity)
+    )
+
+
 def latest_values(
     *,
     session: Session,
@@ -143,12 +159,7 @@ def latest_values(
     config_columns = [models.Config.__table__.c[name] for name in ("id", *CONFIG_FIELD_TYPES)]
     rows = session.execute(
         select(*config_columns, models.Config.latest_at, models.FrontierValue.value)
-        .outerjoin(
-            models.FrontierValue,
-            (models.FrontierValue.sweep_id == models.Config.latest_sweep_id)
-            & (models.FrontierValue.metric == metric)
-            & (models.FrontierValue.interactivity == interactivity),
-        )
+        .outerjoin(models.FrontierValue, latest_value_of(metric, interactivity))
         .where(*config_conditions(filters), in_history())
         .order_by(models.Config.id)
     ).all()
@@ -222,7 +233,7 @@ def list_series(
     page = page_configs(session=session, filters=filters, limit=limit, cursor=cursor)
     sweep_ids = [c.latest_sweep_id for c in page.items if c.latest_sweep_id is not None]
     sources = sweep_sources(session, sweep_ids)
-    values = frontier_values_by_sweep(session, sweep_ids)
+    values = frontier_values_by_sweep(session, sweep_ids, history_only=True)
     config_ids = [c.id for c in page.items]
     last_changes = latest_changes(session=session, config_ids=config_ids)
     without_values = newer_sweeps_without_values(session, config_ids)
