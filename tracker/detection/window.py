@@ -73,10 +73,14 @@ def analyse_window(values: FloatArray, offset: int, options: DetectionOptions) -
     if not sigma > 0.0 or not math.isfinite(sigma):
         return WindowFindings(shifts=(), outliers=())
     is_outlier = screen_outliers(levels, sigma)
+    outliers = tuple(offset + int(i) for i in np.flatnonzero(is_outlier))
     kept_at = np.flatnonzero(~is_outlier)
     kept_levels = levels[kept_at]
-    sums = SegmentSums.of(kept_levels, values[kept_at])
     candidates = binary_segmentation(kept_levels, sigma)
+    if candidates.size == 0:
+        # The quiet night: pruning nothing leaves nothing, under either noise model.
+        return WindowFindings(shifts=(), outliers=outliers)
+    sums = SegmentSums.of(kept_levels, values[kept_at])
 
     def prune(ar1: float) -> tuple[IntArray, ShiftTests]:
         return prune_candidates(
@@ -113,5 +117,4 @@ def analyse_window(values: FloatArray, offset: int, options: DetectionOptions) -
                 p_value=float(tests.p_values[i]),
             )
         )
-    outliers = tuple(offset + int(i) for i in np.flatnonzero(is_outlier))
     return WindowFindings(shifts=tuple(shifts), outliers=outliers)
