@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import null, select, update
+from sqlalchemy import null, select
 from sqlalchemy.orm import Session
 
 from tracker import models
+from tracker.db.bulk import bulk_update
 from tracker.db.locks import track_locks_for
 from tracker.detection import (
     DetectionOptions,
@@ -63,6 +64,16 @@ def _previous_state(track: AnalysedTrack) -> TrackState | None:
         return None  # another version's state: analysing from scratch gives the right answer
 
 
+# What an analysis writes on each track, after its id (and its drift, when assessed).
+_ANALYSED_COLUMNS = (
+    "detector_state",
+    "outlier_sweep_ids",
+    "suspected",
+    "needs_full_analysis",
+    "analysed_at",
+)
+
+
 def detect_on_tracks(
     *,
     session: Session,
@@ -97,7 +108,7 @@ def detect_on_tracks(
     histories = load_histories(session=session, track_ids=track_ids)
     stored = stored_change_points(session, track_ids)
     reconciler = Reconciler(session=session, now=now)
-    analysed: list[dict[str, Any]] = []
+    analysed: list[tuple[Any, ...]] = []
     drift_changed = 0
     for track in tracks:
         history = histories.get(track.id)
@@ -110,31 +121,29 @@ def detect_on_tracks(
             options=options,
             timestamps=history.times,
         )
-        row: dict[str, Any] = {}
+        row: tuple[Any, ...] = (
+            track.id,
+            new_state.to_dict(),
+            [history.sweep_ids[i] for i in analysis.outliers],
+            _suspected(history, analysis),
+            False,
+            now,
+        )
         if drift is not None:
-            row["drift"] = _drift(
+            found = _drift(
                 history,
                 analysis,
                 drift,
                 drifting=bool(track.drifting),
                 higher_is_better=track.metric.higher_is_better,
             )
-            drift_changed += (row["drift"] is not None) != track.drifting
-        analysed.append(
-            {
-                **row,
-                "id": track.id,
-                "detector_state": new_state.to_dict(),
-                "outlier_sweep_ids": [history.sweep_ids[i] for i in analysis.outliers],
-                "suspected": _suspected(history, analysis),
-                "needs_full_analysis": False,
-                "analysed_at": now,
-            }
-        )
+            drift_changed += (found is not None) != track.drifting
+            row = (*row, found)
+        analysed.append(row)
         identity = TrackIdentity(track.id, track.config_id, track.metric, track.interactivity)
         reconciler.reconcile(identity, history, analysis, stored.get(track.id, []))
-    if analysed:
-        session.execute(update(models.Track), analysed)  # executemany by primary key
+    columns = _ANALYSED_COLUMNS + (("drift",) if drift is not None else ())
+    bulk_update(session, models.Track.__table__, columns, analysed)  # type: ignore[arg-type]
     reconciler.write()
     return DetectionOutcome(
         len(analysed),
