@@ -68,6 +68,47 @@ def bulk_insert_with_ids(
     return ids
 
 
+def bulk_update(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Set ``columns`` of the rows with the given ids: each row is (id, *values in ``columns``
+    order), values as for `bulk_insert` (None is SQL NULL).
+
+    On Postgres one ``UPDATE … FROM unnest(…)`` of typed arrays, a single statement however many
+    rows; on SQLite an executemany.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    if not is_postgres(connection):
+        assignments = ", ".join(f"{name} = ?" for name in columns)
+        _run_many(
+            connection,
+            table,
+            (*columns, "id"),
+            [(*row[1:], row[0]) for row in rows],
+            f"UPDATE {table.name} SET {assignments} WHERE id = ?",  # noqa: S608
+        )
+        return
+    type_names = [_binary_copy_type(table, name, connection.dialect) for name in ("id", *columns)]
+    arrays: list[list[Any]] = [[] for _ in type_names]
+    for row in rows:
+        for array, type_name, value in zip(arrays, type_names, row, strict=True):
+            wrap = type_name == "jsonb" and value is not None
+            array.append(Jsonb(value, dumps=jsonio.dumps) if wrap else value)
+    names = ["id", *columns]
+    unnested = ", ".join(f"%s::{type_name}[]" for type_name in type_names)
+    assignments = ", ".join(f"{name} = u.{name}" for name in columns)
+    statement = (
+        f"UPDATE {table.name} AS t SET {assignments} "  # noqa: S608 (names from the models)
+        f"FROM unnest({unnested}) AS u({', '.join(names)}) WHERE t.id = u.id"
+    )
+    driver_connection = connection.connection.driver_connection
+    assert driver_connection is not None
+    with driver_connection.cursor() as cursor:
+        cursor.execute(statement, arrays)
+
+
 _NEXT_IDS = text(
     "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"
 )
@@ -118,6 +159,20 @@ def _executemany(
 ) -> None:
     """The DB-API's executemany with each column type's own bind processing (timestamps, JSON):
     SQLAlchemy's per-row bookkeeping would cost more than the inserts themselves."""
+    placeholders = ", ".join("?" for _ in columns)
+    statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608
+    _run_many(connection, table, columns, rows, statement)
+
+
+def _run_many(
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    statement: str,
+) -> None:
+    """`statement` (one ``?`` per column, in ``columns`` order) for every row, each value through
+    its column type's bind processing."""
     dialect = connection.dialect
     processors: list[Callable[[Any], Any] | None] = [
         table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
@@ -131,8 +186,6 @@ def _executemany(
     ]
     if not values:
         return
-    placeholders = ", ".join("?" for _ in columns)
-    statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608
     driver_connection = connection.connection.driver_connection
     assert driver_connection is not None
     cursor = driver_connection.cursor()

@@ -52,6 +52,40 @@ def analysis_scale(values: FloatArray) -> FloatArray:
     return levels - median(levels)
 
 
+@dataclass(frozen=True)
+class Screened:
+    """A window after its cheap steps: noise scale, outlier runs and candidate changes."""
+
+    values: FloatArray
+    sigma: float
+    kept_at: IntArray  # window positions of the runs that are not outliers
+    kept_levels: FloatArray  # their levels on the analysed scale
+    candidates: IntArray  # binary segmentation's candidates, positions in kept_levels
+    outliers: tuple[int, ...]  # track indices
+
+
+def screen_window(values: FloatArray, offset: int) -> Screened | None:
+    """Steps 1-3 of `analyse_window`; None when the window has no noise scale (too short, or
+    constant)."""
+    if values.size < 2:
+        return None
+    levels = analysis_scale(values)
+    sigma = noise_sigma(levels)
+    if not sigma > 0.0 or not math.isfinite(sigma):
+        return None
+    is_outlier = screen_outliers(levels, sigma)
+    kept_at = np.flatnonzero(~is_outlier)
+    kept_levels = levels[kept_at]
+    return Screened(
+        values=values,
+        sigma=sigma,
+        kept_at=kept_at,
+        kept_levels=kept_levels,
+        candidates=binary_segmentation(kept_levels, sigma),
+        outliers=tuple(offset + int(i) for i in np.flatnonzero(is_outlier)),
+    )
+
+
 def analyse_window(values: FloatArray, offset: int, options: DetectionOptions) -> WindowFindings:
     """Outlier runs and confirmed-or-not level shifts of `values` (track indices + offset).
 
@@ -65,18 +99,23 @@ def analyse_window(values: FloatArray, offset: int, options: DetectionOptions) -
        are pruned again under AR(1) errors.
     5. Each kept change gets the likelihood-ratio confidence set of its location between its
        neighbours (`location`).
+
+    A window without candidates (most quiet nights) stops after step 3: pruning nothing leaves
+    nothing, under either noise model, so steps 4-5 would find no shift.
     """
-    if values.size < 2:
+    screened = screen_window(values, offset)
+    if screened is None:
         return WindowFindings(shifts=(), outliers=())
-    levels = analysis_scale(values)
-    sigma = noise_sigma(levels)
-    if not sigma > 0.0 or not math.isfinite(sigma):
-        return WindowFindings(shifts=(), outliers=())
-    is_outlier = screen_outliers(levels, sigma)
-    kept_at = np.flatnonzero(~is_outlier)
-    kept_levels = levels[kept_at]
-    sums = SegmentSums.of(kept_levels, values[kept_at])
-    candidates = binary_segmentation(kept_levels, sigma)
+    if screened.candidates.size == 0:
+        return WindowFindings(shifts=(), outliers=screened.outliers)
+    return WindowFindings(shifts=kept_shifts(screened, offset, options), outliers=screened.outliers)
+
+
+def kept_shifts(screened: Screened, offset: int, options: DetectionOptions) -> tuple[Shift, ...]:
+    """Steps 4-5 of `analyse_window`: the candidates that pass, located."""
+    kept_at, kept_levels, sigma = screened.kept_at, screened.kept_levels, screened.sigma
+    sums = SegmentSums.of(kept_levels, screened.values[kept_at])
+    candidates = screened.candidates
 
     def prune(ar1: float) -> tuple[IntArray, ShiftTests]:
         return prune_candidates(
@@ -113,5 +152,4 @@ def analyse_window(values: FloatArray, offset: int, options: DetectionOptions) -
                 p_value=float(tests.p_values[i]),
             )
         )
-    outliers = tuple(offset + int(i) for i in np.flatnonzero(is_outlier))
-    return WindowFindings(shifts=tuple(shifts), outliers=outliers)
+    return tuple(shifts)
