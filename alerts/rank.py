@@ -6,7 +6,8 @@ per GPU, and GPUs under one engine (model, precision, ISL/OSL, engine) by throug
 by cost per million tokens (`hyperscaler` prices; on one GPU the cost order is the throughput
 order, so engines are ranked by throughput alone). A competitor's value on a day is the best of
 its configs' frontier values that day. The leader is the best competitor on each day two or more
-ran; a flip is confirmed once the new leader led on `confirm_runs` such days in a row. Flips of
+ran; a flip is confirmed once the new leader led on `confirm_runs` such days in a row and, over
+them, by more than the pair's day-to-day noise (a one-sided test on their log ratios). Flips of
 one slice confirmed on one day with the same leaders form one alert over their targets. Only
 flips confirmed within `RECENT_DAYS` of the slice's newest day are alerted, so a backfilled
 history does not alert on its old flips; each flip is alerted once.
@@ -14,11 +15,14 @@ history does not alert on its old flips; each flip is alerted once.
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -27,6 +31,7 @@ from alerts.messages.rank import rank_headline
 from alerts.records import open_notice
 from alerts.routing import channels_for
 from tracker import models
+from tracker.detection.noise import noise_sigma
 from tracker.reads.pricing import PriceSet, cost_per_mtok
 from tracker.reads.series import configs_by_id
 from tracker.settings import SlackRoute
@@ -36,6 +41,9 @@ LOOKBACK_DAYS = 120
 """Days of frontier values read: enough to say how long the old leader led."""
 RECENT_DAYS = 7
 """A flip confirmed longer ago than this before the slice's newest day is history, not news."""
+MARGIN_SIGMAS = 2.33
+"""Standard errors by which the new leader's mean lead over the confirming days must pass zero:
+a one-sided test at 1 %, so that two competitors a few per cent apart do not flip on noise."""
 
 ENGINES_ON_A_GPU = ("engines", ("model", "precision", "isl", "osl", "hardware"), "framework")
 GPUS_UNDER_AN_ENGINE = ("gpus", ("model", "precision", "isl", "osl", "framework"), "hardware")
@@ -93,7 +101,9 @@ def find_flips(
     days: dict[date, dict[str, float]], *, ranking: str, confirm_runs: int
 ) -> list[tuple[date, date, str, str, int]]:
     """(first day of the new lead, the day it was confirmed, new leader, old leader, days the old
-    one led) per confirmed flip, oldest first."""
+    one led) per confirmed flip, oldest first. A challenger's lead is confirmed once it has led
+    on `confirm_runs` days in a row and, over those days, is ahead of the old leader by more than
+    the pair's noise (`ahead_beyond_noise`); it is tested again each day it goes on leading."""
     contested = [(day, values) for day, values in sorted(days.items()) if len(values) >= 2]
     pick = min if ranking == COST else max
     leaders = [(day, pick(values, key=lambda c: (values[c], c))) for day, values in contested]
@@ -105,11 +115,42 @@ def find_flips(
             run_length += 1
         else:
             run_leader, run_start, run_length = leader, day, 1
-        if run_length == confirm_runs and leader != confirmed_leader:
-            if confirmed_leader is not None and since is not None and run_start is not None:
-                flips.append((run_start, day, leader, confirmed_leader, (run_start - since).days))
+        if run_length < confirm_runs or leader == confirmed_leader or run_start is None:
+            continue
+        if confirmed_leader is None or since is None:
+            confirmed_leader, since = leader, run_start
+            continue
+        if ahead_beyond_noise(
+            days, leader, confirmed_leader, run=(run_start, day), lower_leads=ranking == COST
+        ):
+            flips.append((run_start, day, leader, confirmed_leader, (run_start - since).days))
             confirmed_leader, since = leader, run_start
     return flips
+
+
+def ahead_beyond_noise(
+    days: dict[date, dict[str, float]],
+    new: str,
+    old: str,
+    *,
+    run: tuple[date, date],
+    lower_leads: bool,
+) -> bool:
+    """Whether `new` led `old` over the days of `run` by more than chance: the mean of their
+    log ratios on the days of the run both ran passes a one-sided test at `MARGIN_SIGMAS`
+    standard errors, the noise of one day's ratio taken from the pair's whole series (the MAD
+    of its day-to-day differences, which steps hardly move)."""
+    sign = -1.0 if lower_leads else 1.0
+    ratios = [
+        (day, sign * math.log(values[new] / values[old]))
+        for day, values in sorted(days.items())
+        if new in values and old in values and values[new] > 0 and values[old] > 0
+    ]
+    during = [ratio for day, ratio in ratios if run[0] <= day <= run[1]]
+    if not during:
+        return False
+    noise = noise_sigma(np.asarray([ratio for _, ratio in ratios]))
+    return statistics.fmean(during) > MARGIN_SIGMAS * noise / math.sqrt(len(during))
 
 
 def check_rank_flips(

@@ -3,6 +3,7 @@ alert (`expected` retires its configs), step-alert upkeep leaving other kinds al
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -14,7 +15,7 @@ from alerts.messages.digest import digest_messages
 from alerts.rank import check_rank_flips
 from alerts.stale import check_stale_configs
 from tests.conftest import make_token
-from tests.support.builders import synthetic_body
+from tests.support.builders import FIRST_NIGHT, nightly_levels, synthetic_body
 from tracker.clock import utc_now
 from tracker.vocabulary import TokenScope
 
@@ -172,3 +173,27 @@ def test_a_flip_confirmed_on_a_night_the_old_leader_missed_is_alerted_with_its_l
     flips = alert["details"]["flips"]
     assert {(flip["new_leader"], flip["old_leader"]) for flip in flips} == {("sglang", "atom")}
     assert all(flip["old_value"] < flip["new_value"] < 1.2 * flip["old_value"] for flip in flips)
+
+
+def test_a_pair_a_percent_apart_never_flips_on_noise_and_a_held_overtake_alerts_once(
+    client: TestClient, auth: dict[str, str], db_session: Session
+) -> None:
+    nights, overtake = 60, 45
+    # FP8: atom 1 % ahead of sglang, both with 2 % noise, for 60 nights: no lead to tell of.
+    atom = nightly_levels(nights, noise=0.02, seed=11)
+    sglang = [0.99 * level for level in nightly_levels(nights, noise=0.02, seed=12)]
+    # FP4: trt 1 % ahead of vllm until vllm steps up to 8 % past it, and holds.
+    trt = nightly_levels(nights, noise=0.02, seed=13)
+    vllm = nightly_levels(nights, steps={overtake: 1.08 / 0.99}, noise=0.02, seed=14)
+    for number in range(nights):
+        post(client, auth, engine_night("atom", number, atom[number], precision="fp8"))
+        post(client, auth, engine_night("sglang", number, sglang[number], precision="fp8"))
+        post(client, auth, engine_night("trt", number, trt[number], precision="fp4"))
+        post(client, auth, engine_night("vllm", number, 0.99 * vllm[number], precision="fp4"))
+        check_rank_flips(  # each night, as beat runs it
+            session=db_session, confirm_runs=3, routes=(), default_channel=None, now=utc_now()
+        )
+    (alert,) = client.get("/api/v1/alerts?kind=rank").json()["items"]
+    assert alert["engine"] == "vllm" and "now leads trt" in alert["summary"]
+    lead_began = date.fromisoformat(alert["details"]["day"]) - FIRST_NIGHT.date()
+    assert abs(lead_began.days - overtake) <= 3
