@@ -72,6 +72,9 @@ def group_pending_changes(
         ).scalars()
     )
     joined = _join_existing_alerts(session, pending, now)
+    for alert in session.execute(select(models.Alert).where(models.Alert.id.in_(joined))).scalars():
+        # The headline tells of all the alert's changes: a late joiner may make it a trade.
+        alert.summary = headline(alert_summary(session=session, alert=alert, public_url=public_url))
     waiting = [change for change in pending if change.alert_id is None]
     created, next_check = [], None
     for group in _overlap_groups(waiting):
