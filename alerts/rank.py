@@ -10,7 +10,9 @@ ran; a flip is confirmed once the new leader led on `confirm_runs` such days in 
 them, by more than the pair's day-to-day noise (a one-sided test on their log ratios). Flips of
 one slice confirmed on one day with the same leaders form one alert over their targets. Only
 flips confirmed within `RECENT_DAYS` of the slice's newest day are alerted, so a backfilled
-history does not alert on its old flips; each flip is alerted once.
+history does not alert on its old flips; each flip is alerted once. A check looks only at the
+standings the frontier values since the last check touched (`alerts.rank_standings`): a
+standing nothing touched has no new day, so no new flip.
 """
 
 from __future__ import annotations
@@ -20,35 +22,34 @@ import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.messages.model import RankFlipSummary, RankSummary
 from alerts.messages.rank import rank_headline
+from alerts.rank_standings import (
+    COST,
+    ENGINES_ON_A_GPU,
+    GPUS_UNDER_AN_ENGINE,
+    Standing,
+    fold_new_values,
+)
 from alerts.records import open_notice
 from alerts.routing import channels_for
 from tracker import models
 from tracker.detection.noise import noise_sigma
-from tracker.reads.pricing import PriceSet, cost_per_mtok
 from tracker.reads.series import configs_by_id
 from tracker.settings import SlackRoute
-from tracker.vocabulary import AlertKind, Metric
+from tracker.vocabulary import AlertKind
 
-LOOKBACK_DAYS = 120
-"""Days of frontier values read: enough to say how long the old leader led."""
 RECENT_DAYS = 7
 """A flip confirmed longer ago than this before the slice's newest day is history, not news."""
 MARGIN_SIGMAS = 2.33
 """Standard errors by which the new leader's mean lead over the confirming days must pass zero:
 a one-sided test at 1 %, so that two competitors a few per cent apart do not flip on noise."""
-
-ENGINES_ON_A_GPU = ("engines", ("model", "precision", "isl", "osl", "hardware"), "framework")
-GPUS_UNDER_AN_ENGINE = ("gpus", ("model", "precision", "isl", "osl", "framework"), "hardware")
-TPUT = "tput_per_gpu"
-COST = "cost_per_mtok"
 
 
 @dataclass(frozen=True)
@@ -67,34 +68,6 @@ class Flip:
     new_value: float
     old_value: float
     led_days: int  # how long the old leader had led
-
-
-def daily_best(
-    rows: Sequence[tuple[models.Config, float, float, datetime]],
-    mode: tuple[str, tuple[str, ...], str],
-) -> dict[tuple[tuple[object, ...], str, float], dict[date, dict[str, float]]]:
-    """(slice, ranking, target) → day → competitor → its best value that day."""
-    _, fields, competitor_field = mode
-    best: dict[tuple[tuple[object, ...], str, float], dict[date, dict[str, float]]] = defaultdict(
-        lambda: defaultdict(dict)
-    )
-    for config, target, value, moment in rows:
-        key = tuple(getattr(config, field) for field in fields)
-        competitor = str(getattr(config, competitor_field))
-        day = moment.date()
-        rankings = {TPUT: value}
-        if mode is GPUS_UNDER_AN_ENGINE:
-            cost = cost_per_mtok(value, config, PriceSet.HYPERSCALER)
-            if cost is not None:
-                rankings[COST] = cost
-        for ranking, figure in rankings.items():
-            by_competitor = best[(key, ranking, target)][day]
-            better = figure > by_competitor.get(competitor, float("-inf"))
-            if ranking == COST:
-                better = figure < by_competitor.get(competitor, float("inf"))
-            if better:
-                by_competitor[competitor] = figure
-    return best
 
 
 def find_flips(
@@ -162,22 +135,9 @@ def check_rank_flips(
     now: datetime,
 ) -> tuple[int, ...]:
     """Alert on recently confirmed flips not alerted yet; the alerts made. Never commits."""
-    newest = session.execute(select(func.max(models.FrontierValue.timestamp))).scalar()
-    if newest is None:
+    standings = fold_new_values(session)
+    if not standings:
         return ()
-    rows = session.execute(
-        select(
-            models.Config,
-            models.FrontierValue.interactivity,
-            models.FrontierValue.value,
-            models.FrontierValue.timestamp,
-        )
-        .join(models.Config, models.Config.id == models.FrontierValue.config_id)
-        .where(
-            models.FrontierValue.metric == Metric.TPUT_PER_GPU,
-            models.FrontierValue.timestamp >= newest - timedelta(days=LOOKBACK_DAYS),
-        )
-    ).all()
     told = {
         key
         for details in session.execute(
@@ -186,25 +146,10 @@ def check_rank_flips(
         for key in details.get("flip_keys", [])
     }
     events: dict[tuple[object, ...], list[Flip]] = defaultdict(list)
-    for mode in (ENGINES_ON_A_GPU, GPUS_UNDER_AN_ENGINE):
-        for (key, ranking, target), days in daily_best(rows, mode).items():
-            last_day = max(days)
-            for day, confirmed, new, old, led in find_flips(
-                days, ranking=ranking, confirm_runs=confirm_runs
-            ):
-                if (last_day - day).days > RECENT_DAYS:
-                    continue
-                new_value = days[confirmed][new]
-                # With three or more competitors the old leader may not have run that day.
-                old_value = next(
-                    days[d][old]
-                    for d in sorted(days, reverse=True)
-                    if d <= confirmed and old in days[d]
-                )
-                flip = Flip(mode[0], key, ranking, target, day, new, old, new_value, old_value, led)
-                if _flip_key(flip) in told:
-                    continue
-                events[(mode[0], key, ranking, day, new, old)].append(flip)
+    for standing in standings:
+        for flip in recent_flips(standing, confirm_runs=confirm_runs):
+            if _flip_key(flip) not in told:
+                events[_alert_key(flip)].append(flip)
     created = []
     for group in events.values():
         configs = _slice_configs(session, group[0])
@@ -241,6 +186,42 @@ def check_rank_flips(
         created.append(alert.id)
     session.flush()
     return tuple(created)
+
+
+def recent_flips(standing: Standing, *, confirm_runs: int) -> list[Flip]:
+    """The standing's confirmed flips that began within `RECENT_DAYS` of its newest day."""
+    days = standing.days
+    last_day = max(days)
+    flips = []
+    for day, confirmed, new, old, led in find_flips(
+        days, ranking=standing.ranking, confirm_runs=confirm_runs
+    ):
+        if (last_day - day).days > RECENT_DAYS:
+            continue
+        # With three or more competitors the old leader may not have run that day.
+        old_value = next(
+            days[d][old] for d in sorted(days, reverse=True) if d <= confirmed and old in days[d]
+        )
+        flips.append(
+            Flip(
+                standing.mode,
+                standing.slice,
+                standing.ranking,
+                standing.target,
+                day,
+                new,
+                old,
+                days[confirmed][new],
+                old_value,
+                led,
+            )
+        )
+    return flips
+
+
+def _alert_key(flip: Flip) -> tuple[object, ...]:
+    """Flips of one slice and ranking that began on one day with the same two leaders: one alert."""
+    return (flip.mode, flip.slice, flip.ranking, flip.day, flip.new_leader, flip.old_leader)
 
 
 def _flip_key(flip: Flip) -> str:

@@ -58,7 +58,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.jobs import run_alert_grouping, run_rank_check, run_stale_check
 from alerts.messages import rollup
 from alerts.messages.model import ChangeSummary
-from alerts.rank import ENGINES_ON_A_GPU, GPUS_UNDER_AN_ENGINE, daily_best, find_flips
+from alerts.rank import find_flips
+from alerts.rank_standings import ENGINES_ON_A_GPU, GPUS_UNDER_AN_ENGINE, daily_best
 from alerts.summaries import alert_summary
 from tests.conftest import ScratchDatabases
 from tests.support.stored import store_bodies
