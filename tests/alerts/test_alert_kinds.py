@@ -197,3 +197,18 @@ def test_a_pair_a_percent_apart_never_flips_on_noise_and_a_held_overtake_alerts_
     assert alert["engine"] == "vllm" and "now leads trt" in alert["summary"]
     lead_began = date.fromisoformat(alert["details"]["day"]) - FIRST_NIGHT.date()
     assert abs(lead_began.days - overtake) <= 3
+
+
+def test_checks_each_night_reading_only_the_new_values_tell_the_same_flip(
+    client: TestClient, auth: dict[str, str], db_session: Session
+) -> None:
+    for number in range(14):
+        post(client, auth, engine_night("atom", number, 1.1))
+        post(client, auth, engine_night("sglang", number, 1.0 if number < 10 else 1.2))
+        check_rank_flips(
+            session=db_session, confirm_runs=3, routes=(), default_channel=None, now=utc_now()
+        )
+    (alert,) = client.get("/api/v1/alerts?kind=rank").json()["items"]
+    # How long atom led comes from the days earlier checks read, kept between checks.
+    assert "sglang" in alert["summary"] and "atom led for 10 days" in alert["summary"]
+    assert alert["details"]["day"] == "2026-06-11"
