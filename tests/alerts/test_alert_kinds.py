@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.digests import build_digest
+from alerts.jobs import run_alert_grouping
 from alerts.lifecycle import sync_alert_states
 from alerts.messages.digest import digest_messages
 from alerts.rank import check_rank_flips
@@ -17,6 +18,7 @@ from alerts.stale import check_stale_configs
 from tests.conftest import make_token
 from tests.support.builders import FIRST_NIGHT, nightly_levels, synthetic_body
 from tracker.clock import utc_now
+from tracker.settings import Settings
 from tracker.vocabulary import TokenScope
 
 KEPT = {"precision": "fp8", "tp": 8}
@@ -212,3 +214,33 @@ def test_checks_each_night_reading_only_the_new_values_tell_the_same_flip(
     # How long atom led comes from the days earlier checks read, kept between checks.
     assert "sglang" in alert["summary"] and "atom led for 10 days" in alert["summary"]
     assert alert["details"]["day"] == "2026-06-11"
+
+
+def test_a_step_of_an_engine_with_an_open_rank_alert_is_a_step_alert_of_its_own(
+    client: TestClient,
+    auth: dict[str, str],
+    db_session: Session,
+    session_factory: sessionmaker[Session],
+) -> None:
+    for number in range(14):  # sglang overtakes atom on night 10: a rank alert of sglang
+        post(client, auth, engine_night("atom", number, 1.1))
+        post(client, auth, engine_night("sglang", number, 1.0 if number < 10 else 1.2))
+    check_rank_flips(
+        session=db_session, confirm_runs=3, routes=(), default_channel=None, now=utc_now()
+    )
+    (rank,) = client.get("/api/v1/alerts?kind=rank").json()["items"]
+    for number in range(14, 26):  # then sglang regresses 10 % on night 20
+        post(client, auth, engine_night("atom", number, 1.1))
+        post(client, auth, engine_night("sglang", number, 1.2 if number < 20 else 1.08))
+    run_alert_grouping(
+        session_factory=session_factory,
+        settings=Settings(
+            database_url="postgresql+psycopg://unused/unused", alert_settle_seconds=0
+        ),
+    )
+
+    steps = client.get("/api/v1/alerts?kind=step").json()["items"]
+    (step,) = [alert for alert in steps if alert["regressions"]]  # the gain of night 10 apart
+    assert step["engine"] == "sglang" and step["commit_range"]["to"] == "0020abcdef"
+    rank_now = client.get(f"/api/v1/alerts/{rank['id']}").json()
+    assert rank_now["summary"] == rank["summary"] and rank_now["changes"] == []
