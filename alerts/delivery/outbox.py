@@ -30,7 +30,7 @@ from tracker import models
 from tracker.clock import backoff_s
 from tracker.db.engine import DATABASE_OUTAGES, transaction
 from tracker.settings import Settings
-from tracker.vocabulary import AlertKind, AlertState, DeliveryStatus
+from tracker.vocabulary import AlertKind, AlertState, ChangeState, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +216,16 @@ def _attempt(
         _record_failure(session_factory, claim, error, now())
         return error
     with transaction(session_factory) as session:
+        # Changes that joined while the attempt was in flight: the row stays due for a refresh,
+        # and the summary is left to that refresh.
+        joined_since = set(
+            session.execute(
+                select(models.ChangePoint.id).where(
+                    models.ChangePoint.alert_id == claim.alert_id,
+                    models.ChangePoint.state == ChangeState.CONFIRMED,
+                )
+            ).scalars()
+        ) - set(told)
         session.execute(
             update(models.AlertDelivery)
             .where(models.AlertDelivery.id == claim.delivery_id)
@@ -225,12 +235,12 @@ def _attempt(
                 sent_at=now() if claim.first_send else models.AlertDelivery.sent_at,
                 delivered_change_ids=told,
                 late_change_count=late_count,
-                needs_refresh=False,
+                needs_refresh=bool(joined_since),
                 last_error=None,
                 next_attempt_at=now(),
             )
         )
-        if stated is not None:  # the alert's summary reads as its parent does (one source)
+        if stated is not None and not joined_since:  # the summary reads as its parent does
             session.execute(
                 update(models.Alert).where(models.Alert.id == claim.alert_id).values(summary=stated)
             )
