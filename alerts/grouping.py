@@ -27,7 +27,7 @@ from alerts.summaries import alert_summary
 from tracker import models
 from tracker.db.locks import lock_alert_grouping
 from tracker.settings import SlackRoute
-from tracker.vocabulary import AlertState, ChangeDirection, ChangeState
+from tracker.vocabulary import AlertKind, AlertState, ChangeDirection, ChangeState
 
 SETTLE_WINDOWS_AT_MOST = 3
 _REGRESSION_JOINED = "a regression joined: no longer an improvement"
@@ -72,6 +72,9 @@ def group_pending_changes(
         ).scalars()
     )
     joined = _join_existing_alerts(session, pending, now)
+    for alert in session.execute(select(models.Alert).where(models.Alert.id.in_(joined))).scalars():
+        # The headline tells of all the alert's changes: a late joiner may make it a trade.
+        alert.summary = headline(alert_summary(session=session, alert=alert, public_url=public_url))
     waiting = [change for change in pending if change.alert_id is None]
     created, next_check = [], None
     for group in _overlap_groups(waiting):
@@ -101,12 +104,15 @@ def group_pending_changes(
 def _join_existing_alerts(
     session: Session, pending: list[models.ChangePoint], now: datetime
 ) -> set[int]:
-    """Attach each pending change to the earliest alert of its engine that its range meets."""
+    """Attach each pending change to the earliest step alert of its engine that its range meets."""
     if not pending:
         return set()
     candidates = session.execute(
         select(models.Alert)
         .where(
+            # Only step alerts are made of change points: a stale, drift or rank alert's range
+            # (weeks wide) takes none.
+            models.Alert.kind == AlertKind.STEP,
             models.Alert.engine.in_({change.engine for change in pending}),
             models.Alert.range_start < max(change.range_end_timestamp for change in pending),
             models.Alert.range_end > min(change.range_start_timestamp for change in pending),

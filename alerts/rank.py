@@ -6,41 +6,50 @@ per GPU, and GPUs under one engine (model, precision, ISL/OSL, engine) by throug
 by cost per million tokens (`hyperscaler` prices; on one GPU the cost order is the throughput
 order, so engines are ranked by throughput alone). A competitor's value on a day is the best of
 its configs' frontier values that day. The leader is the best competitor on each day two or more
-ran; a flip is confirmed once the new leader led on `confirm_runs` such days in a row. Flips of
+ran; a flip is confirmed once the new leader led on `confirm_runs` such days in a row and, over
+them, by more than the pair's day-to-day noise (a one-sided test on their log ratios). Flips of
 one slice confirmed on one day with the same leaders form one alert over their targets. Only
 flips confirmed within `RECENT_DAYS` of the slice's newest day are alerted, so a backfilled
-history does not alert on its old flips; each flip is alerted once.
+history does not alert on its old flips; each flip is alerted once. A check looks only at the
+standings the frontier values since the last check touched (`alerts.rank_standings`): a
+standing nothing touched has no new day, so no new flip.
 """
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from sqlalchemy import func, select
+import numpy as np
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.messages.model import RankFlipSummary, RankSummary
 from alerts.messages.rank import rank_headline
+from alerts.rank_standings import (
+    COST,
+    ENGINES_ON_A_GPU,
+    GPUS_UNDER_AN_ENGINE,
+    Standing,
+    fold_new_values,
+)
 from alerts.records import open_notice
 from alerts.routing import channels_for
 from tracker import models
-from tracker.reads.pricing import PriceSet, cost_per_mtok
+from tracker.detection.noise import noise_sigma
 from tracker.reads.series import configs_by_id
 from tracker.settings import SlackRoute
-from tracker.vocabulary import AlertKind, Metric
+from tracker.vocabulary import AlertKind
 
-LOOKBACK_DAYS = 120
-"""Days of frontier values read: enough to say how long the old leader led."""
 RECENT_DAYS = 7
 """A flip confirmed longer ago than this before the slice's newest day is history, not news."""
-
-ENGINES_ON_A_GPU = ("engines", ("model", "precision", "isl", "osl", "hardware"), "framework")
-GPUS_UNDER_AN_ENGINE = ("gpus", ("model", "precision", "isl", "osl", "framework"), "hardware")
-TPUT = "tput_per_gpu"
-COST = "cost_per_mtok"
+MARGIN_SIGMAS = 2.33
+"""Standard errors by which the new leader's mean lead over the confirming days must pass zero:
+a one-sided test at 1 %, so that two competitors a few per cent apart do not flip on noise."""
 
 
 @dataclass(frozen=True)
@@ -61,39 +70,13 @@ class Flip:
     led_days: int  # how long the old leader had led
 
 
-def daily_best(
-    rows: Sequence[tuple[models.Config, float, float, datetime]],
-    mode: tuple[str, tuple[str, ...], str],
-) -> dict[tuple[tuple[object, ...], str, float], dict[date, dict[str, float]]]:
-    """(slice, ranking, target) → day → competitor → its best value that day."""
-    _, fields, competitor_field = mode
-    best: dict[tuple[tuple[object, ...], str, float], dict[date, dict[str, float]]] = defaultdict(
-        lambda: defaultdict(dict)
-    )
-    for config, target, value, moment in rows:
-        key = tuple(getattr(config, field) for field in fields)
-        competitor = str(getattr(config, competitor_field))
-        day = moment.date()
-        rankings = {TPUT: value}
-        if mode is GPUS_UNDER_AN_ENGINE:
-            cost = cost_per_mtok(value, config, PriceSet.HYPERSCALER)
-            if cost is not None:
-                rankings[COST] = cost
-        for ranking, figure in rankings.items():
-            by_competitor = best[(key, ranking, target)][day]
-            better = figure > by_competitor.get(competitor, float("-inf"))
-            if ranking == COST:
-                better = figure < by_competitor.get(competitor, float("inf"))
-            if better:
-                by_competitor[competitor] = figure
-    return best
-
-
 def find_flips(
     days: dict[date, dict[str, float]], *, ranking: str, confirm_runs: int
 ) -> list[tuple[date, date, str, str, int]]:
     """(first day of the new lead, the day it was confirmed, new leader, old leader, days the old
-    one led) per confirmed flip, oldest first."""
+    one led) per confirmed flip, oldest first. A challenger's lead is confirmed once it has led
+    on `confirm_runs` days in a row and, over those days, is ahead of the old leader by more than
+    the pair's noise (`ahead_beyond_noise`); it is tested again each day it goes on leading."""
     contested = [(day, values) for day, values in sorted(days.items()) if len(values) >= 2]
     pick = min if ranking == COST else max
     leaders = [(day, pick(values, key=lambda c: (values[c], c))) for day, values in contested]
@@ -105,11 +88,42 @@ def find_flips(
             run_length += 1
         else:
             run_leader, run_start, run_length = leader, day, 1
-        if run_length == confirm_runs and leader != confirmed_leader:
-            if confirmed_leader is not None and since is not None and run_start is not None:
-                flips.append((run_start, day, leader, confirmed_leader, (run_start - since).days))
+        if run_length < confirm_runs or leader == confirmed_leader or run_start is None:
+            continue
+        if confirmed_leader is None or since is None:
+            confirmed_leader, since = leader, run_start
+            continue
+        if ahead_beyond_noise(
+            days, leader, confirmed_leader, run=(run_start, day), lower_leads=ranking == COST
+        ):
+            flips.append((run_start, day, leader, confirmed_leader, (run_start - since).days))
             confirmed_leader, since = leader, run_start
     return flips
+
+
+def ahead_beyond_noise(
+    days: dict[date, dict[str, float]],
+    new: str,
+    old: str,
+    *,
+    run: tuple[date, date],
+    lower_leads: bool,
+) -> bool:
+    """Whether `new` led `old` over the days of `run` by more than chance: the mean of their
+    log ratios on the days of the run both ran passes a one-sided test at `MARGIN_SIGMAS`
+    standard errors, the noise of one day's ratio taken from the pair's whole series (the MAD
+    of its day-to-day differences, which steps hardly move)."""
+    sign = -1.0 if lower_leads else 1.0
+    ratios = [
+        (day, sign * math.log(values[new] / values[old]))
+        for day, values in sorted(days.items())
+        if new in values and old in values and values[new] > 0 and values[old] > 0
+    ]
+    during = [ratio for day, ratio in ratios if run[0] <= day <= run[1]]
+    if not during:
+        return False
+    noise = noise_sigma(np.asarray([ratio for _, ratio in ratios]))
+    return statistics.fmean(during) > MARGIN_SIGMAS * noise / math.sqrt(len(during))
 
 
 def check_rank_flips(
@@ -121,22 +135,9 @@ def check_rank_flips(
     now: datetime,
 ) -> tuple[int, ...]:
     """Alert on recently confirmed flips not alerted yet; the alerts made. Never commits."""
-    newest = session.execute(select(func.max(models.FrontierValue.timestamp))).scalar()
-    if newest is None:
+    standings = fold_new_values(session)
+    if not standings:
         return ()
-    rows = session.execute(
-        select(
-            models.Config,
-            models.FrontierValue.interactivity,
-            models.FrontierValue.value,
-            models.FrontierValue.timestamp,
-        )
-        .join(models.Config, models.Config.id == models.FrontierValue.config_id)
-        .where(
-            models.FrontierValue.metric == Metric.TPUT_PER_GPU,
-            models.FrontierValue.timestamp >= newest - timedelta(days=LOOKBACK_DAYS),
-        )
-    ).all()
     told = {
         key
         for details in session.execute(
@@ -145,25 +146,10 @@ def check_rank_flips(
         for key in details.get("flip_keys", [])
     }
     events: dict[tuple[object, ...], list[Flip]] = defaultdict(list)
-    for mode in (ENGINES_ON_A_GPU, GPUS_UNDER_AN_ENGINE):
-        for (key, ranking, target), days in daily_best(rows, mode).items():
-            last_day = max(days)
-            for day, confirmed, new, old, led in find_flips(
-                days, ranking=ranking, confirm_runs=confirm_runs
-            ):
-                if (last_day - day).days > RECENT_DAYS:
-                    continue
-                new_value = days[confirmed][new]
-                # With three or more competitors the old leader may not have run that day.
-                old_value = next(
-                    days[d][old]
-                    for d in sorted(days, reverse=True)
-                    if d <= confirmed and old in days[d]
-                )
-                flip = Flip(mode[0], key, ranking, target, day, new, old, new_value, old_value, led)
-                if _flip_key(flip) in told:
-                    continue
-                events[(mode[0], key, ranking, day, new, old)].append(flip)
+    for standing in standings:
+        for flip in recent_flips(standing, confirm_runs=confirm_runs):
+            if _flip_key(flip) not in told:
+                events[_alert_key(flip)].append(flip)
     created = []
     for group in events.values():
         configs = _slice_configs(session, group[0])
@@ -200,6 +186,42 @@ def check_rank_flips(
         created.append(alert.id)
     session.flush()
     return tuple(created)
+
+
+def recent_flips(standing: Standing, *, confirm_runs: int) -> list[Flip]:
+    """The standing's confirmed flips that began within `RECENT_DAYS` of its newest day."""
+    days = standing.days
+    last_day = max(days)
+    flips = []
+    for day, confirmed, new, old, led in find_flips(
+        days, ranking=standing.ranking, confirm_runs=confirm_runs
+    ):
+        if (last_day - day).days > RECENT_DAYS:
+            continue
+        # With three or more competitors the old leader may not have run that day.
+        old_value = next(
+            days[d][old] for d in sorted(days, reverse=True) if d <= confirmed and old in days[d]
+        )
+        flips.append(
+            Flip(
+                standing.mode,
+                standing.slice,
+                standing.ranking,
+                standing.target,
+                day,
+                new,
+                old,
+                days[confirmed][new],
+                old_value,
+                led,
+            )
+        )
+    return flips
+
+
+def _alert_key(flip: Flip) -> tuple[object, ...]:
+    """Flips of one slice and ranking that began on one day with the same two leaders: one alert."""
+    return (flip.mode, flip.slice, flip.ranking, flip.day, flip.new_leader, flip.old_leader)
 
 
 def _flip_key(flip: Flip) -> str:

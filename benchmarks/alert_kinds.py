@@ -31,8 +31,9 @@ Figures:
   by its true level, times the true level; run through the rank check's own daily leaders and
   confirmation) or none (false);
 - latency: planted TTFT regressions found (a confirmed median or p99 TTFT regression of the
-  config within a night of the event, in a step alert), delay, trades whose alert says it is a
-  trade and was never marked improvement, and false latency alerts (step alerts whose latency
+  config within a night of the event, in a step alert), delay, trades said as trades (the
+  alert is the trade, or its message has a trade line naming the config) and never marked
+  improvement, and false latency alerts (step alerts whose latency
   changes match no planted latency event);
 - cost: processing time per submission with drift assessed against without (median and mean,
   target ≤ 1.5×), and the stale check's, the rank check's and grouping's time per night.
@@ -55,7 +56,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.jobs import run_alert_grouping, run_rank_check, run_stale_check
-from alerts.rank import ENGINES_ON_A_GPU, GPUS_UNDER_AN_ENGINE, daily_best, find_flips
+from alerts.messages import rollup
+from alerts.messages.model import ChangeSummary
+from alerts.rank import find_flips
+from alerts.rank_standings import ENGINES_ON_A_GPU, GPUS_UNDER_AN_ENGINE, daily_best
+from alerts.summaries import alert_summary
 from tests.conftest import ScratchDatabases
 from tests.support.stored import store_bodies
 from tracker import models
@@ -410,6 +415,16 @@ def judge_rank(history: History, seen: Seen, truth: set[FlipKey]) -> dict[str, A
     }
 
 
+def traded_configs(
+    changes: tuple[ChangeSummary, ...], keys: dict[int, ConfigKey]
+) -> set[ConfigKey | None]:
+    """The configs an alert's message says traded: all of them when the alert is a trade, else
+    those with a trade line of their own."""
+    if rollup.trade(changes) is not None:
+        return {keys.get(change.series_id) for change in changes}
+    return {keys.get(traded.series_id) for traded in rollup.series_trades(changes)}
+
+
 def judge_latency(
     factory: sessionmaker[Session], history: History, seen: Seen, keys: dict[int, ConfigKey]
 ) -> dict[str, Any]:
@@ -427,13 +442,14 @@ def judge_latency(
             )
         ).all()
         alerted = [(c, moment, d, int(a)) for c, moment, d, a in changes if a is not None]
-        summaries = dict(
-            session.execute(
-                select(models.Alert.id, models.Alert.summary).where(
-                    models.Alert.id.in_({change[3] for change in alerted})
-                )
-            ).all()
-        )
+        summaries, traded = {}, {}
+        for alert in session.execute(
+            select(models.Alert).where(models.Alert.id.in_({change[3] for change in alerted}))
+        ).scalars():
+            summaries[alert.id] = alert.summary
+            traded[alert.id] = traded_configs(
+                alert_summary(session=session, alert=alert, public_url=None).changes, keys
+            )
     planted = {(event.config, event.night) for event in history.latency_changes}
 
     def matches(event: TrueLatency, config_id: int, moment: datetime) -> bool:
@@ -454,7 +470,8 @@ def judge_latency(
         found += 1
         delays.append(min(seen.created.get(i, len(history.nights)) for i in hits) - event.night)
         if event.throughput_change > 0:
-            said += any("trade (" in summaries[i] for i in hits)
+            # Said: its alert is the trade, or names its config on a trade line of its own.
+            said += any(event.config in traded[i] for i in hits)
             never_improvement += all(i not in seen.ever_improvement for i in hits)
     true_alerts = {
         alert_id

@@ -9,7 +9,6 @@ up by its metadata in the channel's history and reused, never posted twice.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.delivery.leases import release_after_outage
 from alerts.delivery.notifier import DeliveryError, LogNotifier, Notifier, TransientDeliveryError
 from alerts.delivery.post import (
     deliver_alert,
@@ -30,16 +30,13 @@ from tracker import models
 from tracker.clock import backoff_s
 from tracker.db.engine import DATABASE_OUTAGES, transaction
 from tracker.settings import Settings
-from tracker.vocabulary import AlertKind, AlertState, DeliveryStatus
+from tracker.vocabulary import AlertKind, AlertState, ChangeState, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 120.0
 """An attempt in flight holds its row this long; a worker that died gives it back after."""
 FIRST_RETRY_SECONDS = 10.0
-RELEASE_WAIT_SECONDS = 30.0
-"""How long an attempt cut by a database outage waits for the database to give its lease back
-(beyond that, the lease runs out by itself)."""
 
 
 def build_notifier(settings: Settings) -> Notifier:
@@ -191,7 +188,7 @@ def run_deliveries(
         try:
             ended_with = _attempt(claim, session_factory, notifier, public_url, now)
         except DATABASE_OUTAGES:
-            _release_after_outage(session_factory, claim, now)
+            release_after_outage(session_factory, models.AlertDelivery, claim.delivery_id, now)
             raise
         if ended_with is None and claim.first_send:
             result.sent += 1
@@ -219,6 +216,16 @@ def _attempt(
         _record_failure(session_factory, claim, error, now())
         return error
     with transaction(session_factory) as session:
+        # Changes that joined while the attempt was in flight: the row stays due for a refresh,
+        # and the summary is left to that refresh.
+        joined_since = set(
+            session.execute(
+                select(models.ChangePoint.id).where(
+                    models.ChangePoint.alert_id == claim.alert_id,
+                    models.ChangePoint.state == ChangeState.CONFIRMED,
+                )
+            ).scalars()
+        ) - set(told)
         session.execute(
             update(models.AlertDelivery)
             .where(models.AlertDelivery.id == claim.delivery_id)
@@ -228,38 +235,16 @@ def _attempt(
                 sent_at=now() if claim.first_send else models.AlertDelivery.sent_at,
                 delivered_change_ids=told,
                 late_change_count=late_count,
-                needs_refresh=False,
+                needs_refresh=bool(joined_since),
                 last_error=None,
                 next_attempt_at=now(),
             )
         )
-        if stated is not None:  # the alert's summary reads as its parent does (one source)
+        if stated is not None and not joined_since:  # the summary reads as its parent does
             session.execute(
                 update(models.Alert).where(models.Alert.id == claim.alert_id).values(summary=stated)
             )
     return None
-
-
-def _release_after_outage(
-    session_factory: sessionmaker[Session], claim: _Claim, now: Callable[[], datetime]
-) -> None:
-    """An attempt cut by a database outage (before or after Slack heard it) gives its row back
-    as soon as the database answers again, so that the task's retry resumes it at once — found
-    in the channel's history, not posted twice — instead of after the lease."""
-    deadline = time.monotonic() + RELEASE_WAIT_SECONDS
-    while True:
-        try:
-            with transaction(session_factory) as session:
-                session.execute(
-                    update(models.AlertDelivery)
-                    .where(models.AlertDelivery.id == claim.delivery_id)
-                    .values(next_attempt_at=now())
-                )
-            return
-        except DATABASE_OUTAGES:
-            if time.monotonic() > deadline:
-                return
-            time.sleep(1.0)
 
 
 def _record_failure(

@@ -16,10 +16,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.delivery.leases import release_after_outage
 from alerts.messages.verdict import (
     COMMENT_MARKER,
     STATUS_CONTEXT,
@@ -29,7 +31,7 @@ from alerts.messages.verdict import (
 )
 from tracker import models
 from tracker.clock import backoff_s
-from tracker.db.engine import transaction
+from tracker.db.engine import DATABASE_OUTAGES, transaction
 from tracker.errors import Conflict, NotFound
 from tracker.github.client import GitHubClient, GitHubError, PermanentGitHubError
 from tracker.reads.verdicts import VerdictOptions, submission_verdict
@@ -40,6 +42,8 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 120.0
 """An attempt in flight holds its row this long; a worker that died gives it back after."""
 FIRST_RETRY_SECONDS = 10.0
+
+Ended = Literal["sent", "retrying", "failed"]
 
 
 @dataclass(frozen=True)
@@ -150,7 +154,8 @@ def run_pull_request_reports(
     limit: int = 1000,
 ) -> ReportPass:
     """Work through the due reports, one claim per transaction, no transaction held across a
-    call to GitHub."""
+    call to GitHub. An attempt cut by a database outage gives its row back as soon as the
+    database answers (`release_after_outage`), then raises."""
     result = ReportPass()
     for _ in range(limit):
         with transaction(session_factory) as session:
@@ -158,44 +163,57 @@ def run_pull_request_reports(
         if claim is None:
             return result
         try:
-            with session_factory() as session:
-                report = _report(session, claim.submission_id, options, public_url)
-            comment_id = _write_comment(client, claim, report.body)
-            if report.commit:
-                client.set_commit_status(
-                    claim.repository,
-                    report.commit,
-                    state=report.state,
-                    context=STATUS_CONTEXT,
-                    description=report.description,
-                    target_url=report.link,
-                )
-        except (GitHubError, NotFound, Conflict) as error:
-            # A candidate gone or failed has nothing to report: that is for good, as GitHub's
-            # refusals are; anything else GitHub answered may go through later.
-            permanent = not isinstance(error, GitHubError) or isinstance(
-                error, PermanentGitHubError
-            )
-            _record_failure(session_factory, claim, error, now(), permanent=permanent)
-            if permanent:
-                result.failed += 1
-            else:
-                result.retrying += 1
-            continue
-        with transaction(session_factory) as session:
-            row = session.get_one(models.PullRequestReport, claim.report_id, with_for_update=True)
-            row.comment_id = comment_id
-            row.reported_submission_id = claim.submission_id
-            row.last_error = None
-            row.updated_at = now()
-            row.next_attempt_at = now()
-            # A newer candidate came while this one was reported: the row is due again.
-            newer = row.wanted_submission_id != claim.submission_id
-            row.status = DeliveryStatus.PENDING if newer else DeliveryStatus.SENT
-            if newer:
-                row.attempts = 0
-        result.sent += 1
+            ended = _attempt(claim, session_factory, client, options, public_url, now)
+        except DATABASE_OUTAGES:
+            release_after_outage(session_factory, models.PullRequestReport, claim.report_id, now)
+            raise
+        result.sent += ended == "sent"
+        result.retrying += ended == "retrying"
+        result.failed += ended == "failed"
     return result
+
+
+def _attempt(
+    claim: _Claim,
+    session_factory: sessionmaker[Session],
+    client: GitHubClient,
+    options: VerdictOptions,
+    public_url: str | None,
+    now: Callable[[], datetime],
+) -> Ended:
+    """Report a claimed row and mark it: how it ended."""
+    try:
+        with session_factory() as session:
+            report = _report(session, claim.submission_id, options, public_url)
+        comment_id = _write_comment(client, claim, report.body)
+        if report.commit:
+            client.set_commit_status(
+                claim.repository,
+                report.commit,
+                state=report.state,
+                context=STATUS_CONTEXT,
+                description=report.description,
+                target_url=report.link,
+            )
+    except (GitHubError, NotFound, Conflict) as error:
+        # A candidate gone or failed has nothing to report: that is for good, as GitHub's
+        # refusals are; anything else GitHub answered may go through later.
+        permanent = not isinstance(error, GitHubError) or isinstance(error, PermanentGitHubError)
+        _record_failure(session_factory, claim, error, now(), permanent=permanent)
+        return "failed" if permanent else "retrying"
+    with transaction(session_factory) as session:
+        row = session.get_one(models.PullRequestReport, claim.report_id, with_for_update=True)
+        row.comment_id = comment_id
+        row.reported_submission_id = claim.submission_id
+        row.last_error = None
+        row.updated_at = now()
+        row.next_attempt_at = now()
+        # A newer candidate came while this one was reported: the row is due again.
+        newer = row.wanted_submission_id != claim.submission_id
+        row.status = DeliveryStatus.PENDING if newer else DeliveryStatus.SENT
+        if newer:
+            row.attempts = 0
+    return "sent"
 
 
 def _record_failure(

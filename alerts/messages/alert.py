@@ -130,6 +130,10 @@ def _slice_lines(alert: AlertSummary, slices: Sequence[SliceSummary]) -> list[Li
     traded = rollup.trade(alert.changes)
     if traded is not None:
         lines.insert(0, line(bold("Trade:"), f" {traded.phrase} — not an improvement"))
+    else:
+        lines[:0] = [
+            _series_trade_line(t, engine=alert.engine) for t in rollup.series_trades(alert.changes)
+        ]
     if not lines:
         lines = [line("No confirmed changes remain in this alert.")]
     if alert.state is AlertState.RETRACTED:
@@ -141,6 +145,16 @@ def _slice_lines(alert: AlertSummary, slices: Sequence[SliceSummary]) -> list[Li
     if slices and all(summary.direction is ChangeDirection.GAIN for summary in slices):
         lines.append(line("No regressions in this commit range — nice work."))
     return lines
+
+
+def _series_trade_line(traded: metrics.SeriesTrade, *, engine: str) -> Line:
+    """A config that traded within a wider alert: "Trade: MI355X · dsr1 FP8 1k/1k · TP8 (series
+    12): +6.1 % tput/GPU at 35 tok/s/user, p99 TTFT +38.0 % — not an improvement"."""
+    return line(
+        bold("Trade:"),
+        f" {dimensions.series_label(traded.config, engine=engine)} (series {traded.series_id}): "
+        f"{traded.trade.phrase} — not an improvement",
+    )
 
 
 def _slice_line(summary: SliceSummary) -> Line:

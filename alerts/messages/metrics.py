@@ -1,5 +1,5 @@
 """How each metric reads in a message: its label, its values with their unit, the order metrics
-are named in, and the trade an alert makes between throughput and latency or energy.
+are named in, and the trades a config makes between throughput and latency or energy.
 
 Throughput is "higher is better"; TTFT and joules per token are "higher is worse", and the
 change points' `direction` already says which way each moved for people (a TTFT that rose is a
@@ -8,8 +8,10 @@ regression). Pure.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from alerts.messages import formatting
 from alerts.messages.model import ChangeSummary
@@ -87,9 +89,9 @@ class Trade:
 
 
 def trade(changes: Sequence[ChangeSummary], *, reference_interactivity: float) -> Trade | None:
-    """The trade an alert's changes make, or None: throughput changes of one direction and
-    latency (else energy) changes of the other. Quoted at `reference_interactivity` where
-    throughput moved there (else the target where most throughput changes are), total
+    """The trade the changes make, or None: at one target, throughput changes of one direction
+    and latency (else energy) changes of the other. Quoted at `reference_interactivity` where
+    throughput traded there (else the target where most traded throughput changes are), total
     throughput before output, p99 TTFT before median TTFT before energy, and the cost side at
     the same target when it moved there."""
     throughput = [c for c in changes if c.metric in THROUGHPUT_METRICS]
@@ -102,9 +104,39 @@ def trade(changes: Sequence[ChangeSummary], *, reference_interactivity: float) -
             [c for c in throughput if c.direction is gained],
             [c for c in others if c.direction is paid],
         )
-        if sides[0] and sides[1]:
-            return _quoted(*sides, reference_interactivity=reference_interactivity)
+        targets = {c.interactivity for c in sides[0]} & {c.interactivity for c in sides[1]}
+        if targets:
+            return _quoted(
+                [c for c in sides[0] if c.interactivity in targets],
+                [c for c in sides[1] if c.interactivity in targets],
+                reference_interactivity=reference_interactivity,
+            )
     return None
+
+
+@dataclass(frozen=True)
+class SeriesTrade:
+    """The trade one series (one config) made with its own changes."""
+
+    series_id: int
+    config: Mapping[str, Any]
+    trade: Trade
+
+
+def series_trades(
+    changes: Sequence[ChangeSummary], *, reference_interactivity: float
+) -> tuple[SeriesTrade, ...]:
+    """Every series whose own changes trade (`trade`), by series id: a trade is a property of one
+    config's changes, never of two configs that happened to move on one commit range."""
+    by_series: dict[int, list[ChangeSummary]] = defaultdict(list)
+    for change in changes:
+        by_series[change.series_id].append(change)
+    found = []
+    for series_id, own in sorted(by_series.items()):
+        traded = trade(own, reference_interactivity=reference_interactivity)
+        if traded is not None:
+            found.append(SeriesTrade(series_id, own[0].config, traded))
+    return tuple(found)
 
 
 def _quoted(

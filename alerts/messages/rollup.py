@@ -155,20 +155,32 @@ def summaries(
 
 
 def headline(alert: AlertSummary) -> str:
-    """ "sglang 4f2c1e9…9a1b7c3: 11 series regressed, all FP8 on MI355X …"; a trade is said
-    first ("…: trade (+6.1 % tput/GPU at 35 tok/s/user, p99 TTFT +38.0 %); 1 series …")."""
+    """ "sglang 4f2c1e9…9a1b7c3: 11 series regressed, all FP8 on MI355X …"; an alert that is a
+    trade says so first ("…: trade (+6.1 % tput/GPU at 35 tok/s/user, p99 TTFT +38.0 %); 1
+    series …"), a wider one after ("…; 1 series traded (…)")."""
     label = f"{alert.engine} {formatting.commit_range(alert.commit_from, alert.commit_to)}"
     description = describe_slice(alert.changes, engine=alert.engine)
     traded = trade(alert.changes)
     if traded is not None:
         description = f"trade ({traded.phrase}); {description}"
+    elif within := series_trades(alert.changes):
+        count = formatting.plural(len(within), "series", "series")
+        description = f"{description}; {count} traded ({within[0].trade.phrase})"
     return f"{label}: {description or 'no confirmed changes'}"
 
 
 def trade(changes: Sequence[ChangeSummary]) -> metrics.Trade | None:
-    """The throughput-for-latency (or energy) trade the changes make, quoted at 35 tok/s/user
-    where throughput moved there."""
+    """The trade the changes are, when every series in them traded (`series_trades`), quoted at
+    35 tok/s/user where throughput traded there; None otherwise."""
+    traded = series_trades(changes)
+    if not traded or len(traded) < len({change.series_id for change in changes}):
+        return None
     return metrics.trade(changes, reference_interactivity=REFERENCE_INTERACTIVITY)
+
+
+def series_trades(changes: Sequence[ChangeSummary]) -> tuple[metrics.SeriesTrade, ...]:
+    """Each series that traded throughput for latency (or energy) with its own changes."""
+    return metrics.series_trades(changes, reference_interactivity=REFERENCE_INTERACTIVITY)
 
 
 def top_series(changes: Sequence[ChangeSummary], n: int | None = None) -> tuple[ChangeSummary, ...]:

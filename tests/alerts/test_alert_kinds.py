@@ -3,19 +3,22 @@ alert (`expected` retires its configs), step-alert upkeep leaving other kinds al
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.digests import build_digest
+from alerts.jobs import run_alert_grouping
 from alerts.lifecycle import sync_alert_states
 from alerts.messages.digest import digest_messages
 from alerts.rank import check_rank_flips
 from alerts.stale import check_stale_configs
 from tests.conftest import make_token
-from tests.support.builders import synthetic_body
+from tests.support.builders import FIRST_NIGHT, nightly_levels, synthetic_body
 from tracker.clock import utc_now
+from tracker.settings import Settings
 from tracker.vocabulary import TokenScope
 
 KEPT = {"precision": "fp8", "tp": 8}
@@ -172,3 +175,72 @@ def test_a_flip_confirmed_on_a_night_the_old_leader_missed_is_alerted_with_its_l
     flips = alert["details"]["flips"]
     assert {(flip["new_leader"], flip["old_leader"]) for flip in flips} == {("sglang", "atom")}
     assert all(flip["old_value"] < flip["new_value"] < 1.2 * flip["old_value"] for flip in flips)
+
+
+def test_a_pair_a_percent_apart_never_flips_on_noise_and_a_held_overtake_alerts_once(
+    client: TestClient, auth: dict[str, str], db_session: Session
+) -> None:
+    nights, overtake = 60, 45
+    # FP8: atom 1 % ahead of sglang, both with 2 % noise, for 60 nights: no lead to tell of.
+    atom = nightly_levels(nights, noise=0.02, seed=11)
+    sglang = [0.99 * level for level in nightly_levels(nights, noise=0.02, seed=12)]
+    # FP4: trt 1 % ahead of vllm until vllm steps up to 8 % past it, and holds.
+    trt = nightly_levels(nights, noise=0.02, seed=13)
+    vllm = nightly_levels(nights, steps={overtake: 1.08 / 0.99}, noise=0.02, seed=14)
+    for number in range(nights):
+        post(client, auth, engine_night("atom", number, atom[number], precision="fp8"))
+        post(client, auth, engine_night("sglang", number, sglang[number], precision="fp8"))
+        post(client, auth, engine_night("trt", number, trt[number], precision="fp4"))
+        post(client, auth, engine_night("vllm", number, 0.99 * vllm[number], precision="fp4"))
+        check_rank_flips(  # each night, as beat runs it
+            session=db_session, confirm_runs=3, routes=(), default_channel=None, now=utc_now()
+        )
+    (alert,) = client.get("/api/v1/alerts?kind=rank").json()["items"]
+    assert alert["engine"] == "vllm" and "now leads trt" in alert["summary"]
+    lead_began = date.fromisoformat(alert["details"]["day"]) - FIRST_NIGHT.date()
+    assert abs(lead_began.days - overtake) <= 3
+
+
+def test_checks_each_night_reading_only_the_new_values_tell_the_same_flip(
+    client: TestClient, auth: dict[str, str], db_session: Session
+) -> None:
+    for number in range(14):
+        post(client, auth, engine_night("atom", number, 1.1))
+        post(client, auth, engine_night("sglang", number, 1.0 if number < 10 else 1.2))
+        check_rank_flips(
+            session=db_session, confirm_runs=3, routes=(), default_channel=None, now=utc_now()
+        )
+    (alert,) = client.get("/api/v1/alerts?kind=rank").json()["items"]
+    # How long atom led comes from the days earlier checks read, kept between checks.
+    assert "sglang" in alert["summary"] and "atom led for 10 days" in alert["summary"]
+    assert alert["details"]["day"] == "2026-06-11"
+
+
+def test_a_step_of_an_engine_with_an_open_rank_alert_is_a_step_alert_of_its_own(
+    client: TestClient,
+    auth: dict[str, str],
+    db_session: Session,
+    session_factory: sessionmaker[Session],
+) -> None:
+    for number in range(14):  # sglang overtakes atom on night 10: a rank alert of sglang
+        post(client, auth, engine_night("atom", number, 1.1))
+        post(client, auth, engine_night("sglang", number, 1.0 if number < 10 else 1.2))
+    check_rank_flips(
+        session=db_session, confirm_runs=3, routes=(), default_channel=None, now=utc_now()
+    )
+    (rank,) = client.get("/api/v1/alerts?kind=rank").json()["items"]
+    for number in range(14, 26):  # then sglang regresses 10 % on night 20
+        post(client, auth, engine_night("atom", number, 1.1))
+        post(client, auth, engine_night("sglang", number, 1.2 if number < 20 else 1.08))
+    run_alert_grouping(
+        session_factory=session_factory,
+        settings=Settings(
+            database_url="postgresql+psycopg://unused/unused", alert_settle_seconds=0
+        ),
+    )
+
+    steps = client.get("/api/v1/alerts?kind=step").json()["items"]
+    (step,) = [alert for alert in steps if alert["regressions"]]  # the gain of night 10 apart
+    assert step["engine"] == "sglang" and step["commit_range"]["to"] == "0020abcdef"
+    rank_now = client.get(f"/api/v1/alerts/{rank['id']}").json()
+    assert rank_now["summary"] == rank["summary"] and rank_now["changes"] == []

@@ -141,3 +141,55 @@ def test_energy_is_tracked_only_for_rows_with_power_fields(service: dict[str, An
     assert trends[4]["points"] == []
     assert series[4]["latest"]["values"]["joules_per_token"] == {}
     assert series[4]["latest"]["values"]["p99_ttft"] != {}
+
+
+def test_a_trade_that_joins_an_open_alert_of_other_regressions_is_still_said_as_a_trade(
+    service: dict[str, Any],
+) -> None:
+    """On one commit (night 18) tp8 loses 8 % throughput and tp4 gains 6 % for 40 % more p99
+    TTFT. tp8 posts first each night, so its regression opens the alert and tp4's trade, confirmed
+    from its own submission, joins it."""
+    slack: SlackStandIn = service["slack"]
+    regressed = nightly_levels(NIGHTS, steps={STEP_NIGHT: 0.92}, seed=21)
+    traded = nightly_levels(NIGHTS, steps={STEP_NIGHT: 1.06}, seed=22)
+    ttft = nightly_levels(NIGHTS, steps={STEP_NIGHT: 1.40}, noise=0.02, seed=23)
+    with api(service) as http:
+        for night in range(NIGHTS):
+            for body in (
+                synthetic_body(engine="sglang", night=night, level=regressed[night], tp=8),
+                synthetic_body(
+                    engine="sglang",
+                    night=night,
+                    level=traded[night],
+                    p99_ttft_level=ttft[night],
+                    tp=4,
+                ),
+            ):
+                answer = http.post("/api/v1/submissions", json=body)
+                assert answer.status_code == 202, answer.text
+                wait_for(
+                    lambda a=answer: (
+                        http.get(a.json()["status_url"]).json()["status"] == "processed"
+                    ),
+                    60,
+                    f"night {night} processed",
+                )
+        wait_for(lambda: bool(slack.parents(SLACK_CHANNEL)), 60, "the Slack parent")
+        (alert,) = http.get("/api/v1/alerts").json()["items"]
+        detail = http.get(f"/api/v1/alerts/{alert['id']}").json()
+        tp4 = next(c["series_id"] for c in detail["changes"] if c["config"]["tp"] == 4)
+
+        def said_as_trade() -> bool:
+            (parent,) = slack.parents(SLACK_CHANNEL)
+            return any(line.startswith("Trade:") for line in parent.text.splitlines())
+
+        wait_for(said_as_trade, 60, "the parent edited to tell of the trade")
+        alert = http.get(f"/api/v1/alerts/{alert['id']}").json()
+
+    assert alert["state"] == "untriaged"
+    (parent,) = slack.parents(SLACK_CHANNEL)
+    (trade_line,) = [line for line in parent.text.splitlines() if line.startswith("Trade:")]
+    assert f"TP4 (series {tp4}): +" in trade_line
+    assert " tput/GPU at 35 tok/s/user, p99 TTFT +" in trade_line
+    assert trade_line.endswith("— not an improvement")
+    assert "series traded (+" in alert["summary"]

@@ -10,6 +10,8 @@ from tracker.models.alerts import (
     AlertRelation,
     AlertStateChange,
     DigestPost,
+    RankCheck,
+    RankStanding,
 )
 from tracker.models.base import Base
 from tracker.models.bisection import Bisection, BisectionStep
@@ -44,6 +46,8 @@ __all__ = [
     "DigestPost",
     "FrontierValue",
     "PullRequestReport",
+    "RankCheck",
+    "RankStanding",
     "ResultRow",
     "SourceRun",
     "Submission",

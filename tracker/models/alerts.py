@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     String,
@@ -114,3 +116,33 @@ class DigestPost(Base):
     ts: Mapped[str | None] = mapped_column(String(64))
     posted_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class RankStanding(Base):
+    """One rank slice, ranking and target (docs/alerts.md#rank-flips): each competitor's best
+    value per day (UTC) of the last days read, kept between rank checks so that a check reads
+    only the frontier values that came since the last."""
+
+    __tablename__ = "rank_standings"
+
+    # "engines|dsr1|fp8|1024|1024|mi355x|tput_per_gpu|35.0": mode, slice, ranking, target.
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    slice: Mapped[list[Any]] = mapped_column(JSONDocument)
+    ranking: Mapped[str] = mapped_column(String(32))
+    target: Mapped[float] = mapped_column(Float)
+    # {"2026-06-01": {"sglang": 2410.0, "atom": 2330.0}, …}
+    days: Mapped[dict[str, Any]]
+
+
+class RankCheck(Base):
+    """How far the rank check has read frontier values, as sweep ids (one row, id 1): the newest
+    sweep read by the last check and by the check before it. A check reads the sweeps after the
+    one before's, so a sweep whose transaction committed after a newer one was read is still
+    read by the next check; reading a value twice changes no daily best."""
+
+    __tablename__ = "rank_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    read_through: Mapped[int] = mapped_column(BigInteger)
+    previous_read_through: Mapped[int] = mapped_column(BigInteger)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 import redis
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.delivery.pull_requests import LEASE_SECONDS, run_pull_request_reports
@@ -23,11 +26,13 @@ from alerts.messages.verdict import COMMENT_MARKER
 from tests.conftest import REDIS_URL, ScratchDatabases
 from tests.support.builders import nightly_levels, source, synthetic_rows
 from tests.support.github_stand_in import GitHubStandIn
+from tests.support.own_services import own_postgres
 from tests.support.services import tracker_process
 from tests.support.stored import scratch_tracker, store_bodies
 from tracker import jsonio, models
 from tracker.clock import utc_now
-from tracker.db.engine import transaction
+from tracker.db import migrations
+from tracker.db.engine import create_db_engine, make_sessionmaker, transaction
 from tracker.github.client import GitHubClient
 from tracker.pipeline.accept import accept_submission
 from tracker.pipeline.scheduler import CeleryScheduler, InProcessScheduler, celery_client
@@ -42,6 +47,7 @@ TOKEN = "ghp_test_token"
 REPOSITORY = "sgl-project/sglang"
 NIGHTS = 12
 BROKER_URL = f"{REDIS_URL}/8"
+OUTAGE_POSTGRES_PORT = 5446
 
 
 @dataclass
@@ -238,3 +244,45 @@ def test_a_candidate_that_failed_is_reported_as_an_error(tracker: Tracker) -> No
     assert "processing failed" in comment.body and "ValueError: bad rows" in comment.body
     (status,) = tracker.github.statuses(REPOSITORY, "abab777777")
     assert status.state == "error"
+
+
+@pytest.mark.slow
+def test_a_report_cut_by_a_database_outage_is_due_again_as_soon_as_the_database_answers() -> None:
+    """The comment reaches GitHub, then the database goes down before the mark: once it is back,
+    the row is due at once (not after its lease), and the next pass edits the one comment."""
+    with own_postgres(OUTAGE_POSTGRES_PORT) as postgres, GitHubStandIn(token=TOKEN) as github:
+        url = postgres.create_database("tracker")
+        migrations.upgrade(url)
+        engine = create_db_engine(url)
+        settings = Settings(
+            database_url=url, github_token=TOKEN, github_api_url=github.base_url, public_url=None
+        )
+        tracker = Tracker(engine, make_sessionmaker(engine), settings, github)
+        for night, level in enumerate(nightly_levels(NIGHTS, noise=0.003, seed=4)):
+            tracker.post(night_body(night, level))
+        github.plan("create_comment", status=502)  # the in-process report is left to retry
+        tracker.post(candidate(94, "acac888888", 0.88))
+        release = github.hold_created_comment()
+        outcome: list[BaseException | object] = []
+
+        def attempt() -> None:
+            try:
+                outcome.append(tracker.report(later_s=LEASE_SECONDS))
+            except Exception as error:  # the outage, raised once the lease is given back
+                outcome.append(error)
+
+        worker = threading.Thread(target=attempt)
+        worker.start()
+        assert github.comment_held.wait(60)
+        postgres.stop()
+        release.set()  # GitHub answers; the mark finds the database down
+        time.sleep(3)
+        postgres.start()
+        worker.join(60)
+        assert len(outcome) == 1 and isinstance(outcome[0], OperationalError)
+
+        assert tracker.report(later_s=LEASE_SECONDS + 1).sent == 1  # due before the lease ends
+        assert len(github.comments(REPOSITORY, 94)) == 1
+        assert github.comment_calls[-2:] == ["create", "edit"]
+        assert tracker.report_row().status is DeliveryStatus.SENT
+        engine.dispose()

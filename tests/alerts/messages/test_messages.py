@@ -287,3 +287,34 @@ def test_latency_and_throughput_moving_the_same_way_for_people_is_no_trade() -> 
     assert rollup.trade(both_better.changes) is None
     header = alert_message.parent_message(both_better)["blocks"][0]["text"]["text"]
     assert header.startswith("📈 Improvement in sglang")
+
+
+def test_a_trade_within_a_wider_alert_is_a_line_of_its_own_and_the_alert_no_trade() -> None:
+    wider = alert((*thirty_regressions(), *trade_changes()))
+
+    parent = alert_message.parent_message(wider)
+    header = parent["blocks"][0]["text"]["text"]
+    assert header.startswith("🔴 Regression in sglang")
+    (trade_line,) = [row for row in parent["text"].splitlines() if row.startswith("Trade:")]
+    assert trade_line == (
+        "Trade: H200 · dsr1 FP8 1k/1k · TP8 (series 301): +6.1 % tput/GPU at 35 tok/s/user, "
+        "p99 TTFT +38.0 % — not an improvement"
+    )
+    assert rollup.trade(wider.changes) is None
+    assert "; 1 series traded (+6.1 % tput/GPU at 35 tok/s/user, p99 TTFT +38.0 %)" in (
+        rollup.headline(wider)
+    )
+
+
+def test_one_config_gaining_while_another_slows_down_is_no_trade() -> None:
+    slower = [
+        replace(latency, series_id=302, config=config(hardware="h200", tp=4))
+        for latency in trade_changes()
+        if latency.metric.value != "tput_per_gpu"
+    ]
+    gains = [gain for gain in trade_changes() if gain.metric.value == "tput_per_gpu"]
+    mixed = alert((*gains, *slower))
+
+    assert rollup.trade(mixed.changes) is None
+    assert rollup.series_trades(mixed.changes) == ()
+    assert "Trade" not in alert_message.parent_message(mixed)["text"]

@@ -1,0 +1,144 @@
+"""The rank check's standings (docs/alerts.md#rank-flips): for each slice, ranking and target,
+each competitor's best value per day, kept between checks.
+
+A check folds in only the `tput_per_gpu` frontier values of the sweeps after those the check
+before last read (`models.RankCheck`), updates the standings they touch, drops their days older
+than `LOOKBACK_DAYS` before their newest, and returns those standings alone: no check rereads
+the history. A daily best is a maximum (a minimum for cost), so a value read twice changes
+nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker import models
+from tracker.reads.pricing import PriceSet, cost_per_mtok
+from tracker.reads.series import configs_by_id
+from tracker.vocabulary import Metric
+
+LOOKBACK_DAYS = 120
+"""Days of daily bests kept: enough to say how long the old leader led."""
+
+ENGINES_ON_A_GPU = ("engines", ("model", "precision", "isl", "osl", "hardware"), "framework")
+GPUS_UNDER_AN_ENGINE = ("gpus", ("model", "precision", "isl", "osl", "framework"), "hardware")
+MODES = (ENGINES_ON_A_GPU, GPUS_UNDER_AN_ENGINE)
+TPUT = "tput_per_gpu"
+COST = "cost_per_mtok"
+
+Mode = tuple[str, tuple[str, ...], str]
+StandingKey = tuple[str, tuple[object, ...], str, float]  # mode, slice, ranking, target
+Days = dict[date, dict[str, float]]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One slice, ranking and target, with each competitor's best value per day."""
+
+    mode: str
+    slice: tuple[object, ...]
+    ranking: str
+    target: float
+    days: Days
+
+
+def daily_best(
+    rows: Sequence[tuple[models.Config, float, float, datetime]], mode: Mode
+) -> dict[tuple[tuple[object, ...], str, float], Days]:
+    """(slice, ranking, target) → day → competitor → its best value that day."""
+    _, fields, competitor_field = mode
+    best: dict[tuple[tuple[object, ...], str, float], Days] = defaultdict(lambda: defaultdict(dict))
+    for config, target, value, moment in rows:
+        key = tuple(getattr(config, field) for field in fields)
+        competitor = str(getattr(config, competitor_field))
+        rankings = {TPUT: value}
+        if mode is GPUS_UNDER_AN_ENGINE:
+            cost = cost_per_mtok(value, config, PriceSet.HYPERSCALER)
+            if cost is not None:
+                rankings[COST] = cost
+        for ranking, figure in rankings.items():
+            _keep_better(best[(key, ranking, target)][moment.date()], competitor, figure, ranking)
+    return best
+
+
+def _keep_better(
+    by_competitor: dict[str, float], competitor: str, figure: float, ranking: str
+) -> None:
+    known = by_competitor.get(competitor)
+    if known is None or (figure < known if ranking == COST else figure > known):
+        by_competitor[competitor] = figure
+
+
+def fold_new_values(session: Session) -> list[Standing]:
+    """Fold the frontier values that came since the check before last into the standings; the
+    standings they touched, as they now are."""
+    mark = session.execute(
+        select(models.RankCheck).where(models.RankCheck.id == 1).with_for_update()
+    ).scalar_one()
+    rows = session.execute(
+        select(
+            models.FrontierValue.sweep_id,
+            models.FrontierValue.config_id,
+            models.FrontierValue.interactivity,
+            models.FrontierValue.value,
+            models.FrontierValue.timestamp,
+        ).where(
+            models.FrontierValue.sweep_id > mark.previous_read_through,
+            models.FrontierValue.metric == Metric.TPUT_PER_GPU,
+        )
+    ).all()
+    read_through = max((row.sweep_id for row in rows), default=mark.read_through)
+    mark.previous_read_through = mark.read_through
+    mark.read_through = max(mark.read_through, read_through)
+    if not rows:
+        return []
+    configs = configs_by_id(session, sorted({row.config_id for row in rows}))
+    new = [(configs[r.config_id], r.interactivity, r.value, r.timestamp) for r in rows]
+    fresh = {
+        (mode[0], place, ranking, target): days
+        for mode in MODES
+        for (place, ranking, target), days in daily_best(new, mode).items()
+    }
+    stored = {
+        standing.key: standing
+        for standing in session.execute(
+            select(models.RankStanding).where(
+                models.RankStanding.key.in_([standing_key(key) for key in fresh])
+            )
+        ).scalars()
+    }
+    return [
+        _merged(session, stored.get(standing_key(key)), key, days) for key, days in fresh.items()
+    ]
+
+
+def standing_key(key: StandingKey) -> str:
+    mode, place, ranking, target = key
+    return "|".join(str(part) for part in (mode, *place, ranking, target))
+
+
+def _merged(
+    session: Session, row: models.RankStanding | None, key: StandingKey, fresh: Days
+) -> Standing:
+    mode, place, ranking, target = key
+    if row is None:
+        row = models.RankStanding(
+            key=standing_key(key), mode=mode, slice=list(place), ranking=ranking, target=target
+        )
+        row.days = {}
+        session.add(row)
+    days: Days = {date.fromisoformat(day): dict(values) for day, values in (row.days or {}).items()}
+    for day, values in fresh.items():
+        by_competitor = days.setdefault(day, {})
+        for competitor, figure in values.items():
+            _keep_better(by_competitor, competitor, figure, ranking)
+    oldest = max(days) - timedelta(days=LOOKBACK_DAYS)
+    days = {day: values for day, values in sorted(days.items()) if day >= oldest}
+    row.days = {day.isoformat(): values for day, values in days.items()}
+    return Standing(mode, place, ranking, target, days)
