@@ -4,7 +4,7 @@ Bulk loads grow `result_rows`, `sweeps` and `frontier_values` by millions of row
 Without fresh statistics Postgres plans the worker's reads by sweep for a table it believes
 empty or tiny, and a read of a few hundred rows becomes a scan of the whole table. Autovacuum
 would analyse the tables, but it may be off (as on the CI machine) or lag a load; so the worker
-applies autovacuum's own rule after each piece of work: a table whose rows changed by more than
+applies autovacuum's own rule before each piece of work: a table whose rows changed by more than
 `ANALYZE_THRESHOLD_ROWS` + `ANALYZE_SCALE_FACTOR` × its size since it was last analysed is
 analysed now.
 """
@@ -21,8 +21,8 @@ from tracker.db.locks import try_lock_planner_statistics
 ANALYZE_THRESHOLD_ROWS = 50
 ANALYZE_SCALE_FACTOR = 0.1
 """Autovacuum's defaults (`autovacuum_analyze_threshold`, `autovacuum_analyze_scale_factor`):
-a table is analysed about each time it grows by a tenth, a few dozen times on the way to
-ten million rows."""
+a table is analysed each time it grows by about a tenth, some 130 times on the way to ten
+million rows, each reading a fixed sample of the table (30,000 rows by default)."""
 
 _TABLES_DUE = text(
     """
