@@ -4,9 +4,12 @@ A change point's commit range is a half-open interval of source timestamps (the 
 its location interval, the last run of it]: the commits that may have caused it. Change points
 of one engine whose ranges intersect with positive length form one alert, so the tracks of one
 commit are one alert even when each locates it a night or two apart; ranges that only touch do
-not. A change that meets existing alerts joins the earliest; alerts never merge. New groups wait
-for the settle window, whose clock restarts when a change joins, up to three windows in all.
-Grouping takes a lock first, so that two workers never group the same changes twice.
+not. A change that meets existing alerts joins the one whose range holds its most likely run, else
+the earliest; alerts never merge. New groups wait for the settle window, whose clock restarts when
+a change joins, up to three windows in all. A group of gains is not an improvement while a
+regression of its configs is suspected in its range: the gain may be a trade whose other side is
+not confirmed yet. Grouping takes a lock first, so that two workers never group the same changes
+twice.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from tracker.vocabulary import AlertKind, AlertState, ChangeDirection, ChangeSta
 
 SETTLE_WINDOWS_AT_MOST = 3
 _REGRESSION_JOINED = "a regression joined: no longer an improvement"
+_REGRESSION_SUSPECTED = "alert created; a regression of its configs is suspected in its range"
 
 
 @dataclass(frozen=True)
@@ -124,21 +128,23 @@ def _join_existing_alerts(
         alerts_by_engine[alert.engine].append(alert)
     joined: set[int] = set()
     for change in pending:
-        match = next(
-            (
-                candidate
-                for candidate in alerts_by_engine[change.engine]
-                if overlaps(
-                    candidate.range_start,
-                    candidate.range_end,
-                    change.range_start_timestamp,
-                    change.range_end_timestamp,
-                )
-            ),
-            None,
-        )
-        if match is None:
+        met = [
+            candidate
+            for candidate in alerts_by_engine[change.engine]
+            if overlaps(
+                candidate.range_start,
+                candidate.range_end,
+                change.range_start_timestamp,
+                change.range_end_timestamp,
+            )
+        ]
+        if not met:
             continue
+        # The alert of its most likely commit: an uncertain location's wide range may also meet
+        # an alert of the commit before.
+        match = next(
+            (a for a in met if a.range_start < change.run_timestamp <= a.range_end), met[0]
+        )
         change.alert_id = match.id
         match.range_start = min(match.range_start, change.range_start_timestamp)
         match.range_end = max(match.range_end, change.range_end_timestamp)
@@ -178,7 +184,14 @@ def _create_alert(session: Session, group: list[models.ChangePoint], now: dateti
     earliest = min(group, key=lambda c: (c.range_start_timestamp, c.id))
     latest = max(group, key=lambda c: (c.range_end_timestamp, c.id))
     all_gains = all(c.direction is ChangeDirection.GAIN for c in group)
-    state = AlertState.IMPROVEMENT if all_gains else AlertState.UNTRIAGED
+    improvement = all_gains and not _regression_suspected(
+        session,
+        config_ids={c.config_id for c in group},
+        after=earliest.range_start_timestamp,
+        through=latest.range_end_timestamp,
+    )
+    state = AlertState.IMPROVEMENT if improvement else AlertState.UNTRIAGED
+    note = _REGRESSION_SUSPECTED if all_gains and not improvement else "alert created"
     alert = models.Alert(
         engine=earliest.engine,
         state=state,
@@ -195,8 +208,24 @@ def _create_alert(session: Session, group: list[models.ChangePoint], now: dateti
     session.flush()
     for change in group:
         change.alert_id = alert.id
-    set_state(session, alert, state, now=now, note="alert created")
+    set_state(session, alert, state, now=now, note=note)
     return alert
+
+
+def _regression_suspected(
+    session: Session, *, config_ids: set[int], after: datetime, through: datetime
+) -> bool:
+    """Whether a track of the configs has a suspected regression whose most likely run is in
+    (after, through]."""
+    for suspected in session.execute(
+        select(models.Track.suspected).where(models.Track.config_id.in_(config_ids))
+    ).scalars():
+        for point in suspected:
+            if point["direction"] != ChangeDirection.REGRESSION.value:
+                continue
+            if after < datetime.fromisoformat(point["timestamp"]) <= through:
+                return True
+    return False
 
 
 def _compare_url(earliest: models.ChangePoint, latest: models.ChangePoint) -> str | None:

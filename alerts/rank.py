@@ -34,6 +34,7 @@ from alerts.rank_standings import (
     COST,
     ENGINES_ON_A_GPU,
     GPUS_UNDER_AN_ENGINE,
+    Days,
     Standing,
     fold_new_values,
 )
@@ -71,7 +72,7 @@ class Flip:
 
 
 def find_flips(
-    days: dict[date, dict[str, float]], *, ranking: str, confirm_runs: int
+    days: Days, *, ranking: str, confirm_runs: int
 ) -> list[tuple[date, date, str, str, int]]:
     """(first day of the new lead, the day it was confirmed, new leader, old leader, days the old
     one led) per confirmed flip, oldest first. A challenger's lead is confirmed once it has led
@@ -96,17 +97,19 @@ def find_flips(
         if ahead_beyond_noise(
             days, leader, confirmed_leader, run=(run_start, day), lower_leads=ranking == COST
         ):
-            flips.append((run_start, day, leader, confirmed_leader, (run_start - since).days))
+            first, confirmed = date.fromisoformat(run_start), date.fromisoformat(day)
+            led_days = (first - date.fromisoformat(since)).days
+            flips.append((first, confirmed, leader, confirmed_leader, led_days))
             confirmed_leader, since = leader, run_start
     return flips
 
 
 def ahead_beyond_noise(
-    days: dict[date, dict[str, float]],
+    days: Days,
     new: str,
     old: str,
     *,
-    run: tuple[date, date],
+    run: tuple[str, str],
     lower_leads: bool,
 ) -> bool:
     """Whether `new` led `old` over the days of `run` by more than chance: the mean of their
@@ -191,7 +194,7 @@ def check_rank_flips(
 def recent_flips(standing: Standing, *, confirm_runs: int) -> list[Flip]:
     """The standing's confirmed flips that began within `RECENT_DAYS` of its newest day."""
     days = standing.days
-    last_day = max(days)
+    last_day = date.fromisoformat(max(days))
     flips = []
     for day, confirmed, new, old, led in find_flips(
         days, ranking=standing.ranking, confirm_runs=confirm_runs
@@ -199,8 +202,11 @@ def recent_flips(standing: Standing, *, confirm_runs: int) -> list[Flip]:
         if (last_day - day).days > RECENT_DAYS:
             continue
         # With three or more competitors the old leader may not have run that day.
+        confirmed_day = confirmed.isoformat()
         old_value = next(
-            days[d][old] for d in sorted(days, reverse=True) if d <= confirmed and old in days[d]
+            days[d][old]
+            for d in sorted(days, reverse=True)
+            if d <= confirmed_day and old in days[d]
         )
         flips.append(
             Flip(
@@ -211,7 +217,7 @@ def recent_flips(standing: Standing, *, confirm_runs: int) -> list[Flip]:
                 day,
                 new,
                 old,
-                days[confirmed][new],
+                days[confirmed_day][new],
                 old_value,
                 led,
             )

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import models
+from tracker.db.bulk import bulk_insert, bulk_update
 from tracker.reads.pricing import PriceSet, cost_per_mtok
 from tracker.reads.series import configs_by_id
 from tracker.vocabulary import Metric
@@ -34,7 +35,8 @@ COST = "cost_per_mtok"
 
 Mode = tuple[str, tuple[str, ...], str]
 StandingKey = tuple[str, tuple[object, ...], str, float]  # mode, slice, ranking, target
-Days = dict[date, dict[str, float]]
+Days = dict[str, dict[str, float]]
+"""ISO day (YYYY-MM-DD, which sorts as the dates do) → competitor → its best value that day."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ def daily_best(
             if cost is not None:
                 rankings[COST] = cost
         for ranking, figure in rankings.items():
-            _keep_better(best[(key, ranking, target)][moment.date()], competitor, figure, ranking)
+            day = moment.date().isoformat()
+            _keep_better(best[(key, ranking, target)][day], competitor, figure, ranking)
     return best
 
 
@@ -77,7 +80,8 @@ def _keep_better(
 
 def fold_new_values(session: Session) -> list[Standing]:
     """Fold the frontier values that came since the check before last into the standings; the
-    standings they touched, as they now are."""
+    standings they touched, as they now are. Standings are read and written as plain rows, and
+    only those whose days changed are written: a night touches every slice."""
     mark = session.execute(
         select(models.RankCheck).where(models.RankCheck.id == 1).with_for_update()
     ).scalar_one()
@@ -105,17 +109,30 @@ def fold_new_values(session: Session) -> list[Standing]:
         for mode in MODES
         for (place, ranking, target), days in daily_best(new, mode).items()
     }
-    stored = {
-        standing.key: standing
-        for standing in session.execute(
-            select(models.RankStanding).where(
-                models.RankStanding.key.in_([standing_key(key) for key in fresh])
-            )
-        ).scalars()
-    }
-    return [
-        _merged(session, stored.get(standing_key(key)), key, days) for key, days in fresh.items()
-    ]
+    table = models.RankStanding.__table__
+    query = select(table.c.key, table.c.days).where(
+        table.c.key.in_([standing_key(key) for key in fresh])
+    )
+    stored: dict[str, Days] = dict(session.execute(query).all())
+    standings, changed, added = [], [], []
+    for key, fresh_days in fresh.items():
+        text_key = standing_key(key)
+        before = stored.get(text_key)
+        days = _merged(before or {}, fresh_days, ranking=key[2])
+        standings.append(Standing(*key, days))
+        if before is None:
+            mode, place, ranking, target = key
+            added.append((text_key, mode, list(place), ranking, target, days))
+        elif days != before:
+            changed.append((text_key, days))
+    bulk_update(session, table, ("days",), changed, key="key")  # type: ignore[arg-type]
+    bulk_insert(
+        session,
+        table,  # type: ignore[arg-type]
+        ("key", "mode", "slice", "ranking", "target", "days"),
+        added,
+    )
+    return standings
 
 
 def standing_key(key: StandingKey) -> str:
@@ -123,22 +140,14 @@ def standing_key(key: StandingKey) -> str:
     return "|".join(str(part) for part in (mode, *place, ranking, target))
 
 
-def _merged(
-    session: Session, row: models.RankStanding | None, key: StandingKey, fresh: Days
-) -> Standing:
-    mode, place, ranking, target = key
-    if row is None:
-        row = models.RankStanding(
-            key=standing_key(key), mode=mode, slice=list(place), ranking=ranking, target=target
-        )
-        row.days = {}
-        session.add(row)
-    days: Days = {date.fromisoformat(day): dict(values) for day, values in (row.days or {}).items()}
+def _merged(stored: Days, fresh: Days, *, ranking: str) -> Days:
+    """The stored days with the fresh bests folded in, without days older than `LOOKBACK_DAYS`
+    before the newest; `stored` is left as it was."""
+    days = dict(stored)
     for day, values in fresh.items():
-        by_competitor = days.setdefault(day, {})
+        by_competitor = dict(days.get(day, {}))
         for competitor, figure in values.items():
             _keep_better(by_competitor, competitor, figure, ranking)
-    oldest = max(days) - timedelta(days=LOOKBACK_DAYS)
-    days = {day: values for day, values in sorted(days.items()) if day >= oldest}
-    row.days = {day.isoformat(): values for day, values in days.items()}
-    return Standing(mode, place, ranking, target, days)
+        days[day] = by_competitor
+    oldest = (date.fromisoformat(max(days)) - timedelta(days=LOOKBACK_DAYS)).isoformat()
+    return {day: values for day, values in sorted(days.items()) if day >= oldest}

@@ -458,6 +458,7 @@ def judge_latency(
         )
 
     found, delays, trades, said, never_improvement = 0, [], 0, 0, 0
+    missed_trades: list[str] = []
     for event in history.latency_changes:
         hits = {
             alert_id
@@ -471,8 +472,14 @@ def judge_latency(
         delays.append(min(seen.created.get(i, len(history.nights)) for i in hits) - event.night)
         if event.throughput_change > 0:
             # Said: its alert is the trade, or names its config on a trade line of its own.
-            said += any(event.config in traded[i] for i in hits)
-            never_improvement += all(i not in seen.ever_improvement for i in hits)
+            is_said = any(event.config in traded[i] for i in hits)
+            is_never_improvement = all(i not in seen.ever_improvement for i in hits)
+            said += is_said
+            never_improvement += is_never_improvement
+            if not (is_said and is_never_improvement):
+                missed_trades.append(
+                    trade_miss(factory, history, keys, seen, event, hits, said=is_said)
+                )
     true_alerts = {
         alert_id
         for config_id, moment, _, alert_id in alerted
@@ -492,7 +499,49 @@ def judge_latency(
         "alerts": len({change[3] for change in alerted}),
         "false": len(false),
         "false_alerts": [(seen.created.get(i, -1), summaries[i]) for i in sorted(false)],
+        "missed_trades": missed_trades,
     }
+
+
+def trade_miss(
+    factory: sessionmaker[Session],
+    history: History,
+    keys: dict[int, ConfigKey],
+    seen: Seen,
+    event: TrueLatency,
+    hits: set[int],
+    *,
+    said: bool,
+) -> str:
+    """A planted trade not said as one, or marked improvement: the config's confirmed changes
+    within three nights of it (metric@target, direction, night, alert, the night it was made)."""
+    config_ids = [config_id for config_id, key in keys.items() if key == event.config]
+    with factory() as session:
+        changes = session.execute(
+            select(
+                models.ChangePoint.metric,
+                models.ChangePoint.interactivity,
+                models.ChangePoint.direction,
+                models.ChangePoint.run_timestamp,
+                models.ChangePoint.alert_id,
+            )
+            .where(
+                models.ChangePoint.config_id.in_(config_ids),
+                models.ChangePoint.state == ChangeState.CONFIRMED,
+            )
+            .order_by(models.ChangePoint.run_timestamp, models.ChangePoint.metric)
+        ).all()
+    near = [
+        f"{metric}@{target:g} {direction} n{night_of(history, moment)} "
+        f"alert {alert_id} (n{seen.created.get(alert_id, -1) if alert_id else '-'})"
+        for metric, target, direction, moment, alert_id in changes
+        if abs(night_of(history, moment) - event.night) <= 3
+    ]
+    marked = sorted(i for i in hits if i in seen.ever_improvement)
+    return (
+        f"trade night {event.night} tput {event.throughput_change:+.1%} ttft "
+        f"{event.ttft_change:+.1%}: said {said}, ever improvement {marked}; " + "; ".join(near)
+    )
 
 
 def summary(values: list[float]) -> str:
@@ -506,7 +555,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--nights", type=int, default=None)
     parser.add_argument("--events", type=int, default=24, help="planted events of each kind")
-    parser.add_argument("--verbose", action="store_true", help="list the false alerts")
+    parser.add_argument(
+        "--verbose", action="store_true", help="list the false alerts and the trades missed"
+    )
     args = parser.parse_args()
     history = generate_history(
         seed=args.seed, nights=args.nights, scale=DEMO, alert_kind_events=args.events
@@ -595,6 +646,8 @@ def main() -> None:
         ):
             for night_index, text in judged["false_alerts"]:
                 print(f"  false {kind} alert, night {night_index}: {text}")
+        for text in latency["missed_trades"]:
+            print(f"  {text}")
     for name, values in (("with drift", kinds.seconds), ("without (base)", today.seconds)):
         print(
             f"processing per submission, {name}: median {statistics.median(values) * 1000:.1f} ms,"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -166,6 +166,76 @@ def test_a_regression_joining_an_improvement_makes_it_untriaged(
     assert history[-1]["state"] == "untriaged"
     assert history[-1]["who"] == "tracker"
     assert "regression joined" in history[-1]["note"]
+
+
+def test_a_change_meeting_two_alerts_joins_the_one_holding_its_most_likely_run(
+    client: TestClient, auth: dict[str, str], session_factory: sessionmaker[Session]
+) -> None:
+    """Two commits three nights apart are two alerts. A third config moved by the second commit
+    but located with an uncertain range that also meets the first alert joins the second: the
+    alert whose range holds its most likely run, not the earliest it meets."""
+    post_history(client, auth, engine="sglang", configs=MI355X_FP8[:1], nights=30, steps={20: 0.9})
+    group(session_factory)
+    post_history(
+        client, auth, engine="sglang", configs=MI355X_FP8[1:2], nights=30, steps={23: 0.9}, seed=7
+    )
+    group(session_factory)
+    first, second = sorted(alerts(client), key=lambda a: a["commit_range"]["to"])
+    post_history(
+        client, auth, engine="sglang", configs=MI355X_FP8[2:3], nights=30, steps={23: 0.9}, seed=11
+    )
+    with session_factory() as session:
+        late = list(
+            session.execute(
+                select(models.ChangePoint).where(models.ChangePoint.alert_id.is_(None))
+            ).scalars()
+        )
+        assert late
+        for change in late:  # as a noisy track locates it: anywhere from night 19 on
+            change.range_start_timestamp = datetime.fromisoformat(night_timestamp(18))
+        session.commit()
+        late_ids = {change.id for change in late}
+    group(session_factory)
+
+    joined = {a["id"]: set(a["change_ids"]) for a in alerts(client)}
+    assert len(joined) == 2
+    assert late_ids <= joined[second["id"]]
+    assert not late_ids & joined[first["id"]]
+
+
+@pytest.mark.parametrize(("suspected_night", "state"), [(20, "untriaged"), (12, "improvement")])
+def test_gains_with_a_regression_of_their_configs_suspected_in_their_range_are_no_improvement(
+    client: TestClient,
+    auth: dict[str, str],
+    session_factory: sessionmaker[Session],
+    suspected_night: int,
+    state: str,
+) -> None:
+    """A commit gains throughput; one of its configs has a regression suspected (not confirmed
+    yet: a noisier latency track) on the same night: the gains may be a trade, so the alert is
+    not an improvement. A regression suspected elsewhere in the history changes nothing."""
+    post_history(client, auth, engine="sglang", configs=MI355X_FP8[:2], nights=26, steps={20: 1.1})
+    with session_factory() as session:
+        track = session.execute(select(models.Track).order_by(models.Track.id).limit(1)).scalar()
+        assert track is not None
+        track.suspected = [
+            {
+                "sweep_id": 1,
+                "timestamp": night_timestamp(suspected_night).replace("Z", "+00:00"),
+                "direction": "regression",
+                "relative_change": 0.4,
+                "before": 100.0,
+                "after": 140.0,
+            }
+        ]
+        session.commit()
+    group(session_factory)
+
+    (alert,) = alerts(client)
+    assert alert["gains"] > 0 and alert["regressions"] == 0
+    assert alert["state"] == state
+    history = client.get(f"/api/v1/alerts/{alert['id']}").json()["history"]
+    assert ("suspected" in history[0]["note"]) == (state == "untriaged")
 
 
 def test_the_settle_window_restarts_when_a_change_joins_up_to_three_windows(

@@ -69,13 +69,19 @@ def bulk_insert_with_ids(
 
 
 def bulk_update(
-    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    key: str = "id",
 ) -> None:
-    """Set ``columns`` of the rows with the given ids: each row is (id, *values in ``columns``
-    order), values as for `bulk_insert` (None is SQL NULL).
+    """Set ``columns`` of the rows with the given keys: each row is (the ``key`` column's value,
+    *values in ``columns`` order), values as for `bulk_insert` (None is SQL NULL).
 
     On Postgres one ``UPDATE … FROM unnest(…)`` of typed arrays, a single statement however many
-    rows; on SQLite an executemany.
+    rows, its arrays sent in binary (as text, every JSON element would be quoted and escaped
+    character by character); on SQLite an executemany.
     """
     if not rows:
         return
@@ -85,23 +91,23 @@ def bulk_update(
         _run_many(
             connection,
             table,
-            (*columns, "id"),
+            (*columns, key),
             [(*row[1:], row[0]) for row in rows],
-            f"UPDATE {table.name} SET {assignments} WHERE id = ?",  # noqa: S608
+            f"UPDATE {table.name} SET {assignments} WHERE {key} = ?",  # noqa: S608
         )
         return
-    type_names = [_binary_copy_type(table, name, connection.dialect) for name in ("id", *columns)]
+    type_names = [_binary_copy_type(table, name, connection.dialect) for name in (key, *columns)]
     arrays: list[list[Any]] = [[] for _ in type_names]
     for row in rows:
         for array, type_name, value in zip(arrays, type_names, row, strict=True):
             wrap = type_name == "jsonb" and value is not None
             array.append(Jsonb(value, dumps=jsonio.dumps) if wrap else value)
-    names = ["id", *columns]
-    unnested = ", ".join(f"%s::{type_name}[]" for type_name in type_names)
+    names = [key, *columns]
+    unnested = ", ".join(f"%b::{type_name}[]" for type_name in type_names)
     assignments = ", ".join(f"{name} = u.{name}" for name in columns)
     statement = (
         f"UPDATE {table.name} AS t SET {assignments} "  # noqa: S608 (names from the models)
-        f"FROM unnest({unnested}) AS u({', '.join(names)}) WHERE t.id = u.id"
+        f"FROM unnest({unnested}) AS u({', '.join(names)}) WHERE t.{key} = u.{key}"
     )
     driver_connection = connection.connection.driver_connection
     assert driver_connection is not None

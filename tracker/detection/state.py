@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -54,7 +54,9 @@ class TrackState:
         """
         return {
             "version": self.version,
-            "options": asdict(self.options),
+            "options": {
+                field.name: getattr(self.options, field.name) for field in fields(self.options)
+            },
             "higher_is_better": self.higher_is_better,
             "checkpoint": self.checkpoint,
             "window_start": self.window_start,

@@ -189,6 +189,8 @@ def analyse_incremental(
     )
     if state.checkpoint + BLOCK_RUNS == track.size:
         state = _settle(state, findings, checkpoint=track.size, timestamps=times)
+    if state is previous:  # no checkpoint passed: the digest of the same runs still holds
+        return analysis, state
     return analysis, replace(state, digest=_digest(track, times, state.checkpoint))
 
 
