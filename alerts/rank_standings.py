@@ -5,7 +5,9 @@ A check folds in only the `tput_per_gpu` frontier values of the sweeps after tho
 before last read (`models.RankCheck`), updates the standings they touch, drops their days older
 than `LOOKBACK_DAYS` before their newest, and returns those standings alone: no check rereads
 the history. A daily best is a maximum (a minimum for cost), so a value read twice changes
-nothing.
+nothing. Only days that two or more competitors ran can show a leader, so a day one competitor
+ran alone is kept only while another may still post for it (`OPEN_DAYS`): most slices have one
+competitor, and their standings stay a week long.
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ from tracker.vocabulary import Metric
 
 LOOKBACK_DAYS = 120
 """Days of daily bests kept: enough to say how long the old leader led."""
+OPEN_DAYS = 7
+"""Days before a standing's newest for which a competitor's result may still arrive (a slower CI
+lane, a rerun): a day with one competitor is kept that long, in case a second one posts for it.
+A backfill that posts older days of a second competitor meets those days without the first, so
+its old leads are not counted in how long a leader led."""
 
 ENGINES_ON_A_GPU = ("engines", ("model", "precision", "isl", "osl", "hardware"), "framework")
 GPUS_UNDER_AN_ENGINE = ("gpus", ("model", "precision", "isl", "osl", "framework"), "hardware")
@@ -142,12 +149,19 @@ def standing_key(key: StandingKey) -> str:
 
 def _merged(stored: Days, fresh: Days, *, ranking: str) -> Days:
     """The stored days with the fresh bests folded in, without days older than `LOOKBACK_DAYS`
-    before the newest; `stored` is left as it was."""
+    before the newest nor days one competitor ran alone older than `OPEN_DAYS`; `stored` is left
+    as it was."""
     days = dict(stored)
     for day, values in fresh.items():
         by_competitor = dict(days.get(day, {}))
         for competitor, figure in values.items():
             _keep_better(by_competitor, competitor, figure, ranking)
         days[day] = by_competitor
-    oldest = (date.fromisoformat(max(days)) - timedelta(days=LOOKBACK_DAYS)).isoformat()
-    return {day: values for day, values in sorted(days.items()) if day >= oldest}
+    newest = date.fromisoformat(max(days))
+    oldest = (newest - timedelta(days=LOOKBACK_DAYS)).isoformat()
+    still_open = (newest - timedelta(days=OPEN_DAYS)).isoformat()
+    return {
+        day: values
+        for day, values in sorted(days.items())
+        if day >= oldest and (len(values) >= 2 or day >= still_open)
+    }

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.digests import build_digest
@@ -14,10 +15,12 @@ from alerts.jobs import run_alert_grouping
 from alerts.lifecycle import sync_alert_states
 from alerts.messages.digest import digest_messages
 from alerts.rank import check_rank_flips
+from alerts.rank_standings import OPEN_DAYS
 from alerts.stale import check_stale_configs
 from tests.conftest import make_token
 from tests.support.builders import FIRST_NIGHT, nightly_levels, synthetic_body
 from tracker.clock import utc_now
+from tracker.models import RankStanding
 from tracker.settings import Settings
 from tracker.vocabulary import TokenScope
 
@@ -214,6 +217,31 @@ def test_checks_each_night_reading_only_the_new_values_tell_the_same_flip(
     # How long atom led comes from the days earlier checks read, kept between checks.
     assert "sglang" in alert["summary"] and "atom led for 10 days" in alert["summary"]
     assert alert["details"]["day"] == "2026-06-11"
+
+
+def test_a_competitor_alone_keeps_a_week_of_days_and_a_rival_joining_later_is_ranked(
+    client: TestClient, auth: dict[str, str], db_session: Session
+) -> None:
+    """atom runs alone for 30 nights: nothing to rank, and its standings keep only the days a
+    rival could still post for. sglang joins on night 30 behind it and overtakes on night 40:
+    one rank alert, atom's lead counted from the first night they both ran."""
+
+    def rank_check() -> None:
+        check_rank_flips(
+            session=db_session, confirm_runs=3, routes=(), default_channel=None, now=utc_now()
+        )
+
+    for number in range(30):
+        post(client, auth, engine_night("atom", number, 1.1))
+        rank_check()
+    kept_days = {len(days) for days in db_session.execute(select(RankStanding.days)).scalars()}
+    assert kept_days == {OPEN_DAYS + 1}
+    for number in range(30, 46):
+        post(client, auth, engine_night("atom", number, 1.1))
+        post(client, auth, engine_night("sglang", number, 1.0 if number < 40 else 1.2))
+        rank_check()
+    (alert,) = client.get("/api/v1/alerts?kind=rank").json()["items"]
+    assert "sglang" in alert["summary"] and "atom led for 10 days" in alert["summary"]
 
 
 def test_a_step_of_an_engine_with_an_open_rank_alert_is_a_step_alert_of_its_own(
