@@ -34,7 +34,7 @@ from tracker.vocabulary import AlertKind, AlertState, ChangeDirection, ChangeSta
 
 SETTLE_WINDOWS_AT_MOST = 3
 _REGRESSION_JOINED = "a regression joined: no longer an improvement"
-_REGRESSION_SUSPECTED = "alert created; a regression of its configs is suspected in its range"
+_REGRESSION_SUSPECTED = "a regression of its configs is suspected in its range"
 
 
 @dataclass(frozen=True)
@@ -150,9 +150,18 @@ def _join_existing_alerts(
         match.range_end = max(match.range_end, change.range_end_timestamp)
         match.updated_at = now
         joined.add(match.id)
-        if match.state is AlertState.IMPROVEMENT and change.direction is ChangeDirection.REGRESSION:
+        if match.state is not AlertState.IMPROVEMENT:
+            continue
+        if change.direction is ChangeDirection.REGRESSION:
             # A gain the commit paid for elsewhere (a trade, or a mixed commit): triage it.
             set_state(session, match, AlertState.UNTRIAGED, now=now, note=_REGRESSION_JOINED)
+        elif _regression_suspected(
+            session,
+            config_ids={change.config_id},
+            after=match.range_start,
+            through=match.range_end,
+        ):
+            set_state(session, match, AlertState.UNTRIAGED, now=now, note=_REGRESSION_SUSPECTED)
     mark_for_refresh(session, sorted(joined))  # late joiners: thread reply and parent edit
     return joined
 
@@ -191,7 +200,9 @@ def _create_alert(session: Session, group: list[models.ChangePoint], now: dateti
         through=latest.range_end_timestamp,
     )
     state = AlertState.IMPROVEMENT if improvement else AlertState.UNTRIAGED
-    note = _REGRESSION_SUSPECTED if all_gains and not improvement else "alert created"
+    note = "alert created"
+    if all_gains and not improvement:
+        note += f"; {_REGRESSION_SUSPECTED}"
     alert = models.Alert(
         engine=earliest.engine,
         state=state,

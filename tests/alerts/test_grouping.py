@@ -32,6 +32,18 @@ def group(session_factory: sessionmaker[Session]) -> None:
     run_alert_grouping(session_factory=session_factory, settings=SETTLED)
 
 
+def suspected_regression(*, night: int) -> dict[str, Any]:
+    """A track's suspected change as detection keeps it: a 40 % rise of a latency, say."""
+    return {
+        "sweep_id": 1,
+        "timestamp": night_timestamp(night).replace("Z", "+00:00"),
+        "direction": "regression",
+        "relative_change": 0.4,
+        "before": 100.0,
+        "after": 140.0,
+    }
+
+
 def test_one_commit_moving_thirty_tracks_is_one_alert_with_its_slice(
     client: TestClient, auth: dict[str, str], session_factory: sessionmaker[Session]
 ) -> None:
@@ -218,16 +230,7 @@ def test_gains_with_a_regression_of_their_configs_suspected_in_their_range_are_n
     with session_factory() as session:
         track = session.execute(select(models.Track).order_by(models.Track.id).limit(1)).scalar()
         assert track is not None
-        track.suspected = [
-            {
-                "sweep_id": 1,
-                "timestamp": night_timestamp(suspected_night).replace("Z", "+00:00"),
-                "direction": "regression",
-                "relative_change": 0.4,
-                "before": 100.0,
-                "after": 140.0,
-            }
-        ]
+        track.suspected = [suspected_regression(night=suspected_night)]
         session.commit()
     group(session_factory)
 
@@ -236,6 +239,35 @@ def test_gains_with_a_regression_of_their_configs_suspected_in_their_range_are_n
     assert alert["state"] == state
     history = client.get(f"/api/v1/alerts/{alert['id']}").json()["history"]
     assert ("suspected" in history[0]["note"]) == (state == "untriaged")
+
+
+def test_a_gain_joining_an_improvement_with_a_regression_of_its_config_suspected_triages_it(
+    client: TestClient, auth: dict[str, str], session_factory: sessionmaker[Session]
+) -> None:
+    post_history(client, auth, engine="sglang", configs=MI355X_FP8[:2], nights=26, steps={20: 1.1})
+    group(session_factory)
+    (first,) = alerts(client)
+    assert first["state"] == "improvement"
+    # A slower lane's config gained on the same commit; its latency regression is suspected.
+    post_history(
+        client, auth, engine="sglang", configs=MI355X_FP8[2:3], nights=26, steps={20: 1.1}, seed=21
+    )
+    with session_factory() as session:
+        config_id = session.execute(
+            select(models.ChangePoint.config_id).where(models.ChangePoint.alert_id.is_(None))
+        ).scalar()
+        track = session.execute(
+            select(models.Track).where(models.Track.config_id == config_id).limit(1)
+        ).scalar_one()
+        track.suspected = [suspected_regression(night=20)]
+        session.commit()
+    group(session_factory)
+
+    (alert,) = alerts(client)
+    assert alert["id"] == first["id"]
+    assert alert["state"] == "untriaged"
+    history = client.get(f"/api/v1/alerts/{alert['id']}").json()["history"]
+    assert "suspected" in history[-1]["note"]
 
 
 def test_the_settle_window_restarts_when_a_change_joins_up_to_three_windows(
