@@ -77,30 +77,46 @@ def find_flips(
     """(first day of the new lead, the day it was confirmed, new leader, old leader, days the old
     one led) per confirmed flip, oldest first. A challenger's lead is confirmed once it has led
     on `confirm_runs` days in a row and, over those days, is ahead of the old leader by more than
-    the pair's noise (`ahead_beyond_noise`); it is tested again each day it goes on leading."""
+    the pair's noise (`ahead_beyond_noise`); it is tested again each day it goes on leading. It
+    is a flip only when the old leader's lead over its own reign, after the days that confirmed
+    it, passed the same test: two competitors level within noise trade places every few nights,
+    and one of those runs passes a 1 % test now and then; that is no news, and "led for 41 days"
+    would not be true. The challenger then leads without an alert, and a later overtake of it is
+    a flip once its own lead has been shown."""
     contested = [(day, values) for day, values in sorted(days.items()) if len(values) >= 2]
     pick = min if ranking == COST else max
     leaders = [(day, pick(values, key=lambda c: (values[c], c))) for day, values in contested]
     flips = []
-    confirmed_leader, since = None, None
-    run_leader, run_start, run_length = None, None, 0
-    for day, leader in leaders:
+    confirmed_leader, since, confirmed_at = None, None, 0
+    run_leader, run_start, run_at, run_length = None, None, 0, 0
+    for at, (day, leader) in enumerate(leaders):
         if leader == run_leader:
             run_length += 1
         else:
-            run_leader, run_start, run_length = leader, day, 1
+            run_leader, run_start, run_at, run_length = leader, day, at, 1
         if run_length < confirm_runs or leader == confirmed_leader or run_start is None:
             continue
         if confirmed_leader is None or since is None:
-            confirmed_leader, since = leader, run_start
+            confirmed_leader, since, confirmed_at = leader, run_start, at
             continue
-        if ahead_beyond_noise(
-            days, leader, confirmed_leader, run=(run_start, day), lower_leads=ranking == COST
+        lower_leads = ranking == COST
+        if not ahead_beyond_noise(
+            days, leader, confirmed_leader, run=(run_start, day), lower_leads=lower_leads
+        ):
+            continue
+        # The old reign from the day after its confirmation: the days that confirmed it were
+        # picked for leading, so only the later ones say whether it really led.
+        if confirmed_at + 1 < run_at and ahead_beyond_noise(
+            days,
+            confirmed_leader,
+            leader,
+            run=(leaders[confirmed_at + 1][0], leaders[run_at - 1][0]),
+            lower_leads=lower_leads,
         ):
             first, confirmed = date.fromisoformat(run_start), date.fromisoformat(day)
             led_days = (first - date.fromisoformat(since)).days
             flips.append((first, confirmed, leader, confirmed_leader, led_days))
-            confirmed_leader, since = leader, run_start
+        confirmed_leader, since, confirmed_at = leader, run_start, at
     return flips
 
 
