@@ -41,6 +41,7 @@ from alerts.rank_standings import (
 from alerts.records import open_notice
 from alerts.routing import channels_for
 from tracker import models
+from tracker.detection import DetectionOptions, analyse
 from tracker.detection.noise import noise_sigma
 from tracker.reads.series import configs_by_id
 from tracker.settings import SlackRoute
@@ -51,6 +52,9 @@ RECENT_DAYS = 7
 MARGIN_SIGMAS = 2.33
 """Standard errors by which the new leader's mean lead over the confirming days must pass zero:
 a one-sided test at 1 %, so that two competitors a few per cent apart do not flip on noise."""
+ORDER_CHANGE_OPTIONS = DetectionOptions(min_relative_change=0.0)
+"""The detector's defaults on a pair's log ratio, but for the relative-change bound: a change of a
+log ratio near zero has no meaningful relative size."""
 
 
 @dataclass(frozen=True)
@@ -87,37 +91,49 @@ def find_flips(
     pick = min if ranking == COST else max
     leaders = [(day, pick(values, key=lambda c: (values[c], c))) for day, values in contested]
     flips = []
-    confirmed_leader, since, confirmed_at = None, None, 0
-    run_leader, run_start, run_at, run_length = None, None, 0, 0
-    for at, (day, leader) in enumerate(leaders):
+    confirmed_leader, since = None, None
+    run_leader, run_start, run_length = None, None, 0
+    for day, leader in leaders:
         if leader == run_leader:
             run_length += 1
         else:
-            run_leader, run_start, run_at, run_length = leader, day, at, 1
+            run_leader, run_start, run_length = leader, day, 1
         if run_length < confirm_runs or leader == confirmed_leader or run_start is None:
             continue
         if confirmed_leader is None or since is None:
-            confirmed_leader, since, confirmed_at = leader, run_start, at
+            confirmed_leader, since = leader, run_start
             continue
         lower_leads = ranking == COST
         if not ahead_beyond_noise(
             days, leader, confirmed_leader, run=(run_start, day), lower_leads=lower_leads
         ):
             continue
-        # The old reign from the day after its confirmation: the days that confirmed it were
-        # picked for leading, so only the later ones say whether it really led.
-        if confirmed_at + 1 < run_at and ahead_beyond_noise(
-            days,
-            confirmed_leader,
-            leader,
-            run=(leaders[confirmed_at + 1][0], leaders[run_at - 1][0]),
-            lower_leads=lower_leads,
-        ):
-            first, confirmed = date.fromisoformat(run_start), date.fromisoformat(day)
-            led_days = (first - date.fromisoformat(since)).days
-            flips.append((first, confirmed, leader, confirmed_leader, led_days))
-        confirmed_leader, since, confirmed_at = leader, run_start, at
+        if not order_changed(days, leader, confirmed_leader, through=day, lower_leads=lower_leads):
+            continue
+        first, confirmed = date.fromisoformat(run_start), date.fromisoformat(day)
+        led_days = (first - date.fromisoformat(since)).days
+        flips.append((first, confirmed, leader, confirmed_leader, led_days))
+        confirmed_leader, since = leader, run_start
     return flips
+
+
+def order_changed(days: Days, new: str, old: str, *, through: str, lower_leads: bool) -> bool:
+    """Whether the pair's log ratio (new over old, on the days both ran up to `through`) moved, by
+    a shift change-point detection finds, from a level at which `old` led to one at which `new`
+    leads: its last change (confirmed or suspected) goes from below zero to above."""
+    sign = -1.0 if lower_leads else 1.0
+    ratios = [
+        sign * math.log(values[new] / values[old])
+        for day, values in sorted(days.items())
+        if day <= through
+        and new in values
+        and old in values
+        and values[new] > 0
+        and values[old] > 0
+    ]
+    analysis = analyse(ratios, higher_is_better=True, options=ORDER_CHANGE_OPTIONS)
+    changes = sorted((*analysis.change_points, *analysis.suspected), key=lambda c: c.index)
+    return bool(changes) and changes[-1].before < 0.0 < changes[-1].after
 
 
 def ahead_beyond_noise(

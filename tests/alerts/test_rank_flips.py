@@ -1,5 +1,5 @@
 """The flip rule on daily bests (`alerts.rank.find_flips`), over many simulated pairs: level
-competitors that trade places on noise are no news; a real overtake of a real leader is."""
+competitors that trade places on noise are no news; a real overtake is, within days."""
 
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ def pair_days(
 
 
 def test_level_competitors_trading_places_on_noise_are_almost_never_a_flip() -> None:
-    """Over 120 days a level pair leads by turns; before the old leader's own lead had to be
-    shown, 129 of these 200 pairs made a flip alert."""
+    """Over 120 days a level pair leads by turns; before a flip needed a change of the pair's
+    ratio that detection finds, 129 of these 200 pairs made a flip alert."""
     flipped = sum(
         bool(find_flips(pair_days(seed), ranking=TPUT, confirm_runs=3)) for seed in range(PAIRS)
     )
@@ -50,4 +50,4 @@ def test_a_real_leader_overtaken_for_good_is_a_flip_within_days() -> None:
             new == "b" and old == "a" and abs((first - FIRST_DAY).days - 60) <= 3
             for first, _, new, old, _ in flips
         )
-    assert found >= PAIRS * 0.97
+    assert found >= PAIRS * 0.95
