@@ -7,7 +7,9 @@ by cost per million tokens (`hyperscaler` prices; on one GPU the cost order is t
 order, so engines are ranked by throughput alone). A competitor's value on a day is the best of
 its configs' frontier values that day. The leader is the best competitor on each day two or more
 ran; a flip is confirmed once the new leader led on `confirm_runs` such days in a row and, over
-them, by more than the pair's day-to-day noise (a one-sided test on their log ratios). Flips of
+them, by more than the pair's day-to-day noise (a one-sided test on their log ratios), and
+change-point detection finds the pair's log ratio moved from the old leader's side of zero to
+the new one's (`order_changed`): level competitors that lead by turns make no flip. Flips of
 one slice confirmed on one day with the same leaders form one alert over their targets. Only
 flips confirmed within `RECENT_DAYS` of the slice's newest day are alerted, so a backfilled
 history does not alert on its old flips; each flip is alerted once. A check looks only at the
@@ -81,12 +83,8 @@ def find_flips(
     """(first day of the new lead, the day it was confirmed, new leader, old leader, days the old
     one led) per confirmed flip, oldest first. A challenger's lead is confirmed once it has led
     on `confirm_runs` days in a row and, over those days, is ahead of the old leader by more than
-    the pair's noise (`ahead_beyond_noise`); it is tested again each day it goes on leading. It
-    is a flip only when the old leader's lead over its own reign, after the days that confirmed
-    it, passed the same test: two competitors level within noise trade places every few nights,
-    and one of those runs passes a 1 % test now and then; that is no news, and "led for 41 days"
-    would not be true. The challenger then leads without an alert, and a later overtake of it is
-    a flip once its own lead has been shown."""
+    the pair's noise (`ahead_beyond_noise`) and the pair's order has changed (`order_changed`);
+    it is tested again each day it goes on leading."""
     contested = [(day, values) for day, values in sorted(days.items()) if len(values) >= 2]
     pick = min if ranking == COST else max
     leaders = [(day, pick(values, key=lambda c: (values[c], c))) for day, values in contested]
