@@ -28,8 +28,8 @@ Figures:
   the new and the old leader, within 10 nights), delay in nights after the flip, single-night
   flips alerted (each one a false alert), and the rank alerts that match a flip of the noise-free
   truth (each config's frontier value without noise: its median value over the nights divided
-  by its true level, times the true level; run through the rank check's own daily leaders and
-  confirmation) or none (false);
+  by its true level, times the true level; the rank check's own daily leaders, a change of
+  leader that holds `confirm_runs` days being a flip) or none (false);
 - latency: planted TTFT regressions found (a confirmed median or p99 TTFT regression of the
   config within a night of the event, in a step alert), delay, trades said as trades (the
   alert is the trade, or its message has a trade line naming the config) and never marked
@@ -58,8 +58,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.jobs import run_alert_grouping, run_rank_check, run_stale_check
 from alerts.messages import rollup
 from alerts.messages.model import ChangeSummary
-from alerts.rank import find_flips
-from alerts.rank_standings import ENGINES_ON_A_GPU, GPUS_UNDER_AN_ENGINE, daily_best
+from alerts.rank_standings import COST, ENGINES_ON_A_GPU, GPUS_UNDER_AN_ENGINE, Days, daily_best
 from alerts.summaries import alert_summary
 from tests.conftest import ScratchDatabases
 from tests.support.stored import store_bodies
@@ -307,7 +306,8 @@ def true_flips(
     factory: sessionmaker[Session], history: History, keys: dict[int, ConfigKey], confirm_runs: int
 ) -> set[FlipKey]:
     """(mode, slice, ranking, target, first night, new leader, old leader) of every flip the
-    noise-free frontier values make, as the rank check confirms them."""
+    noise-free frontier values make: a change of leader that holds `confirm_runs` contested days
+    (without noise there is nothing to test)."""
     with factory() as session:
         configs = {config.id: config for config in session.execute(select(models.Config)).scalars()}
         rows = session.execute(
@@ -339,9 +339,34 @@ def true_flips(
     flips: set[FlipKey] = set()
     for mode in (ENGINES_ON_A_GPU, GPUS_UNDER_AN_ENGINE):
         for (place, ranking, target), days in daily_best(truth, mode).items():
-            for day, _, new, old, _ in find_flips(days, ranking=ranking, confirm_runs=confirm_runs):
+            for day, new, old in leader_changes(days, ranking=ranking, confirm_runs=confirm_runs):
                 flips.add(FlipKey(mode[0], place, ranking, target, (day - first).days, new, old))
     return flips
+
+
+def leader_changes(days: Days, *, ranking: str, confirm_runs: int) -> list[tuple[date, str, str]]:
+    """(first day, new leader, old leader) of each change of the daily leader (on days two or more
+    ran) that holds `confirm_runs` days in a row."""
+    pick = min if ranking == COST else max
+    leaders = [
+        (day, pick(values, key=lambda c: (values[c], c)))
+        for day, values in sorted(days.items())
+        if len(values) >= 2
+    ]
+    changes: list[tuple[date, str, str]] = []
+    confirmed = run_leader = run_start = None
+    run_length = 0
+    for day, leader in leaders:
+        if leader == run_leader:
+            run_length += 1
+        else:
+            run_leader, run_start, run_length = leader, day, 1
+        if run_length < confirm_runs or leader == confirmed or run_start is None:
+            continue
+        if confirmed is not None:
+            changes.append((date.fromisoformat(run_start), leader, confirmed))
+        confirmed = leader
+    return changes
 
 
 def rank_flips_of(alert: models.Alert, history: History) -> list[FlipKey]:
