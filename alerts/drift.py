@@ -145,6 +145,7 @@ def drift_summary(*, session: Session, alert: models.Alert, public_url: str | No
                 level=entry["level"],
                 timestamp=datetime.fromisoformat(entry["timestamp"]),
                 relative_change=entry["relative_change"],
+                untold=entry.get("untold"),
                 steps=tuple(
                     DriftStepSummary(
                         timestamp=datetime.fromisoformat(step["timestamp"]),
