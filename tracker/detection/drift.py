@@ -3,7 +3,7 @@ and not all of it in steps the detector reports (docs/alerts.md#drift).
 
 Pure, like the rest of detection. The level at a run is the median of the week of runs ending
 there (outliers set aside), so bad nights neither make nor hide a drift; the best level is the
-best at a run of the last days. Only those runs (and the week before the first) are read.
+best at a run of the last days. Only those runs (and the rest of the first one's week) are read.
 
 What the reported steps tell is divided out of the runs themselves, not out of the levels: the
 track with each reported step (confirmed or suspected) taken back from its first changed run on
@@ -52,9 +52,9 @@ LEVEL_RUNS = 7
 MARGIN_SIGMAS = 2.5
 """Standard errors of a level by which a slide must pass the threshold, and its untold part must
 be below the best level, to open a drift: the mean bias of the best of a month's levels (1.5)
-plus one and a half standard deviations of the best minus the level now under noise alone. A
-track that does not slide then passes the threshold by noise less than once in a thousand looks
-even where the threshold is only two standard errors."""
+plus one standard deviation of the best minus the level now under noise alone (1.0). A track
+that does not slide then passes the threshold by noise in fewer than 1 in 200 looks even where
+the threshold is only two standard errors, and far fewer on most tracks."""
 
 MEDIAN_EFFICIENCY = math.sqrt(math.pi / 2)
 """A median's standard error over the mean's, for normal noise."""
