@@ -145,3 +145,12 @@ def test_noise_that_neighbouring_runs_share_is_no_drift() -> None:
     values = (1000.0 * np.exp(noise)).tolist()
     for end in range(40, 120):
         assert drift_of(values[: end + 1], DetectionOptions()) is None, f"a drift at run {end}"
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_a_reported_step_is_no_drift_for_the_little_its_estimate_leaves(seed: int) -> None:
+    # Divided out, a step leaves its estimate's error and the best level's noise: a part that
+    # can pass a few standard errors, but within half the threshold, where a drift is over.
+    values = track({20: 0.90}, nights=40, seed=seed)
+    for end in range(21, 40):
+        assert drift_of(values[: end + 1], DetectionOptions()) is None, f"a drift at run {end}"

@@ -18,7 +18,9 @@ the track's true best, and the level now is noisy too: under noise alone the bes
 now is 1.5 standard errors of a level on average, with a standard deviation of 1.0 (simulated
 normal noise, thirty levels of a week's median). So a drift opens only when the slide passes the
 threshold by `MARGIN_SIGMAS` standard errors, and its untold part is that many standard errors
-below the best too; the standard error comes from the track's noise as the detector models it,
+below the best too, and at least half the threshold: within it a drift is over (`HOLD_FRACTION`),
+and a step divided out leaves that much of its estimate's error and the best level's noise; the
+standard error comes from the track's noise as the detector models it,
 first-difference scale and AR(1) coefficient (neighbouring runs that share their noise make a
 week's median worth fewer runs).
 
@@ -145,8 +147,13 @@ def find_drift(
     untold_logs = logs - _told_steps(runs, reported)
     untold_levels = _levels(untold_logs)
     untold = sign * (untold_levels[-1] - untold_levels[best_position])
-    margin = 0.0 if drifting else MARGIN_SIGMAS * _level_error(untold_logs)
-    if slide > bound - margin or untold >= -margin:
+    if drifting:
+        margin = untold_bound = 0.0
+    else:
+        margin = MARGIN_SIGMAS * _level_error(untold_logs)
+        # An untold part within half the threshold is one a drift would be over at (the hold).
+        untold_bound = min(-margin, math.log1p(-options.threshold * HOLD_FRACTION))
+    if slide > bound - margin or untold >= untold_bound:
         return None
     best_index = runs[best_position + LEVEL_RUNS - 1]
     best, level = math.exp(levels[best_position]), math.exp(levels[-1])
