@@ -1,9 +1,10 @@
-"""Drift alerts: one per engine and slice whose tracks slid in steps below the reporting
-threshold (docs/alerts.md#drift).
+"""Drift alerts: one per engine and slice whose tracks slid in steps not all told by step
+alerts (docs/alerts.md#drift).
 
-Detection keeps each track's drift on the track (`tracks.drift`, `tracker.detection.drift`):
-a move past `TRACKER_DRIFT_THRESHOLD` from its best level of the last `TRACKER_DRIFT_DAYS` that
-the steps it reports do not explain, so a drift never tells again of a step alert's change.
+Detection keeps each throughput track's drift on the track (`tracks.drift`,
+`tracker.detection.drift`): a move past `TRACKER_DRIFT_THRESHOLD` from its best level of the last
+`TRACKER_DRIFT_DAYS` that the steps it reports do not all explain, with the part they leave
+untold, so a slide its step alerts tell entirely is never a drift too.
 Here the drifting tracks of one engine (the configs' framework) and slice (GPU, model,
 precision, ISL/OSL) become one alert; tracks that drift later join it, and it resolves itself
 when none of its slice's tracks drifts any more.
@@ -145,6 +146,7 @@ def drift_summary(*, session: Session, alert: models.Alert, public_url: str | No
                 level=entry["level"],
                 timestamp=datetime.fromisoformat(entry["timestamp"]),
                 relative_change=entry["relative_change"],
+                untold=entry.get("untold"),
                 steps=tuple(
                     DriftStepSummary(
                         timestamp=datetime.fromisoformat(step["timestamp"]),

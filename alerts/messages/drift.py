@@ -1,6 +1,7 @@
 """Slack text of a drift alert: one engine and slice whose level slid past the drift threshold
-in steps each below the reporting threshold — "sglang on MI355X dsr1 FP8 1k/1k: −7.6 % from its
-best of Nov 2 in 4 steps below the threshold (−2.0, −1.9, −2.1, −1.8 %)"."""
+in steps not all told by step alerts — "sglang on MI355X dsr1 FP8 1k/1k: −7.6 % from its best of
+Nov 2 in 4 steps below the threshold (−2.0, −1.9, −2.1, −1.8 %)", with the part no step alert
+tells when step alerts tell some of it ("−9.1 % (−4.0 % of it in no step alert)")."""
 
 from __future__ import annotations
 
@@ -24,12 +25,22 @@ def steps_phrase(track: DriftTrack) -> str:
     return f"{formatting.plural(len(track.steps), 'step')} below the threshold ({moves})"
 
 
+def untold_phrase(track: DriftTrack) -> str:
+    """The part of the slide no step alert tells, when step alerts tell the rest."""
+    if track.untold is None:
+        return ""
+    untold = formatting.signed_percent(track.untold)
+    if untold == formatting.signed_percent(track.relative_change):
+        return ""
+    return f" ({untold} of it in no step alert)"
+
+
 def drift_headline(drift: DriftSummary) -> str:
     track = _reference(drift)
     series = len({entry.series_id for entry in drift.tracks})
     moved = formatting.signed_percent(track.relative_change)
     return (
-        f"{drift.engine} on {drift.slice} drifted {moved} from its best of "
+        f"{drift.engine} on {drift.slice} drifted {moved}{untold_phrase(track)} from its best of "
         f"{formatting.day(track.best_timestamp)} in {steps_phrase(track)}; "
         f"{formatting.plural(series, 'series', 'series')}"
     )
@@ -43,7 +54,7 @@ def _track_line(drift: DriftSummary, track: DriftTrack) -> Line:
         f"{formatting.interactivity(track.interactivity)} tok/s/user: "
         f"{formatting.throughput(track.best)} ({formatting.day(track.best_timestamp)}) → "
         f"{formatting.throughput(track.level)} ({formatting.signed_percent(track.relative_change)})"
-        f", {steps_phrase(track)}",
+        f"{untold_phrase(track)}, {steps_phrase(track)}",
     )
 
 
@@ -55,7 +66,7 @@ def drift_parent(drift: DriftSummary) -> Message:
         title=f"Drift in {drift.engine} on {drift.slice}",
         lines=[
             line(bold(drift_headline(drift))),
-            line("No step alone passed the reporting threshold; together they did."),
+            line("No step alert tells all of it: steps below the reporting threshold add up."),
         ],
         items=[_track_line(drift, track) for track in ordered],
         item_noun="tracks",

@@ -255,6 +255,7 @@ class DriftTrack:
     timestamp: datetime
     relative_change: float
     steps: tuple[DriftStepSummary, ...]
+    untold: float | None = None  # the part no step alert tells (None: kept before it was)
 
     def __post_init__(self) -> None:
         _as_member(self, "metric", Metric)

@@ -1,5 +1,6 @@
 """Alert kinds through the API on the test's transaction: the kind filter, triage of a stale
-alert (`expected` retires its configs), step-alert upkeep leaving other kinds alone, digests."""
+alert (`expected` retires its configs), step-alert upkeep leaving other kinds alone, digests,
+and which tracks drift."""
 
 from __future__ import annotations
 
@@ -272,3 +273,44 @@ def test_a_step_of_an_engine_with_an_open_rank_alert_is_a_step_alert_of_its_own(
     assert step["engine"] == "sglang" and step["commit_range"]["to"] == "0020abcdef"
     rank_now = client.get(f"/api/v1/alerts/{rank['id']}").json()
     assert rank_now["summary"] == rank["summary"] and rank_now["changes"] == []
+
+
+GROUPING = Settings(database_url="postgresql+psycopg://unused/unused", alert_settle_seconds=0)
+SLIDE = {21: 0.98, 28: 0.98, 35: 0.98, 42: 0.98}  # four 2 % regressions a week apart
+
+
+def drift_tracks_night_by_night(
+    client: TestClient,
+    auth: dict[str, str],
+    session_factory: sessionmaker[Session],
+    bodies: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Posts each night and groups alerts after it; every drift alert's tracks, night by night."""
+    told: list[dict[str, Any]] = []
+    for body in bodies:
+        post(client, auth, body)
+        run_alert_grouping(session_factory=session_factory, settings=GROUPING)
+        for drift in client.get("/api/v1/alerts?kind=drift").json()["items"]:
+            told += client.get(f"/api/v1/alerts/{drift['id']}").json()["details"]["tracks"]
+    return told
+
+
+def test_a_latency_that_creeps_up_is_no_drift(
+    client: TestClient, auth: dict[str, str], session_factory: sessionmaker[Session]
+) -> None:
+    # p99 TTFT +12.7 % over 30 nights, never a step: drift is assessed on throughput only.
+    creep = nightly_levels(50, steps=dict.fromkeys(range(15, 45), 1.004), noise=0.03, seed=11)
+    bodies = [
+        engine_night("sglang", number, 1.0, p99_ttft_level=level)
+        for number, level in enumerate(creep)
+    ]
+    assert drift_tracks_night_by_night(client, auth, session_factory, bodies) == []
+
+
+def test_a_slide_drifts_with_the_part_no_step_alert_tells(
+    client: TestClient, auth: dict[str, str], session_factory: sessionmaker[Session]
+) -> None:
+    slide = nightly_levels(50, steps=SLIDE, seed=11)
+    bodies = [engine_night("sglang", number, level) for number, level in enumerate(slide)]
+    told = drift_tracks_night_by_night(client, auth, session_factory, bodies)
+    assert told and all(track["relative_change"] <= track["untold"] < 0 for track in told)

@@ -29,7 +29,7 @@ from tracker.detection import (
 from tracker.detection.drift import DriftOptions, find_drift
 from tracker.processing.reconciliation import Reconciler, TrackIdentity, stored_change_points
 from tracker.processing.tracks import TrackHistory, load_histories
-from tracker.vocabulary import Metric
+from tracker.vocabulary import THROUGHPUT_METRICS, Metric
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,8 @@ def detect_on_tracks(
 
     With ``only_flagged``, tracks that no longer wait for the backfill pass (another batch
     analysed them meanwhile) are skipped. Never commits; the locks are held until the caller's
-    transaction ends. With ``drift``, each track's drift (a slide no reported step explains) is
-    kept on it too.
+    transaction ends. With ``drift``, each throughput track's drift (a slide the reported steps do
+    not tell all of) is kept on it too; other tracks' is cleared.
     """
     track_locks_for(session).lock(session, track_ids)
     state = null() if full else models.Track.detector_state
@@ -135,7 +135,7 @@ def detect_on_tracks(
                 analysis,
                 drift,
                 drifting=bool(track.drifting),
-                higher_is_better=track.metric.higher_is_better,
+                metric=track.metric,
             )
             drift_changed += (found is not None) != track.drifting
             row = (*row, found)
@@ -174,12 +174,14 @@ def _drift(
     options: DriftOptions,
     *,
     drifting: bool,
-    higher_is_better: bool,
+    metric: Metric,
 ) -> dict[str, Any] | None:
+    if metric not in THROUGHPUT_METRICS:
+        return None  # a latency or energy value is read off the throughput front: see drift.py
     found = find_drift(
         history.values,
         history.times,
-        higher_is_better=higher_is_better,
+        higher_is_better=metric.higher_is_better,
         reported=(*analysis.change_points, *analysis.suspected),
         outliers=analysis.outliers,
         options=options,
@@ -195,6 +197,7 @@ def _drift(
         "sweep_id": history.sweep_ids[-1],
         "timestamp": history.timestamp(len(history.values) - 1).isoformat(),
         "relative_change": found.relative_change,
+        "untold": found.unexplained,
         "steps": [
             {
                 "sweep_id": history.sweep_ids[step.index],
