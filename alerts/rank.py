@@ -9,8 +9,8 @@ its configs' frontier values that day. The leader is the best competitor on each
 ran; a flip is confirmed once the new leader led on `confirm_runs` such days in a row and, over
 them, by more than the pair's day-to-day noise (a one-sided test on their log ratios), and
 change-point detection finds the pair's log ratio moved from the old leader's side of zero to
-the new one's (`order_changed`): level competitors that lead by turns make no flip. Flips of
-one slice confirmed on one day with the same leaders form one alert over their targets. Only
+the new one's (`PairRatios`): level competitors that lead by turns make no flip. Flips of one
+slice confirmed on one day with the same leaders form one alert over their targets. Only
 flips confirmed within `RECENT_DAYS` of the slice's newest day are alerted, so a backfilled
 history does not alert on its old flips; each flip is alerted once. A check looks only at the
 standings the frontier values since the last check touched (`alerts.rank_standings`): a
@@ -20,7 +20,7 @@ standing nothing touched has no new day, so no new flip.
 from __future__ import annotations
 
 import math
-import statistics
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +44,7 @@ from alerts.records import open_notice
 from alerts.routing import channels_for
 from tracker import models
 from tracker.detection import DetectionOptions, analyse
+from tracker.detection.arrays import FloatArray
 from tracker.detection.noise import noise_sigma
 from tracker.reads.series import configs_by_id
 from tracker.settings import SlackRoute
@@ -83,11 +84,12 @@ def find_flips(
     """(first day of the new lead, the day it was confirmed, new leader, old leader, days the old
     one led) per confirmed flip, oldest first. A challenger's lead is confirmed once it has led
     on `confirm_runs` days in a row and, over those days, is ahead of the old leader by more than
-    the pair's noise (`ahead_beyond_noise`) and the pair's order has changed (`order_changed`);
-    it is tested again each day it goes on leading."""
+    the pair's noise (`PairRatios.ahead_beyond_noise`) and the pair's order has changed
+    (`PairRatios.order_changed`); it is tested again each day it goes on leading."""
     contested = [(day, values) for day, values in sorted(days.items()) if len(values) >= 2]
     pick = min if ranking == COST else max
     leaders = [(day, pick(values, key=lambda c: (values[c], c))) for day, values in contested]
+    pairs: dict[tuple[str, str], PairRatios] = {}
     flips = []
     confirmed_leader, since = None, None
     run_leader, run_start, run_length = None, None, 0
@@ -101,12 +103,11 @@ def find_flips(
         if confirmed_leader is None or since is None:
             confirmed_leader, since = leader, run_start
             continue
-        lower_leads = ranking == COST
-        if not ahead_beyond_noise(
-            days, leader, confirmed_leader, run=(run_start, day), lower_leads=lower_leads
-        ):
-            continue
-        if not order_changed(days, leader, confirmed_leader, through=day, lower_leads=lower_leads):
+        pair = pairs.get((leader, confirmed_leader))
+        if pair is None:
+            pair = PairRatios.of(days, leader, confirmed_leader, lower_leads=ranking == COST)
+            pairs[(leader, confirmed_leader)] = pair
+        if not pair.ahead_beyond_noise(run_start, day) or not pair.order_changed(day):
             continue
         first, confirmed = date.fromisoformat(run_start), date.fromisoformat(day)
         led_days = (first - date.fromisoformat(since)).days
@@ -115,48 +116,43 @@ def find_flips(
     return flips
 
 
-def order_changed(days: Days, new: str, old: str, *, through: str, lower_leads: bool) -> bool:
-    """Whether the pair's log ratio (new over old, on the days both ran up to `through`) moved, by
-    a shift change-point detection finds, from a level at which `old` led to one at which `new`
-    leads: its last change (confirmed or suspected) goes from below zero to above."""
-    sign = -1.0 if lower_leads else 1.0
-    ratios = [
-        sign * math.log(values[new] / values[old])
-        for day, values in sorted(days.items())
-        if day <= through
-        and new in values
-        and old in values
-        and values[new] > 0
-        and values[old] > 0
-    ]
-    analysis = analyse(ratios, higher_is_better=True, options=ORDER_CHANGE_OPTIONS)
-    changes = sorted((*analysis.change_points, *analysis.suspected), key=lambda c: c.index)
-    return bool(changes) and changes[-1].before < 0.0 < changes[-1].after
+@dataclass(frozen=True)
+class PairRatios:
+    """A challenger against a leader: the log ratio of their values (new over old; old over new
+    for cost, where lower leads) on each day both ran, oldest first, and the noise of one day's
+    ratio (the MAD of its day-to-day differences over all those days, which steps hardly move)."""
 
+    days: list[str]
+    ratios: FloatArray
+    noise: float
 
-def ahead_beyond_noise(
-    days: Days,
-    new: str,
-    old: str,
-    *,
-    run: tuple[str, str],
-    lower_leads: bool,
-) -> bool:
-    """Whether `new` led `old` over the days of `run` by more than chance: the mean of their
-    log ratios on the days of the run both ran passes a one-sided test at `MARGIN_SIGMAS`
-    standard errors, the noise of one day's ratio taken from the pair's whole series (the MAD
-    of its day-to-day differences, which steps hardly move)."""
-    sign = -1.0 if lower_leads else 1.0
-    ratios = [
-        (day, sign * math.log(values[new] / values[old]))
-        for day, values in sorted(days.items())
-        if new in values and old in values and values[new] > 0 and values[old] > 0
-    ]
-    during = [ratio for day, ratio in ratios if run[0] <= day <= run[1]]
-    if not during:
-        return False
-    noise = noise_sigma(np.asarray([ratio for _, ratio in ratios]))
-    return statistics.fmean(during) > MARGIN_SIGMAS * noise / math.sqrt(len(during))
+    @classmethod
+    def of(cls, days: Days, new: str, old: str, *, lower_leads: bool) -> PairRatios:
+        sign = -1.0 if lower_leads else 1.0
+        both = [
+            (day, sign * math.log(values[new] / values[old]))
+            for day, values in sorted(days.items())
+            if values.get(new, 0.0) > 0 and values.get(old, 0.0) > 0
+        ]
+        ratios = np.asarray([ratio for _, ratio in both], dtype=np.float64)
+        return cls([day for day, _ in both], ratios, noise_sigma(ratios))
+
+    def ahead_beyond_noise(self, first: str, last: str) -> bool:
+        """Whether the challenger led over the days `first`..`last` by more than chance: the mean
+        of the ratios of those days passes a one-sided test at `MARGIN_SIGMAS` standard errors."""
+        during = self.ratios[bisect_left(self.days, first) : bisect_right(self.days, last)]
+        if during.size == 0:
+            return False
+        return float(np.mean(during)) > MARGIN_SIGMAS * self.noise / math.sqrt(during.size)
+
+    def order_changed(self, through: str) -> bool:
+        """Whether the ratio up to `through` moved, by a shift change-point detection finds, from
+        a level at which the old leader led to one at which the challenger leads: its last change
+        (confirmed or suspected) goes from below zero to above."""
+        ratios = self.ratios[: bisect_right(self.days, through)]
+        analysis = analyse(ratios.tolist(), higher_is_better=True, options=ORDER_CHANGE_OPTIONS)
+        changes = sorted((*analysis.change_points, *analysis.suspected), key=lambda c: c.index)
+        return bool(changes) and changes[-1].before < 0.0 < changes[-1].after
 
 
 def check_rank_flips(

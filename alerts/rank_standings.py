@@ -63,17 +63,18 @@ def daily_best(
     """(slice, ranking, target) → day → competitor → its best value that day."""
     _, fields, competitor_field = mode
     best: dict[tuple[tuple[object, ...], str, float], Days] = defaultdict(lambda: defaultdict(dict))
+    places: dict[int, tuple[tuple[object, ...], str]] = {}  # config id → (slice, competitor)
     for config, target, value, moment in rows:
-        key = tuple(getattr(config, field) for field in fields)
-        competitor = str(getattr(config, competitor_field))
-        rankings = {TPUT: value}
+        if config.id not in places:
+            place = tuple(getattr(config, field) for field in fields)
+            places[config.id] = place, str(getattr(config, competitor_field))
+        key, competitor = places[config.id]
+        day = moment.date().isoformat()
+        _keep_better(best[(key, TPUT, target)][day], competitor, value, TPUT)
         if mode is GPUS_UNDER_AN_ENGINE:
             cost = cost_per_mtok(value, config, PriceSet.HYPERSCALER)
             if cost is not None:
-                rankings[COST] = cost
-        for ranking, figure in rankings.items():
-            day = moment.date().isoformat()
-            _keep_better(best[(key, ranking, target)][day], competitor, figure, ranking)
+                _keep_better(best[(key, COST, target)][day], competitor, cost, COST)
     return best
 
 
