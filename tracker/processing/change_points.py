@@ -103,7 +103,7 @@ def detect_on_tracks(
     ).where(models.Track.id.in_(track_ids))
     if only_flagged:
         query = query.where(models.Track.needs_full_analysis.is_(True))
-    tracks = [AnalysedTrack(*row) for row in session.execute(query)]
+    tracks = [AnalysedTrack(*row) for row in session.connection().execute(query)]
     track_ids = [track.id for track in tracks]
     histories = load_histories(session=session, track_ids=track_ids)
     stored = stored_change_points(session, track_ids)

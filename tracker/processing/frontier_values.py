@@ -120,7 +120,7 @@ def degraded_concs(*, session: Session, sweep_ids: Sequence[int]) -> dict[int, f
 def sweep_points(*, session: Session, sweep_ids: Sequence[int]) -> dict[int, list[MeasuredPoint]]:
     """The points of each sweep, in no particular order."""
     points: dict[int, list[MeasuredPoint]] = defaultdict(list)
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             models.ResultRow.sweep_id,
             models.ResultRow.median_intvty,

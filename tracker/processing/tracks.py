@@ -80,7 +80,7 @@ def _track_ids(session: Session, keys: list[TrackKey]) -> dict[TrackKey, int]:
     # The tracks of the keys' configs, filtered here: one index range per config, where a
     # row-constructor IN over hundreds of keys makes Postgres plan badly.
     wanted = set(keys)
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             models.Track.config_id, models.Track.metric, models.Track.interactivity, models.Track.id
         ).where(models.Track.config_id.in_({config_id for config_id, _, _ in keys}))
@@ -112,7 +112,8 @@ def load_histories(*, session: Session, track_ids: Sequence[int]) -> dict[int, T
     if is_postgres(session):
         # Seconds, not timestamps: arrays of floats arrive without per-element conversion.
         epoch = func.date_part("epoch", models.FrontierValue.timestamp, type_=Float)
-        rows = session.execute(
+        # On the connection: a plain Core result, without the ORM's row loading.
+        rows = session.connection().execute(
             select(
                 models.Track.id,
                 func.array_agg(aggregate_order_by(models.FrontierValue.value, *order)),
