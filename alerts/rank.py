@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -86,19 +86,11 @@ def find_flips(
     on `confirm_runs` days in a row and, over those days, is ahead of the old leader by more than
     the pair's noise (`PairRatios.ahead_beyond_noise`) and the pair's order has changed
     (`PairRatios.order_changed`); it is tested again each day it goes on leading."""
-    contested = [(day, values) for day, values in sorted(days.items()) if len(values) >= 2]
-    pick = min if ranking == COST else max
-    leaders = [(day, pick(values, key=lambda c: (values[c], c))) for day, values in contested]
     pairs: dict[tuple[str, str], PairRatios] = {}
     flips = []
     confirmed_leader, since = None, None
-    run_leader, run_start, run_length = None, None, 0
-    for day, leader in leaders:
-        if leader == run_leader:
-            run_length += 1
-        else:
-            run_leader, run_start, run_length = leader, day, 1
-        if run_length < confirm_runs or leader == confirmed_leader or run_start is None:
+    for run_start, day, leader in held_leads(days, ranking=ranking, confirm_runs=confirm_runs):
+        if leader == confirmed_leader:
             continue
         if confirmed_leader is None or since is None:
             confirmed_leader, since = leader, run_start
@@ -114,6 +106,23 @@ def find_flips(
         flips.append((first, confirmed, leader, confirmed_leader, led_days))
         confirmed_leader, since = leader, run_start
     return flips
+
+
+def held_leads(days: Days, *, ranking: str, confirm_runs: int) -> Iterator[tuple[str, str, str]]:
+    """(first day of the run, day, leader) on each day two or more competitors ran and the day's
+    leader has led for `confirm_runs` such days in a row or more, oldest first."""
+    pick = min if ranking == COST else max
+    run_leader, run_start, run_length = None, "", 0
+    for day, values in sorted(days.items()):
+        if len(values) < 2:
+            continue
+        leader = pick(values, key=lambda c: (values[c], c))
+        if leader == run_leader:
+            run_length += 1
+        else:
+            run_leader, run_start, run_length = leader, day, 1
+        if run_length >= confirm_runs:
+            yield run_start, day, leader
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.jobs import run_alert_grouping, run_rank_check, run_stale_check
 from alerts.messages import rollup
 from alerts.messages.model import ChangeSummary
-from alerts.rank_standings import COST, ENGINES_ON_A_GPU, GPUS_UNDER_AN_ENGINE, Days, daily_best
+from alerts.rank import held_leads
+from alerts.rank_standings import ENGINES_ON_A_GPU, GPUS_UNDER_AN_ENGINE, Days, daily_best
 from alerts.summaries import alert_summary
 from tests.conftest import ScratchDatabases
 from tests.support.stored import store_bodies
@@ -347,21 +348,10 @@ def true_flips(
 def leader_changes(days: Days, *, ranking: str, confirm_runs: int) -> list[tuple[date, str, str]]:
     """(first day, new leader, old leader) of each change of the daily leader (on days two or more
     ran) that holds `confirm_runs` days in a row."""
-    pick = min if ranking == COST else max
-    leaders = [
-        (day, pick(values, key=lambda c: (values[c], c)))
-        for day, values in sorted(days.items())
-        if len(values) >= 2
-    ]
     changes: list[tuple[date, str, str]] = []
-    confirmed = run_leader = run_start = None
-    run_length = 0
-    for day, leader in leaders:
-        if leader == run_leader:
-            run_length += 1
-        else:
-            run_leader, run_start, run_length = leader, day, 1
-        if run_length < confirm_runs or leader == confirmed or run_start is None:
+    confirmed = None
+    for run_start, _, leader in held_leads(days, ranking=ranking, confirm_runs=confirm_runs):
+        if leader == confirmed:
             continue
         if confirmed is not None:
             changes.append((date.fromisoformat(run_start), leader, confirmed))

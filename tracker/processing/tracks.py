@@ -80,18 +80,10 @@ def _track_ids(session: Session, keys: list[TrackKey]) -> dict[TrackKey, int]:
     # The tracks of the keys' configs, filtered here: one index range per config, where a
     # row-constructor IN over hundreds of keys makes Postgres plan badly.
     wanted = set(keys)
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                models.Track.config_id,
-                models.Track.metric,
-                models.Track.interactivity,
-                models.Track.id,
-            ).where(models.Track.config_id.in_({config_id for config_id, _, _ in keys}))
-        )
-        .all()
-    )
+    query = select(
+        models.Track.config_id, models.Track.metric, models.Track.interactivity, models.Track.id
+    ).where(models.Track.config_id.in_({config_id for config_id, _, _ in keys}))
+    rows = session.connection().execute(query).all()  # plain Core rows, no ORM row loading
     return {
         (config_id, metric, x): track_id
         for config_id, metric, x, track_id in rows
@@ -119,22 +111,18 @@ def load_histories(*, session: Session, track_ids: Sequence[int]) -> dict[int, T
     if is_postgres(session):
         # Seconds, not timestamps: arrays of floats arrive without per-element conversion.
         epoch = func.date_part("epoch", models.FrontierValue.timestamp, type_=Float)
-        # On the connection: a plain Core result, without the ORM's row loading.
-        rows = (
-            session.connection()
-            .execute(
-                select(
-                    models.Track.id,
-                    func.array_agg(aggregate_order_by(models.FrontierValue.value, *order)),
-                    func.array_agg(aggregate_order_by(models.FrontierValue.sweep_id, *order)),
-                    func.array_agg(aggregate_order_by(epoch, *order), type_=ARRAY(Float)),
-                )
-                .select_from(join)
-                .where(models.Track.id.in_(track_ids))
-                .group_by(models.Track.id)
+        query = (
+            select(
+                models.Track.id,
+                func.array_agg(aggregate_order_by(models.FrontierValue.value, *order)),
+                func.array_agg(aggregate_order_by(models.FrontierValue.sweep_id, *order)),
+                func.array_agg(aggregate_order_by(epoch, *order), type_=ARRAY(Float)),
             )
-            .all()
+            .select_from(join)
+            .where(models.Track.id.in_(track_ids))
+            .group_by(models.Track.id)
         )
+        rows = session.connection().execute(query).all()  # plain Core rows, no ORM row loading
         return {
             track_id: TrackHistory(track_id, list(values), list(sweeps), list(times))
             for track_id, values, sweeps, times in rows
